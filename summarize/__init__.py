@@ -1,0 +1,94 @@
+"""summarize: structured, evidence-backed threat briefs from news articles.
+
+The library works without its CLI::
+
+    from summarize import ModelConfig, summarize_text
+    brief = summarize_text(text, config=ModelConfig(model="gpt-4o-mini", api_key=key))
+    for threat in brief.threats:
+        print(threat.issuer, "->", threat.targets, threat.action)
+
+Names are imported on first use, so importing `summarize` stays cheap and does not load
+the model stack (`openai`, `instructor`) until a model is actually called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Article": "summarize.articles",
+    "read_inputs": "summarize.articles",
+    "Cleaned": "summarize.clean",
+    "clean": "summarize.clean",
+    "ModelClient": "summarize.client",
+    "ModelConfig": "summarize.client",
+    "RetryPolicy": "summarize.client",
+    "resolve": "summarize.dates",
+    "ArticleFailed": "summarize.errors",
+    "ConfigError": "summarize.errors",
+    "InputError": "summarize.errors",
+    "InvalidAnswer": "summarize.errors",
+    "ProviderError": "summarize.errors",
+    "SummarizeError": "summarize.errors",
+    "Failure": "summarize.pipeline",
+    "brief_article": "summarize.pipeline",
+    "run_batch": "summarize.pipeline",
+    "summarize_text": "summarize.pipeline",
+    "Prompt": "summarize.prompts",
+    "load_prompt": "summarize.prompts",
+    "Brief": "summarize.schema",
+    "Extraction": "summarize.schema",
+    "Threat": "summarize.schema",
+}
+__all__ = [
+    "Article",
+    "ArticleFailed",
+    "Brief",
+    "Cleaned",
+    "ConfigError",
+    "Extraction",
+    "Failure",
+    "InputError",
+    "InvalidAnswer",
+    "ModelClient",
+    "ModelConfig",
+    "Prompt",
+    "ProviderError",
+    "RetryPolicy",
+    "SummarizeError",
+    "Threat",
+    "brief_article",
+    "clean",
+    "load_prompt",
+    "read_inputs",
+    "resolve",
+    "run_batch",
+    "summarize_text",
+]
+
+if TYPE_CHECKING:
+    from summarize.articles import Article, read_inputs
+    from summarize.clean import Cleaned, clean
+    from summarize.client import ModelClient, ModelConfig, RetryPolicy
+    from summarize.dates import resolve
+    from summarize.errors import (
+        ArticleFailed,
+        ConfigError,
+        InputError,
+        InvalidAnswer,
+        ProviderError,
+        SummarizeError,
+    )
+    from summarize.pipeline import Failure, brief_article, run_batch, summarize_text
+    from summarize.prompts import Prompt, load_prompt
+    from summarize.schema import Brief, Extraction, Threat
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'summarize' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,201 @@
+"""Find and read articles: files, folders and standard input.
+
+A plain-text article may start with a front-matter header that carries its metadata::
+
+    ---
+    title: Trump threatens 200% tariffs on European spirits
+    published: 2025-03-13
+    url: https://www.voanews.com/a/...
+    ---
+    The story starts here...
+
+Keys are case-insensitive; `published` takes an ISO date or timestamp (only the date is
+used); unknown keys are kept in `Article.meta`. Without a header the whole file is the
+article. A `--published` date given on the command line wins over the header.
+
+Reading never raises for one bad file: `read_inputs` returns an `InputError` in that file's
+place, so the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from summarize.errors import InputError
+
+ARTICLE_SUFFIXES = {".txt", ".text", ".md", ""}
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>(?:[^\n]*\n)*?)---[ \t]*(?:\r?\n|\Z)")
+HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read, before cleaning."""
+
+    id: str
+    source: str
+    text: str
+    title: str | None = None
+    published: date | None = None
+    url: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def parse_published(value: str, *, source: str) -> date:
+    """An ISO date or timestamp ('2025-03-13', '2025-03-13 20:30:26Z') to its date."""
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise InputError(
+            f"{source}: published date {value!r} is not ISO 8601; write it as YYYY-MM-DD",
+            source=source,
+        ) from None
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Split a `---` header off the top of a text; ({}, text) when there is none."""
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        return {}, text
+    header: dict[str, str] = {}
+    for line in match["body"].splitlines():
+        if not line.strip():
+            continue
+        entry = HEADER_LINE.match(line)
+        if entry is None:  # not a header after all: treat the whole file as the story
+            return {}, text
+        header[entry["key"].lower()] = entry["value"]
+    return header, text[match.end() :]
+
+
+def decode(data: bytes, *, source: str) -> tuple[str, tuple[str, ...]]:
+    """Bytes to text: UTF-8, or UTF-8 with replacement characters and a warning."""
+    if b"\x00" in data[:8192]:
+        raise InputError(
+            f"{source}: looks like a binary file, not text; pass a .txt article", source=source
+        )
+    try:
+        return data.decode("utf-8-sig"), ()
+    except UnicodeDecodeError as error:
+        warning = (
+            f"{source}: not valid UTF-8 (first bad byte at offset {error.start}); "
+            "undecodable bytes were replaced with U+FFFD"
+        )
+        return data.decode("utf-8", errors="replace"), (warning,)
+
+
+def article_from_text(
+    text: str,
+    *,
+    id: str,
+    source: str,
+    published: date | None = None,
+    warnings: tuple[str, ...] = (),
+) -> Article:
+    """Build an Article from decoded text, honouring a front-matter header."""
+    header, body = split_front_matter(text)
+    if not body.strip():
+        raise InputError(f"{source}: the article is empty; nothing to brief", source=source)
+    header_date = (
+        parse_published(header["published"], source=source) if header.get("published") else None
+    )
+    known = {"title", "published", "url", "id"}
+    return Article(
+        id=header.get("id") or id,
+        source=source,
+        text=body,
+        title=header.get("title") or None,
+        published=published or header_date,
+        url=header.get("url") or None,
+        meta={k: v for k, v in header.items() if k not in known},
+        warnings=warnings,
+    )
+
+
+def read_file(path: Path, *, published: date | None = None, id: str | None = None) -> Article:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"{source}: no such file or folder; check the path", source=source
+        ) from None
+    except PermissionError:
+        raise InputError(
+            f"{source}: permission denied; make the file readable", source=source
+        ) from None
+    except IsADirectoryError:
+        raise InputError(f"{source}: is a folder; pass the folder itself", source=source) from None
+    except OSError as error:
+        raise InputError(f"{source}: cannot be read ({error.strerror})", source=source) from None
+    text, warnings = decode(data, source=source)
+    return article_from_text(
+        text, id=id or path.stem, source=source, published=published, warnings=warnings
+    )
+
+
+def _expand(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+            if child.is_file() and not hidden and child.suffix.lower() in ARTICLE_SUFFIXES:
+                yield child
+    else:
+        yield path
+
+
+def read_inputs(
+    inputs: Iterable[str], *, published: date | None = None
+) -> list[Article | InputError]:
+    """Read every article named by `inputs` (files, folders, '-' for stdin), in order.
+
+    A file named twice is read once. Two different files with the same name get distinct
+    ids ('story', 'story-2'), because the id keys exports and resumes.
+    """
+    results: list[Article | InputError] = []
+    seen_paths: set[Path] = set()
+    seen_ids: dict[str, int] = {}
+
+    def unique(article_id: str) -> str:
+        count = seen_ids.get(article_id, 0) + 1
+        seen_ids[article_id] = count
+        return article_id if count == 1 else f"{article_id}-{count}"
+
+    for name in inputs:
+        if name == "-":
+            try:
+                text, warnings = decode(sys.stdin.buffer.read(), source="<stdin>")
+                results.append(
+                    article_from_text(
+                        text,
+                        id=unique("stdin"),
+                        source="<stdin>",
+                        published=published,
+                        warnings=warnings,
+                    )
+                )
+            except InputError as error:
+                results.append(error)
+            continue
+        root = Path(name)
+        if not root.exists():
+            results.append(
+                InputError(f"{name}: no such file or folder; check the path", source=name)
+            )
+            continue
+        for path in _expand(root):
+            resolved = path.resolve()
+            if resolved in seen_paths:
+                continue
+            seen_paths.add(resolved)
+            try:
+                results.append(read_file(path, published=published, id=unique(path.stem)))
+            except InputError as error:
+                results.append(error)
+    return results

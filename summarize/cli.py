@@ -1,0 +1,184 @@
+"""The `summarize` command: parse flags, call the library, render, map errors to exit codes.
+
+Exit codes: 0 every article briefed; 1 some articles failed (the rest are still printed
+and exported, each failure named on stderr); 2 usage or configuration error.
+Data goes to stdout; progress and diagnostics go to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from summarize.articles import parse_published, read_file
+from summarize.errors import ConfigError, InputError, SummarizeError
+
+app = typer.Typer(
+    name="summarize",
+    help="Turn news articles into structured, evidence-backed threat briefs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+class Exit(IntEnum):
+    OK = 0
+    SOME_FAILED = 1
+    USAGE = 2
+
+
+def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
+    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(int(code))
+
+
+def _published(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_published(value, source="--published")
+    except InputError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def clean(
+    path: Annotated[Path, typer.Argument(help="Article file to clean, or - for stdin.")],
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List every removed line and the rule.")
+    ] = False,
+) -> None:
+    """Print an article's cleaned text (page chrome removed, story kept)."""
+    from summarize.articles import article_from_text, decode
+    from summarize.pipeline import clean_article
+
+    try:
+        if str(path) == "-":
+            text, _ = decode(sys.stdin.buffer.read(), source="<stdin>")
+            article = article_from_text(text, id="stdin", source="<stdin>")
+        else:
+            article = read_file(path)
+        cleaned = clean_article(article)
+    except SummarizeError as error:
+        raise _fail(str(error), Exit.SOME_FAILED) from None
+    title = article.title or cleaned.title
+    if title:
+        sys.stdout.write(f"{title}\n\n")
+    sys.stdout.write(cleaned.text + "\n")
+    if explain:
+        stderr.print(f"[bold]{len(cleaned.dropped)} line(s) removed:[/]", highlight=False)
+        for dropped in cleaned.dropped:
+            stderr.print(
+                f"  line {dropped.line:>4}  [cyan]{dropped.rule:<26}[/] {dropped.text[:90]}",
+                highlight=False,
+                markup=True,
+            )
+
+
+@app.command()
+def brief(
+    paths: Annotated[list[str], typer.Argument(help="Article files or folders; - reads stdin.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model name [env: SUMMARIZE_MODEL].")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 "
+            "[env: OPENAI_BASE_URL].",
+        ),
+    ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="Structured-output mode: tools, json_schema, json or md_json "
+            "(default: tools for OpenAI, json_schema elsewhere)."
+        ),
+    ] = None,
+    published: Annotated[
+        str | None,
+        typer.Option(help="Publication date YYYY-MM-DD for every article (wins over headers)."),
+    ] = None,
+    prompt: Annotated[
+        Path | None, typer.Option(help="Prompt file to use instead of the shipped one.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write all results as a JSON array.")
+    ] = None,
+    jsonl_out: Annotated[
+        Path | None,
+        typer.Option("--jsonl", help="Append one result per line as each article finishes."),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", min=1, max=256, help="Requests in flight.")
+    ] = 8,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds per HTTP request.")] = 60.0,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1, help="Cap on the model's output tokens.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no briefs.")] = False,
+) -> None:
+    """Brief each article: who threatens whom, with what, on what condition, by when."""
+    from summarize.client import ModelClient, ModelConfig
+    from summarize.export import JsonlWriter, write_json
+    from summarize.pipeline import Failure, Result, run_batch
+    from summarize.prompts import load_prompt
+    from summarize.render import print_brief
+
+    try:
+        config = ModelConfig.from_env(
+            model=model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
+        )
+        template = load_prompt(prompt)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    from summarize.articles import read_inputs
+
+    items = read_inputs(paths, published=_published(published))
+    client = ModelClient(config)
+    jsonl = JsonlWriter(jsonl_out) if jsonl_out else None
+
+    def report(_: int, result: Result) -> None:
+        if jsonl is not None:
+            jsonl.write(result)
+        if isinstance(result, Failure):
+            stderr.print(f"[bold red]failed:[/] {result.message}", highlight=False, soft_wrap=True)
+
+    try:
+        results = run_batch(items, client, template, concurrency=concurrency, on_result=report)
+    finally:
+        client.close()
+        if jsonl is not None:
+            jsonl.close()
+    if json_out is not None:
+        write_json(json_out, results)
+    if not quiet:
+        for result in results:
+            if not isinstance(result, Failure):
+                print_brief(stdout, result)
+    failed = sum(isinstance(r, Failure) for r in results)
+    if failed:
+        stderr.print(f"{failed} of {len(results)} article(s) failed.", highlight=False)
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def main() -> None:
+    """Console-script entry point: no traceback ever reaches a user for an expected error."""
+    try:
+        app()
+    except SummarizeError as error:
+        stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(int(Exit.USAGE if isinstance(error, ConfigError) else Exit.SOME_FAILED))
+    except KeyboardInterrupt:
+        stderr.print("interrupted", highlight=False)
+        sys.exit(130)

@@ -1,0 +1,347 @@
+"""Talk to the model: `openai` for transport, `instructor` for structured output.
+
+One retry layer per kind of failure, never stacked:
+
+- transport failures (429, 408/409, 5xx, timeouts, dropped connections) are retried here
+  with tenacity, per HTTP request, honouring `Retry-After`, with jittered exponential
+  backoff bounded in attempts and in total time; the `openai` SDK's own retries are off;
+- answers that fail the schema are re-asked by instructor, with the validation error fed
+  back, a bounded number of times.
+
+`openai` and `instructor` are imported when a `ModelClient` is built, not when this module
+is, so `summarize --help` and `summarize clean` start without them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+
+from summarize.errors import ConfigError, InvalidAnswer, ProviderError
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+MODES = ("tools", "json_schema", "json", "md_json")
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+NO_KEY_PLACEHOLDER = "no-key"  # local servers need no key, but the SDK insists on one
+TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+
+HOW_TO_CONFIGURE = (
+    "no model configured. Set one of: OPENAI_API_KEY (uses OpenAI, model "
+    f"{DEFAULT_OPENAI_MODEL} unless SUMMARIZE_MODEL or --model says otherwise); "
+    "OPENAI_BASE_URL or --base-url for any OpenAI-compatible server (Ollama, vLLM, "
+    "llama.cpp) together with SUMMARIZE_MODEL or --model"
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try. Transport retries are per HTTP request; re-asks per article."""
+
+    max_attempts: int = 5
+    max_seconds: float = 120.0
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    max_reasks: int = 2
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which model to call, where, and how. `api_key` never appears in repr or exports."""
+
+    model: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    mode: str | None = None
+    timeout: float = 60.0
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        if self.mode is not None and self.mode not in MODES:
+            raise ConfigError(f"--mode {self.mode!r} is not one of: {', '.join(MODES)}")
+        if self.base_url is not None:
+            parts = urlsplit(self.base_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(
+                    f"base URL {self.base_url!r} is not an http(s) URL; "
+                    "write it like http://localhost:11434/v1"
+                )
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> ModelConfig:
+        """Flags win over the environment: SUMMARIZE_MODEL, OPENAI_BASE_URL, OPENAI_API_KEY."""
+        env = os.environ if environ is None else environ
+        model = model or env.get("SUMMARIZE_MODEL") or None
+        base_url = base_url or env.get("OPENAI_BASE_URL") or None
+        api_key = api_key or env.get("OPENAI_API_KEY") or None
+        if model is None and base_url is None and api_key is not None:
+            model = DEFAULT_OPENAI_MODEL
+        if model is None:
+            if base_url is not None:
+                raise ConfigError(
+                    f"a base URL is set ({base_url}) but no model; "
+                    "name one with --model or SUMMARIZE_MODEL"
+                )
+            raise ConfigError(HOW_TO_CONFIGURE)
+        if base_url is None and api_key is None:
+            raise ConfigError(
+                f"model {model!r} is set but there is no endpoint: set OPENAI_API_KEY for "
+                "OpenAI, or OPENAI_BASE_URL / --base-url for an OpenAI-compatible server"
+            )
+        return cls(model=model, base_url=base_url, api_key=api_key, **options)
+
+    @property
+    def provider(self) -> str:
+        host = urlsplit(self.base_url).hostname or "" if self.base_url else "api.openai.com"
+        if host.endswith("openai.com"):
+            return "openai"
+        if "ollama" in host or (self.base_url or "").rstrip("/").endswith(":11434/v1"):
+            return "ollama"
+        return "openai-compatible"
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url or "https://api.openai.com/v1"
+
+    @property
+    def resolved_mode(self) -> str:
+        """Tool calls for OpenAI itself; JSON-schema output for compatible servers, which
+        (vLLM, llama.cpp, Ollama) constrain decoding to a schema but vary in tool support."""
+        if self.mode is not None:
+            return self.mode
+        return "tools" if self.provider == "openai" else "json_schema"
+
+
+@dataclass
+class CallRecord:
+    """What one structured call cost and how it went, attempt by attempt."""
+
+    outcomes: list[str] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def attempts(self) -> int:
+        return len(self.outcomes)
+
+
+def retry_after_seconds(error: BaseException) -> float | None:
+    """The server's requested wait (Retry-After / retry-after-ms), if it gave one."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(float(ms) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        from datetime import UTC, datetime
+
+        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_failure(error: BaseException) -> str:
+    """A short label for one failed attempt, for `run.attempt_log`."""
+    status = getattr(error, "status_code", None)
+    if status is not None:
+        return f"http {status}"
+    return type(error).__name__
+
+
+class ModelClient:
+    """A configured model: one `openai` client, shared by every article of a run."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        import instructor
+        import openai
+
+        self.config = config
+        self._openai = openai
+        self._instructor = instructor
+        self._mode = {
+            "tools": instructor.Mode.TOOLS,
+            "json_schema": instructor.Mode.JSON_SCHEMA,
+            "json": instructor.Mode.JSON,
+            "md_json": instructor.Mode.MD_JSON,
+        }[config.resolved_mode]
+        self._client = openai.OpenAI(
+            api_key=config.api_key or NO_KEY_PLACEHOLDER,
+            base_url=config.endpoint,
+            timeout=config.timeout,
+            max_retries=0,  # transport retries happen once, here, with tenacity
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _is_transient(self, error: BaseException) -> bool:
+        if isinstance(error, self._openai.APIConnectionError):  # includes timeouts
+            return True
+        return isinstance(error, self._openai.APIStatusError) and (
+            error.status_code in TRANSIENT_STATUS
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        policy = self.config.retry
+        error = state.outcome.exception() if state.outcome else None
+        requested = retry_after_seconds(error) if error else None
+        if requested is not None:
+            return min(requested, policy.max_wait)
+        ceiling = min(policy.max_wait, policy.initial_wait * 2 ** (state.attempt_number - 1))
+        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+    def _sender(self, record: CallRecord) -> Any:
+        """The raw `create`, wrapped in the transport retry loop, recording each attempt."""
+        from tenacity import (
+            Retrying,
+            retry_if_exception,
+            stop_after_attempt,
+            stop_before_delay,
+        )
+
+        policy = self.config.retry
+
+        def send(**kwargs: Any) -> Any:
+            retrying = Retrying(
+                stop=stop_after_attempt(policy.max_attempts)
+                | stop_before_delay(policy.max_seconds),
+                wait=self._wait,
+                retry=retry_if_exception(self._is_transient),
+                reraise=True,
+            )
+            for attempt in retrying:
+                with attempt:
+                    try:
+                        response = self._client.chat.completions.create(**kwargs)
+                    except self._openai.APIError as error:
+                        record.outcomes.append(describe_failure(error))
+                        raise
+                    record.outcomes.append("ok")
+                    usage = getattr(response, "usage", None)
+                    if usage is not None:
+                        record.input_tokens += usage.prompt_tokens or 0
+                        record.output_tokens += usage.completion_tokens or 0
+                    return response
+            raise AssertionError("unreachable: tenacity reraises the last error")
+
+        return send
+
+    def extract(
+        self, messages: list[dict[str, str]], response_model: type[ModelT], *, label: str
+    ) -> tuple[ModelT, CallRecord]:
+        """Ask for `response_model`; raise ArticleFailed subclasses naming `label`."""
+        record = CallRecord()
+        structured = self._instructor.patch(create=self._sender(record), mode=self._mode)
+        options: dict[str, Any] = {"temperature": self.config.temperature}
+        if self.config.max_tokens is not None:
+            options["max_tokens"] = self.config.max_tokens
+        try:
+            result = structured(
+                model=self.config.model,
+                messages=messages,
+                response_model=response_model,
+                max_retries=self.config.retry.max_reasks,
+                **options,
+            )
+        except Exception as error:
+            failure = self._classify(error, record, label)
+            _mark_invalid_answers(record, last_was_valid=False)
+            raise failure from error
+        _mark_invalid_answers(record, last_was_valid=True)
+        return result, record
+
+    def _classify(self, error: Exception, record: CallRecord, label: str) -> Exception:
+        openai, attempts = self._openai, record.attempts
+        cause: BaseException = error
+        while isinstance(cause, self._instructor.core.InstructorRetryException) and cause.__cause__:
+            cause = cause.__cause__
+        where = self.config.endpoint
+        if isinstance(cause, self._instructor.core.IncompleteOutputException):
+            return InvalidAnswer(
+                f"{label}: the model's answer was cut off at its token limit "
+                "(finish_reason=length); raise --max-tokens or use a larger model",
+                attempts=attempts,
+            )
+        if isinstance(cause, openai.AuthenticationError | openai.PermissionDeniedError):
+            return ProviderError(
+                f"{label}: {where} rejected the API key (HTTP {cause.status_code}); "
+                "check OPENAI_API_KEY",
+                attempts=attempts,
+            )
+        if isinstance(cause, openai.NotFoundError):
+            return ProviderError(
+                f"{label}: {where} has no model {self.config.model!r} (HTTP 404); "
+                "check --model / SUMMARIZE_MODEL",
+                attempts=attempts,
+            )
+        if isinstance(cause, openai.APIStatusError):
+            return ProviderError(
+                f"{label}: {where} answered HTTP {cause.status_code} "
+                f"after {attempts} attempt(s): {_first_line(cause.message)}",
+                attempts=attempts,
+            )
+        if isinstance(cause, openai.APITimeoutError):
+            return ProviderError(
+                f"{label}: {where} timed out after {attempts} attempt(s); "
+                "raise --timeout or try again later",
+                attempts=attempts,
+            )
+        if isinstance(cause, openai.APIConnectionError):
+            return ProviderError(
+                f"{label}: cannot reach {where} after {attempts} attempt(s); "
+                "check --base-url and that the server is running",
+                attempts=attempts,
+            )
+        if isinstance(cause, openai.APIError):  # e.g. a 200 whose body is not JSON
+            return ProviderError(
+                f"{label}: {where} sent an unusable response: {_first_line(str(cause))}",
+                attempts=attempts,
+            )
+        return InvalidAnswer(
+            f"{label}: the model's answer did not match the brief schema after "
+            f"{attempts} attempt(s): {_first_line(str(cause))}",
+            attempts=attempts,
+        )
+
+
+def _mark_invalid_answers(record: CallRecord, *, last_was_valid: bool) -> None:
+    """Every answer but an accepted last one failed validation and was re-asked."""
+    answered = [i for i, outcome in enumerate(record.outcomes) if outcome == "ok"]
+    for index in answered[:-1] if last_was_valid else answered:
+        record.outcomes[index] = "invalid answer"
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"

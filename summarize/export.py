@@ -1,0 +1,70 @@
+"""Write results out: a JSON array, or JSON Lines appended as each article finishes.
+
+A brief exports as its public JSON contract; a failure as `{"article": {...}, "error":
+{"kind", "message", "attempts"}}`, so a consumer tells them apart by the `error` key.
+Neither ever holds an API key: `ModelConfig` keeps the key out of everything but the
+HTTP client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from summarize.pipeline import Failure, Result
+
+
+def to_record(result: Result) -> dict[str, Any]:
+    if isinstance(result, Failure):
+        return result.to_json()
+    return result.model_dump(mode="json")
+
+
+def write_json(path: str | Path, results: Iterable[Result]) -> None:
+    """Write a JSON array atomically: a crash or failed run leaves any old file intact."""
+    target = Path(path)
+    text = json.dumps([to_record(r) for r in results], ensure_ascii=False, indent=2) + "\n"
+    handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class JsonlWriter:
+    """Append one whole, flushed and fsynced line per result, so a killed run leaves a
+    valid file holding every brief that finished."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._stream: IO[str] = self.path.open("a", encoding="utf-8")
+
+    def write(self, result: Result) -> None:
+        line = json.dumps(to_record(result), ensure_ascii=False)
+        self._stream.write(line + "\n")
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

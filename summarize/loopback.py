@@ -1,0 +1,236 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1, for tests, offline evals and benchmarks.
+
+No SDK is patched: the real `openai` client and `instructor` talk HTTP to this server, so
+every code path a hosted provider exercises (headers, retries, parsing, re-asks) runs.
+What the server answers is decided by a *responder*, a plain callable from the recorded
+request to a `Reply`, in the spirit of httpx's `MockTransport` handlers::
+
+    def responder(request: Request) -> Reply:
+        return structured_reply(request, {"summary": "...", "threats": [], ...})
+
+    with LoopbackServer(responder) as server:
+        client = OpenAI(base_url=server.url, api_key="test")
+
+`structured_reply` shapes one payload as the request asked for it: a tool call when the
+request offered tools, JSON message content for `response_format` / JSON modes.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def prompt_text(self) -> str:
+        """Every message's content joined, to assert on what the model was shown."""
+        payload = self.json() or {}
+        return "\n".join(str(m.get("content") or "") for m in payload.get("messages", []))
+
+
+@dataclass
+class Reply:
+    """What to send back. `drop` closes the connection without answering; `delay` waits."""
+
+    status: int = 200
+    body: bytes | str | dict[str, Any] | list[Any] = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+    def encoded(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body).encode()
+
+
+Responder = Callable[[Request], Reply]
+
+
+def completion(
+    *,
+    content: str | None = None,
+    tool_arguments: str | None = None,
+    tool_name: str = "Extraction",
+    finish_reason: str | None = None,
+    model: str = "loopback-model",
+    prompt_tokens: int = 100,
+    completion_tokens: int = 50,
+    refusal: str | None = None,
+) -> dict[str, Any]:
+    """A chat.completion body with either message content or one tool call."""
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
+    if tool_arguments is not None:
+        message["tool_calls"] = [
+            {
+                "id": "call_loopback",
+                "type": "function",
+                "function": {"name": tool_name, "arguments": tool_arguments},
+            }
+        ]
+    return {
+        "id": "chatcmpl-loopback",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": finish_reason or ("tool_calls" if tool_arguments else "stop"),
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def structured_reply(request: Request, payload: Any, **completion_options: Any) -> Reply:
+    """Answer `payload` (a dict, or raw JSON text) in the shape the request asked for."""
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    body = request.json() or {}
+    tools = body.get("tools") or []
+    if tools:
+        name = tools[0].get("function", {}).get("name", "Extraction")
+        return Reply(body=completion(tool_arguments=text, tool_name=name, **completion_options))
+    return Reply(body=completion(content=text, **completion_options))
+
+
+class QueueResponder:
+    """Answers from a queue, one item per request, each a Reply or a payload to structure.
+
+    When the queue runs dry it answers 500, so a test that under-provisions replies fails
+    loudly instead of hanging.
+    """
+
+    def __init__(self, items: Iterable[Reply | Callable[[Request], Reply] | dict[str, Any]]):
+        self._items: deque[Reply | Callable[[Request], Reply] | dict[str, Any]] = deque(items)
+        self._lock = threading.Lock()
+
+    def push(self, *items: Reply | Callable[[Request], Reply] | dict[str, Any]) -> None:
+        with self._lock:
+            self._items.extend(items)
+
+    def __call__(self, request: Request) -> Reply:
+        with self._lock:
+            item = self._items.popleft() if self._items else None
+        if item is None:
+            return Reply(status=500, body={"error": {"message": "loopback queue is empty"}})
+        if isinstance(item, Reply):
+            return item
+        if callable(item):
+            return item(request)
+        return structured_reply(request, item)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request logging: tests assert on recorded requests instead."""
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = Request(
+            method=self.command,
+            path=self.path,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        with self.server.lock:
+            self.server.requests.append(request)
+        reply = self.server.responder(request)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.drop:
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        data = reply.encoded()
+        self.send_response(reply.status)
+        headers = {"Content-Type": "application/json"} | reply.headers
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_POST = _serve
+    do_GET = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, responder: Responder) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.responder = responder
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+
+
+class LoopbackServer:
+    """Run an OpenAI-compatible server on 127.0.0.1 for the duration of a `with` block."""
+
+    def __init__(self, responder: Responder) -> None:
+        self._server = _Server(responder)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    @property
+    def requests(self) -> list[Request]:
+        with self._server.lock:
+            return list(self._server.requests)
+
+    @property
+    def responder(self) -> Responder:
+        return self._server.responder
+
+    @responder.setter
+    def responder(self, responder: Responder) -> None:
+        self._server.responder = responder
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

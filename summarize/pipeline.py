@@ -1,0 +1,238 @@
+"""From article to brief: clean, prompt, ask the model, resolve dates, check grounding.
+
+Each step is a small function; `brief_article` strings them together for one article and
+`run_batch` runs many, concurrently, handing each result to a callback as it finishes
+and returning all of them in input order. One article's failure is a `Failure` value in
+its place, never an exception that costs the others their briefs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from summarize.articles import Article, article_from_text
+from summarize.clean import Cleaned, clean, normalize_for_match
+from summarize.dates import direction_of, resolve
+from summarize.errors import ArticleFailed, InputError, SummarizeError
+from summarize.prompts import Prompt
+from summarize.schema import (
+    ArticleMeta,
+    Brief,
+    Extraction,
+    Grounding,
+    ResolvedDate,
+    RunInfo,
+    Threat,
+)
+
+if TYPE_CHECKING:
+    from summarize.client import CallRecord, ModelClient, ModelConfig
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An article that produced no brief, and why, in one line."""
+
+    article_id: str | None
+    source: str
+    kind: str
+    message: str
+    attempts: int = 0
+
+    @classmethod
+    def from_error(cls, error: SummarizeError, article: Article | None = None) -> Failure:
+        source = article.source if article else getattr(error, "source", None) or "?"
+        return cls(
+            article_id=article.id if article else None,
+            source=source,
+            kind=error.kind,
+            message=str(error),
+            attempts=error.attempts if isinstance(error, ArticleFailed) else 0,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "article": {"id": self.article_id, "source": self.source},
+            "error": {"kind": self.kind, "message": self.message, "attempts": self.attempts},
+        }
+
+
+Result = Brief | Failure
+
+
+def clean_article(article: Article) -> Cleaned:
+    cleaned = clean(article.text)
+    if not cleaned.text.strip():
+        raise InputError(
+            f"{article.source}: nothing is left after removing page chrome; "
+            "check that the file holds the story (summarize clean --explain shows why)"
+        )
+    return cleaned
+
+
+def resolve_dates(
+    extraction: Extraction, article: Article
+) -> tuple[list[ResolvedDate], list[Threat]]:
+    """Turn the model's verbatim expressions into ISO dates against the publication date."""
+    published = article.published
+    dates = [
+        ResolvedDate(
+            text=mention.text,
+            date=resolve(mention.text, published, direction=direction_of(mention.event)),
+            event=mention.event,
+        )
+        for mention in extraction.dates
+    ]
+    threats = []
+    for extracted in extraction.threats:
+        fields = extracted.model_dump(exclude={"deadline"})
+        deadline = None
+        if extracted.deadline:
+            deadline = ResolvedDate(
+                text=extracted.deadline,
+                date=resolve(extracted.deadline, published, direction="future"),
+                event=f"deadline: {extracted.action}",
+            )
+        threats.append(Threat(**fields, deadline=deadline))
+    return dates, threats
+
+
+def check_grounding(threats: Sequence[Threat], article_text: str) -> Grounding:
+    """Every evidence quote and condition must occur in the cleaned article, verbatim
+    after whitespace and quote normalisation (case-insensitively for conditions, which
+    models often start with a capital)."""
+    haystack = normalize_for_match(article_text)
+    folded = haystack.casefold()
+    missing: list[str] = []
+    for threat in threats:
+        missing += [q for q in threat.evidence if normalize_for_match(q) not in haystack]
+        missing += [c for c in threat.conditions if normalize_for_match(c).casefold() not in folded]
+    return Grounding(grounded=not missing, ungrounded=missing)
+
+
+def assemble(
+    article: Article,
+    cleaned: Cleaned,
+    extraction: Extraction,
+    record: CallRecord,
+    *,
+    run: dict[str, Any],
+) -> Brief:
+    dates, threats = resolve_dates(extraction, article)
+    meta = ArticleMeta(
+        id=article.id,
+        source=article.source,
+        title=article.title or cleaned.title,
+        published=article.published.isoformat() if article.published else None,
+        chars_raw=len(article.text),
+        chars_clean=len(cleaned.text),
+        **({"url": article.url} if article.url else {}),
+    )
+    return Brief(
+        summary=extraction.summary,
+        threats=threats,
+        actors=extraction.actors,
+        dates=dates,
+        article=meta,
+        run=RunInfo(
+            **run,
+            input_tokens=record.input_tokens,
+            output_tokens=record.output_tokens,
+            attempts=record.attempts,
+            attempt_log=list(record.outcomes),
+        ),
+        grounding=check_grounding(threats, cleaned.text),
+        warnings=list(article.warnings),
+    )
+
+
+def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
+    """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
+    started = time.perf_counter()
+    cleaned = clean_article(article)
+    messages = prompt.render(
+        article=cleaned.text,
+        title=article.title or cleaned.title,
+        published=article.published.isoformat() if article.published else None,
+    )
+    extraction, record = client.extract(messages, Extraction, label=article.source)
+    config = client.config
+    run = {
+        "provider": config.provider,
+        "model": config.model,
+        "prompt_version": prompt.version,
+        "mode": config.resolved_mode,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return assemble(article, cleaned, extraction, record, run=run)
+
+
+def run_batch(
+    items: Sequence[Article | InputError],
+    client: ModelClient,
+    prompt: Prompt,
+    *,
+    concurrency: int = 8,
+    on_result: Callable[[int, Result], None] | None = None,
+) -> list[Result]:
+    """Brief every article with at most `concurrency` requests in flight.
+
+    `on_result(index, result)` is called from this thread as each article finishes (in
+    completion order); the returned list is in input order.
+    """
+    results: list[Result | None] = [None] * len(items)
+
+    def finish(index: int, result: Result) -> None:
+        results[index] = result
+        if on_result is not None:
+            on_result(index, result)
+
+    def work(article: Article) -> Result:
+        try:
+            return brief_article(article, client, prompt)
+        except SummarizeError as error:
+            return Failure.from_error(error, article)
+
+    pending: dict[Future[Result], int] = {}
+    queue = deque(enumerate(items))
+    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+        while queue or pending:
+            while queue and len(pending) < max(concurrency, 1):
+                index, item = queue.popleft()
+                if isinstance(item, InputError):
+                    finish(index, Failure.from_error(item))
+                    continue
+                pending[pool.submit(work, item)] = index
+            if not pending:
+                continue
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                finish(pending.pop(future), future.result())
+    return [result for result in results if result is not None]
+
+
+def summarize_text(
+    text: str,
+    *,
+    config: ModelConfig | None = None,
+    published: date | None = None,
+    article_id: str = "text",
+    prompt: Prompt | None = None,
+) -> Brief:
+    """Brief one article given as a string; the model is configured from the environment
+    unless `config` says otherwise. The one-call entry point for library users."""
+    from summarize.client import ModelClient, ModelConfig
+    from summarize.prompts import load_prompt
+
+    article = article_from_text(text, id=article_id, source=article_id, published=published)
+    client = ModelClient(config or ModelConfig.from_env())
+    try:
+        return brief_article(article, client, prompt or load_prompt())
+    finally:
+        client.close()
