@@ -113,7 +113,8 @@ def brief(
         Path | None, typer.Option(help="Prompt file to use instead of the shipped one.")
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write all results as a JSON array.")
+        Path | None,
+        typer.Option("--json", help="Write all results as a JSON array (- for stdout)."),
     ] = None,
     jsonl_out: Annotated[
         Path | None,
@@ -130,7 +131,7 @@ def brief(
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.client import ModelClient, ModelConfig
-    from summarize.export import JsonlWriter, write_json
+    from summarize.export import JsonlWriter, json_text, write_json
     from summarize.pipeline import Failure, Result, run_batch
     from summarize.prompts import load_prompt
     from summarize.render import print_brief
@@ -160,7 +161,10 @@ def brief(
         client.close()
         if jsonl is not None:
             jsonl.close()
-    if json_out is not None:
+    if json_out is not None and str(json_out) == "-":
+        sys.stdout.write(json_text(results))
+        quiet = True  # stdout carries the JSON; a rendered brief would corrupt it
+    elif json_out is not None:
         write_json(json_out, results)
     if not quiet:
         for result in results:

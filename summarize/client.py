@@ -14,6 +14,7 @@ is, so `summarize --help` and `summarize clean` start without them.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 from collections.abc import Mapping
@@ -145,6 +146,14 @@ class CallRecord:
         return len(self.outcomes)
 
 
+class MalformedResponse(Exception):
+    """A 200 answer that is not a usable chat completion: not JSON, or no choices.
+
+    Internal: treated as transient (a proxy glitch more often than not) and, once retries
+    are spent, reported as a ProviderError.
+    """
+
+
 def retry_after_seconds(error: BaseException) -> float | None:
     """The server's requested wait (Retry-After / retry-after-ms), if it gave one."""
     response = getattr(error, "response", None)
@@ -176,7 +185,10 @@ def describe_failure(error: BaseException) -> str:
     status = getattr(error, "status_code", None)
     if status is not None:
         return f"http {status}"
-    return type(error).__name__
+    if isinstance(error, MalformedResponse):
+        return "malformed response"
+    name = type(error).__name__
+    return {"APITimeoutError": "timeout", "APIConnectionError": "connection error"}.get(name, name)
 
 
 class ModelClient:
@@ -186,6 +198,10 @@ class ModelClient:
         import instructor
         import openai
 
+        # instructor logs every failed attempt at ERROR; we report failures ourselves, and
+        # without a handler Python would print those records to the user's stderr.
+        logging.getLogger("instructor").addHandler(logging.NullHandler())
+        logging.getLogger("instructor").propagate = False
         self.config = config
         self._openai = openai
         self._instructor = instructor
@@ -206,8 +222,8 @@ class ModelClient:
         self._client.close()
 
     def _is_transient(self, error: BaseException) -> bool:
-        if isinstance(error, self._openai.APIConnectionError):  # includes timeouts
-            return True
+        if isinstance(error, MalformedResponse | self._openai.APIConnectionError):
+            return True  # APIConnectionError includes timeouts
         return isinstance(error, self._openai.APIStatusError) and (
             error.status_code in TRANSIENT_STATUS
         )
@@ -244,7 +260,12 @@ class ModelClient:
                 with attempt:
                     try:
                         response = self._client.chat.completions.create(**kwargs)
-                    except self._openai.APIError as error:
+                        if not getattr(response, "choices", None):
+                            raise MalformedResponse("the answer has no choices")
+                    except ValueError as error:  # the SDK's JSONDecodeError on a non-JSON body
+                        record.outcomes.append("malformed response")
+                        raise MalformedResponse(f"the answer is not JSON ({error})") from error
+                    except (MalformedResponse, self._openai.APIError) as error:
                         record.outcomes.append(describe_failure(error))
                         raise
                     record.outcomes.append("ok")
@@ -323,7 +344,7 @@ class ModelClient:
                 "check --base-url and that the server is running",
                 attempts=attempts,
             )
-        if isinstance(cause, openai.APIError):  # e.g. a 200 whose body is not JSON
+        if isinstance(cause, MalformedResponse | openai.APIError):
             return ProviderError(
                 f"{label}: {where} sent an unusable response: {_first_line(str(cause))}",
                 attempts=attempts,

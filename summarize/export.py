@@ -25,10 +25,14 @@ def to_record(result: Result) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
+def json_text(results: Iterable[Result]) -> str:
+    return json.dumps([to_record(r) for r in results], ensure_ascii=False, indent=2) + "\n"
+
+
 def write_json(path: str | Path, results: Iterable[Result]) -> None:
     """Write a JSON array atomically: a crash or failed run leaves any old file intact."""
     target = Path(path)
-    text = json.dumps([to_record(r) for r in results], ensure_ascii=False, indent=2) + "\n"
+    text = json_text(results)
     handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

@@ -147,6 +147,22 @@ class QueueResponder:
         return structured_reply(request, item)
 
 
+class RoutingResponder:
+    """Routes each request to the queue whose key occurs in its prompt text, so a batch
+    of concurrent articles each gets its own answers whatever order requests arrive in.
+    """
+
+    def __init__(self, routes: dict[str, QueueResponder]) -> None:
+        self.routes = routes
+
+    def __call__(self, request: Request) -> Reply:
+        prompt = request.prompt_text
+        for key, responder in self.routes.items():
+            if key in prompt:
+                return responder(request)
+        return Reply(status=500, body={"error": {"message": "no loopback route matches"}})
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -201,7 +217,9 @@ class LoopbackServer:
 
     def __init__(self, responder: Responder) -> None:
         self._server = _Server(responder)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

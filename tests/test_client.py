@@ -1,0 +1,171 @@
+"""The model client against a real HTTP server: transport retries, re-asks, classification."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.errors import ConfigError, InvalidAnswer, ProviderError
+from summarize.loopback import LoopbackServer, QueueResponder, Reply
+from summarize.schema import Extraction
+from tests.conftest import extraction
+
+MESSAGES = [{"role": "system", "content": "brief it"}, {"role": "user", "content": "story"}]
+SLOW_DOWN = {"error": {"message": "rate limited", "type": "rate_limit"}}
+
+
+def test_a_429_with_retry_after_is_waited_out_then_succeeds(
+    client: ModelClient, queue: QueueResponder
+) -> None:
+    """A 429 carrying Retry-After: 1 is retried after about one second, not sooner."""
+    queue.push(Reply(status=429, headers={"Retry-After": "1"}, body=SLOW_DOWN), extraction())
+    started = time.monotonic()
+    result, record = client.extract(MESSAGES, Extraction, label="a.txt")
+    assert time.monotonic() - started >= 0.95
+    assert result.threats[0].issuer == "United States"
+    assert record.outcomes == ["http 429", "ok"]
+    assert record.attempts == 2
+
+
+def test_a_schema_invalid_answer_is_re_asked_with_the_error(
+    client: ModelClient, queue: QueueResponder, server: LoopbackServer
+) -> None:
+    """An answer missing a required field is re-asked, and the re-ask names the error."""
+    broken = extraction()
+    del broken["threats"][0]["evidence"]
+    queue.push(broken, extraction())
+    result, record = client.extract(MESSAGES, Extraction, label="a.txt")
+    assert result.threats[0].evidence
+    assert record.outcomes == ["invalid answer", "ok"]
+    reask = server.requests[1].prompt_text
+    assert "evidence" in reask
+    assert "Field required" in reask
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retried(client: ModelClient, queue: QueueResponder, status: int) -> None:
+    """5xx answers are transient: retried with backoff until one succeeds."""
+    queue.push(Reply(status=status, body={"error": {"message": "boom"}}), extraction())
+    _, record = client.extract(MESSAGES, Extraction, label="a.txt")
+    assert record.outcomes == [f"http {status}", "ok"]
+
+
+def test_a_dropped_connection_is_retried(client: ModelClient, queue: QueueResponder) -> None:
+    """A connection closed without an answer is retried."""
+    queue.push(Reply(drop=True), extraction())
+    _, record = client.extract(MESSAGES, Extraction, label="a.txt")
+    assert record.outcomes == ["connection error", "ok"]
+
+
+def test_a_body_that_is_not_json_is_retried(client: ModelClient, queue: QueueResponder) -> None:
+    """A 200 whose body is not JSON is treated as a transient glitch."""
+    queue.push(Reply(body=b"<html>gateway</html>"), extraction())
+    _, record = client.extract(MESSAGES, Extraction, label="a.txt")
+    assert record.outcomes == ["malformed response", "ok"]
+
+
+def test_transport_retries_are_bounded_and_end_in_a_named_provider_error(
+    client: ModelClient, queue: QueueResponder, server: LoopbackServer
+) -> None:
+    """Endless 503s stop after max_attempts with a one-line error naming the input."""
+    queue.push(*[Reply(status=503, body={"error": {"message": "down"}})] * 10)
+    with pytest.raises(ProviderError) as caught:
+        client.extract(MESSAGES, Extraction, label="a.txt")
+    assert len(server.requests) == 4  # FAST_RETRIES.max_attempts
+    assert caught.value.attempts == 4
+    assert str(caught.value).startswith("a.txt: ")
+    assert "HTTP 503" in str(caught.value)
+
+
+def test_re_asks_are_bounded_and_end_in_invalid_answer(
+    client: ModelClient, queue: QueueResponder, server: LoopbackServer
+) -> None:
+    """An answer that never validates fails after 1 + max_reasks attempts."""
+    queue.push(*[{"summary": "only this"}] * 5)
+    with pytest.raises(InvalidAnswer) as caught:
+        client.extract(MESSAGES, Extraction, label="a.txt")
+    assert len(server.requests) == 3
+    assert "did not match the brief schema after 3 attempt(s)" in str(caught.value)
+
+
+def test_an_unknown_model_is_not_retried(
+    client: ModelClient, queue: QueueResponder, server: LoopbackServer
+) -> None:
+    """A 404 for the model fails at once and says to check --model."""
+    queue.push(Reply(status=404, body={"error": {"message": "model not found"}}))
+    with pytest.raises(ProviderError, match="check --model"):
+        client.extract(MESSAGES, Extraction, label="a.txt")
+    assert len(server.requests) == 1
+
+
+def test_retries_stop_when_the_time_budget_is_spent(
+    server: LoopbackServer, queue: QueueResponder
+) -> None:
+    """A Retry-After longer than the remaining budget ends the retries early."""
+    policy = RetryPolicy(max_attempts=10, max_seconds=1.0, initial_wait=0.01, max_wait=5)
+    config = ModelConfig(model="m", base_url=server.url, api_key="k", retry=policy)
+    queue.push(*[Reply(status=429, headers={"Retry-After": "3"}, body=SLOW_DOWN)] * 10)
+    client = ModelClient(config)
+    started = time.monotonic()
+    with pytest.raises(ProviderError):
+        client.extract(MESSAGES, Extraction, label="a.txt")
+    assert time.monotonic() - started < 2
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "expect_tools", "expect_format"),
+    [("tools", True, None), ("json_schema", False, "json_schema"), ("json", False, "json_object")],
+)
+def test_each_structured_output_mode_sends_its_own_request_shape(
+    server: LoopbackServer,
+    queue: QueueResponder,
+    mode: str,
+    expect_tools: bool,
+    expect_format: str | None,
+) -> None:
+    """The mode decides whether the schema travels as a tool or as a response_format."""
+    queue.push(extraction())
+    client = ModelClient(ModelConfig(model="m", base_url=server.url, api_key="k", mode=mode))
+    result, _ = client.extract(MESSAGES, Extraction, label="a.txt")
+    body = server.requests[0].json()
+    assert ("tools" in body) is expect_tools
+    assert (body.get("response_format") or {}).get("type") == expect_format
+    assert result.summary
+
+
+def test_the_default_mode_is_tools_for_openai_and_json_schema_elsewhere() -> None:
+    """OpenAI gets tool calls; compatible servers get schema-constrained JSON."""
+    assert ModelConfig(model="gpt-4o-mini", api_key="k").resolved_mode == "tools"
+    local = ModelConfig(model="llama3", base_url="http://localhost:11434/v1")
+    assert local.provider == "ollama"
+    assert local.resolved_mode == "json_schema"
+
+
+def test_configuration_comes_from_flags_then_environment() -> None:
+    """Flags win over SUMMARIZE_MODEL / OPENAI_BASE_URL / OPENAI_API_KEY."""
+    env = {"SUMMARIZE_MODEL": "env-model", "OPENAI_BASE_URL": "http://h:1/v1"}
+    assert ModelConfig.from_env(environ=env).model == "env-model"
+    assert ModelConfig.from_env(model="flag-model", environ=env).model == "flag-model"
+    assert ModelConfig.from_env(environ={"OPENAI_API_KEY": "k"}).model == "gpt-4o-mini"
+
+
+def test_no_model_configured_names_every_way_to_configure_one() -> None:
+    """The error lists OPENAI_API_KEY, OPENAI_BASE_URL/--base-url and SUMMARIZE_MODEL/--model."""
+    with pytest.raises(ConfigError) as caught:
+        ModelConfig.from_env(environ={})
+    for way in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "--base-url", "SUMMARIZE_MODEL", "--model"):
+        assert way in str(caught.value)
+
+
+def test_a_malformed_base_url_is_a_config_error() -> None:
+    """A base URL without scheme or host is refused with an example of a good one."""
+    with pytest.raises(ConfigError, match="http://localhost:11434/v1"):
+        ModelConfig(model="m", base_url="localhost:11434")
+
+
+def test_the_api_key_is_not_in_the_config_repr() -> None:
+    """Printing a config never shows its key."""
+    assert "sk-secret" not in repr(ModelConfig(model="m", api_key="sk-secret"))
