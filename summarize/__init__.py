@@ -35,7 +35,7 @@ _EXPORTS = {
     "SummarizeError": "summarize.errors",
     "Failure": "summarize.pipeline",
     "brief_article": "summarize.pipeline",
-    "run_batch": "summarize.pipeline",
+    "run_batch": "summarize.batch",
     "summarize_text": "summarize.pipeline",
     "Prompt": "summarize.prompts",
     "load_prompt": "summarize.prompts",
@@ -71,6 +71,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from summarize.articles import Article, read_inputs
+    from summarize.batch import run_batch
     from summarize.clean import Cleaned, clean
     from summarize.client import ModelClient, ModelConfig, RetryPolicy
     from summarize.dates import resolve
@@ -82,7 +83,7 @@ if TYPE_CHECKING:
         ProviderError,
         SummarizeError,
     )
-    from summarize.pipeline import Failure, brief_article, run_batch, summarize_text
+    from summarize.pipeline import Failure, brief_article, summarize_text
     from summarize.prompts import Prompt, load_prompt
     from summarize.schema import Brief, Extraction, Threat
 

@@ -130,9 +130,10 @@ def brief(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no briefs.")] = False,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
+    from summarize.batch import run_batch
     from summarize.client import ModelClient, ModelConfig
     from summarize.export import JsonlWriter, json_text, write_json
-    from summarize.pipeline import Failure, Result, run_batch
+    from summarize.pipeline import Failure, Result
     from summarize.prompts import load_prompt
     from summarize.render import print_brief
 

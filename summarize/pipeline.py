@@ -1,17 +1,14 @@
 """From article to brief: clean, prompt, ask the model, resolve dates, check grounding.
 
-Each step is a small function; `brief_article` strings them together for one article and
-`run_batch` runs many, concurrently, handing each result to a callback as it finishes
-and returning all of them in input order. One article's failure is a `Failure` value in
-its place, never an exception that costs the others their briefs.
+Each step is a small function; `brief_article` strings them together for one article.
+Many articles at a time are `summarize.batch`'s job. One article's failure is a `Failure`
+value in its place, never an exception that costs the others their briefs.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -171,50 +168,6 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
         "seconds": round(time.perf_counter() - started, 3),
     }
     return assemble(article, cleaned, extraction, record, run=run)
-
-
-def run_batch(
-    items: Sequence[Article | InputError],
-    client: ModelClient,
-    prompt: Prompt,
-    *,
-    concurrency: int = 8,
-    on_result: Callable[[int, Result], None] | None = None,
-) -> list[Result]:
-    """Brief every article with at most `concurrency` requests in flight.
-
-    `on_result(index, result)` is called from this thread as each article finishes (in
-    completion order); the returned list is in input order.
-    """
-    results: list[Result | None] = [None] * len(items)
-
-    def finish(index: int, result: Result) -> None:
-        results[index] = result
-        if on_result is not None:
-            on_result(index, result)
-
-    def work(article: Article) -> Result:
-        try:
-            return brief_article(article, client, prompt)
-        except SummarizeError as error:
-            return Failure.from_error(error, article)
-
-    pending: dict[Future[Result], int] = {}
-    queue = deque(enumerate(items))
-    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
-        while queue or pending:
-            while queue and len(pending) < max(concurrency, 1):
-                index, item = queue.popleft()
-                if isinstance(item, InputError):
-                    finish(index, Failure.from_error(item))
-                    continue
-                pending[pool.submit(work, item)] = index
-            if not pending:
-                continue
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                finish(pending.pop(future), future.result())
-    return [result for result in results if result is not None]
 
 
 def summarize_text(

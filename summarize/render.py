@@ -20,16 +20,16 @@ def threats_table(brief: Brief) -> RenderableType:
     if not brief.threats:
         return Text("No threats in this article.", style="dim")
     table = Table(title="Threats", title_justify="left", expand=True, show_lines=True)
-    table.add_column("Issuer -> targets", ratio=3)
+    table.add_column("Issuer → targets", ratio=3)
     table.add_column("Action", ratio=3)
-    table.add_column("Category", ratio=1)
+    table.add_column("Category", no_wrap=True, min_width=15)
     table.add_column("Conditions", ratio=3)
     table.add_column("Deadline", ratio=2)
     for threat in brief.threats:
         who = Text(threat.issuer, style="bold")
         if threat.speaker:
             who.append(f"\n({threat.speaker})", style="dim")
-        who.append("\n-> " + ", ".join(threat.targets))
+        who.append("\n→ " + ", ".join(threat.targets))
         conditions = "\n".join(f"- {c}" for c in threat.conditions) or "unconditional"
         table.add_row(who, threat.action, threat.category, conditions, _deadline(threat.deadline))
     return table
@@ -66,10 +66,11 @@ def brief_panel(brief: Brief) -> RenderableType:
         f"{run.input_tokens}+{run.output_tokens} tokens · {run.attempts} attempt(s) · "
         f"{run.seconds:.1f}s"
     )
+    parts += [Text(""), Text(footer, style="dim")]
     return Panel(
         Group(*parts),
         title=heading,
-        subtitle=subtitle + "  ·  " + footer,
+        subtitle=subtitle,
         title_align="left",
         subtitle_align="left",
     )
