@@ -37,7 +37,7 @@ def seed_answers(server: LoopbackServer) -> None:
 def test_brief_prints_one_brief_per_seed(model_env: LoopbackServer) -> None:
     """`summarize brief seeds/` briefs all three seeds and exits 0."""
     seed_answers(model_env)
-    result = runner.invoke(app, ["brief", str(SEEDS)])
+    result = runner.invoke(app, ["brief", str(SEEDS)], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.stderr
     assert len(model_env.requests) == 3
     for title in (
