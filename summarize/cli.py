@@ -177,6 +177,90 @@ def brief(
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
+DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline
+
+
+@app.command("eval")
+def evaluate(
+    mock: Annotated[
+        str | None,
+        typer.Option(help="Replay the stored response set NAME (offline). Default: midsize."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Run live against this model.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint for --model.")
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="Structured-output mode for --model.")] = None,
+    record: Annotated[
+        str | None, typer.Option(help="With --model: store raw responses as set NAME.")
+    ] = None,
+    gold: Annotated[Path, typer.Option(help="Folder of gold briefs.")] = Path("evals/gold"),
+    responses: Annotated[Path, typer.Option(help="Folder holding response sets.")] = Path(
+        "evals/responses"
+    ),
+    prompt: Annotated[Path | None, typer.Option(help="Prompt file to evaluate.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the full report as JSON.")] = None,
+    compare: Annotated[
+        Path | None, typer.Option(help="Print per-field deltas against an old JSON report.")
+    ] = None,
+    min_f1: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Exit 1 if threat F1 is below this.")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Per-article misses and extras.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64)] = 4,
+) -> None:
+    """Score briefs against the hand-labelled gold set, per field."""
+    from summarize.client import ModelConfig
+    from summarize.evaluation.report import (
+        compare_table,
+        headline,
+        load_report,
+        print_report,
+        report_json,
+        write_report,
+    )
+    from summarize.evaluation.runner import run_eval
+    from summarize.prompts import load_prompt
+
+    live = model is not None or base_url is not None
+    if live and mock is not None:
+        raise _fail("--mock replays stored responses and --model runs live: pass one of them")
+    if record is not None and not live:
+        raise _fail("--record stores a live run: pass --model (and --base-url if needed)")
+    try:
+        template = load_prompt(prompt)
+        old = load_report(compare) if compare is not None else None
+        if live:
+            config = ModelConfig.from_env(model=model, base_url=base_url, mode=mode)
+            run = run_eval(
+                gold,
+                template,
+                config=config,
+                concurrency=concurrency,
+                record=responses / record if record else None,
+            )
+        else:
+            run = run_eval(
+                gold, template, mock=responses / (mock or DEFAULT_MOCK), concurrency=concurrency
+            )
+    except (ConfigError, OSError, ValueError) as error:
+        raise _fail(str(error)) from None
+    result = report_json(run)
+    print_report(stdout, result, verbose=verbose)
+    if old is not None:
+        stdout.print(compare_table(result, old))
+    if report is not None:
+        write_report(report, result)
+    threat_f1 = headline(result["fields"]["threats"])
+    if min_f1 is not None and threat_f1 < min_f1:
+        stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}", highlight=False)
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches a user for an expected error."""
     try:

@@ -1,0 +1,516 @@
+"""Score predicted briefs against gold briefs, field by field.
+
+Pure functions over plain dicts in the brief's JSON contract, so a report can be
+recomputed from stored JSON alone. The method, which `evals/README.md` restates:
+
+1. Names are compared after normalisation (case, punctuation, a leading "the") and
+   through an alias table: the built-in one below plus each gold file's `aliases`.
+2. Predicted threats are matched one-to-one to gold threats by the assignment that
+   maximises total similarity (issuer 0.4, targets Jaccard 0.4, category 0.2); a pair
+   below `MATCH_THRESHOLD` is no match. Unmatched predictions are false positives, which
+   includes any threat predicted in a no-threat article; unmatched gold are misses.
+3. On matched pairs: issuer, category, speaker and deadline accuracy; targets P/R/F1;
+   `action` and `conditions` similarity as token F1 after normalisation, counted correct at
+   or above `TEXT_THRESHOLD`.
+4. Actors P/R/F1 by role on (name, role) pairs; dates P/R/F1 on resolved ISO values;
+   grounding: the share of evidence quotes found verbatim in the cleaned article.
+Aggregates are micro-averaged over all items, with their counts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from summarize.clean import normalize_for_match
+
+MATCH_THRESHOLD = 0.5
+TEXT_THRESHOLD = 0.5
+ROLES = ("issuer", "target", "speaker", "other")
+
+BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
+    "united states": (
+        "us",
+        "u.s.",
+        "usa",
+        "u.s.a.",
+        "america",
+        "washington",
+        "united states of america",
+        "us government",
+        "u.s. government",
+        "the us",
+        "the u.s.",
+    ),
+    "united kingdom": ("uk", "u.k.", "britain", "great britain", "london"),
+    "european union": ("eu", "e.u.", "brussels"),
+    "russia": ("russian federation", "moscow", "kremlin", "the kremlin"),
+    "china": ("prc", "people's republic of china", "beijing"),
+    "north korea": ("dprk", "pyongyang", "democratic people's republic of korea"),
+    "south korea": ("republic of korea", "rok", "seoul"),
+    "united nations": ("un", "u.n."),
+    "united nations security council": (
+        "un security council",
+        "u.n. security council",
+        "unsc",
+        "security council",
+    ),
+    "iran": ("tehran", "islamic republic of iran"),
+    "ukraine": ("kyiv", "kiev"),
+    "turkey": ("turkiye", "türkiye", "ankara"),
+    "nato": ("north atlantic treaty organization",),
+}
+
+STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "on",
+        "in",
+        "for",
+        "and",
+        "or",
+        "by",
+        "with",
+        "from",
+        "at",
+        "as",
+        "its",
+        "their",
+        "his",
+        "her",
+        "it",
+        "that",
+        "this",
+        "be",
+        "will",
+        "would",
+        "could",
+        "may",
+        "might",
+        "shall",
+        "should",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "any",
+        "all",
+    }
+)
+
+
+def normalize_name(name: str) -> str:
+    text = normalize_for_match(name).casefold()
+    text = re.sub(r"[^\w\s]", " ", text.replace(".", ""))
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"^the ", "", text)
+
+
+class AliasTable:
+    """Maps every known variant of a name to one canonical form."""
+
+    def __init__(self, *tables: Mapping[str, Iterable[str]]) -> None:
+        self._canonical: dict[str, str] = {}
+        for table in (BUILTIN_ALIASES, *tables):
+            for canonical, variants in table.items():
+                key = self._canonical.get(normalize_name(canonical), normalize_name(canonical))
+                for variant in (canonical, *variants):
+                    self._canonical.setdefault(normalize_name(variant), key)
+
+    def canonical(self, name: str | None) -> str | None:
+        if name is None:
+            return None
+        normalized = normalize_name(name)
+        return self._canonical.get(normalized, normalized)
+
+    def same(self, left: str | None, right: str | None) -> bool:
+        return self.canonical(left) == self.canonical(right)
+
+
+def tokens(text: str) -> list[str]:
+    words = re.findall(r"[\w%$]+", normalize_for_match(text).casefold())
+    return [_stem(w) for w in words if w not in STOPWORDS]
+
+
+def _stem(word: str) -> str:
+    """A crude stemmer, enough to equate 'imposes', 'imposed', 'imposing' and 'impose'."""
+    for suffix in ("ing", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
+def token_f1(predicted: str, gold: str) -> float:
+    """Token-overlap F1 after normalisation: 1.0 for identical wording, 0.0 for none."""
+    p, g = Counter(tokens(predicted)), Counter(tokens(gold))
+    if not p and not g:
+        return 1.0
+    overlap = sum((p & g).values())
+    if overlap == 0:
+        return 0.0
+    precision, recall = overlap / sum(p.values()), overlap / sum(g.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def list_similarity(predicted: Sequence[str], gold: Sequence[str]) -> float:
+    """Soft F1 of two lists of phrases: each item counts its best token-F1 partner."""
+    if not predicted and not gold:
+        return 1.0
+    if not predicted or not gold:
+        return 0.0
+    precision = sum(max(token_f1(p, g) for g in gold) for p in predicted) / len(predicted)
+    recall = sum(max(token_f1(p, g) for p in predicted) for g in gold) / len(gold)
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+@dataclass
+class Counts:
+    """True positives, false positives and false negatives, summed micro-style."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
+
+
+@dataclass
+class Accuracy:
+    correct: int = 0
+    n: int = 0
+    total_similarity: float = 0.0
+
+    def add(self, ok: bool, similarity: float | None = None) -> None:
+        self.correct += ok
+        self.n += 1
+        self.total_similarity += float(ok) if similarity is None else similarity
+
+    def merge(self, other: Accuracy) -> None:
+        self.correct += other.correct
+        self.n += other.n
+        self.total_similarity += other.total_similarity
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "correct": self.correct,
+            "n": self.n,
+            "mean_similarity": round(self.total_similarity / self.n, 4) if self.n else 1.0,
+        }
+
+
+def multiset_counts(predicted: Iterable[Any], gold: Iterable[Any]) -> Counts:
+    p, g = Counter(predicted), Counter(gold)
+    tp = sum((p & g).values())
+    return Counts(tp=tp, fp=sum(p.values()) - tp, fn=sum(g.values()) - tp)
+
+
+def threat_similarity(
+    predicted: Mapping[str, Any], gold: Mapping[str, Any], names: AliasTable
+) -> float:
+    issuer = float(names.same(predicted.get("issuer"), gold.get("issuer")))
+    p_targets = {names.canonical(t) for t in predicted.get("targets") or []}
+    g_targets = {names.canonical(t) for t in gold.get("targets") or []}
+    union = p_targets | g_targets
+    targets = len(p_targets & g_targets) / len(union) if union else 1.0
+    category = float(predicted.get("category") == gold.get("category"))
+    return 0.4 * issuer + 0.4 * targets + 0.2 * category
+
+
+def match_threats(
+    predicted: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]], names: AliasTable
+) -> list[tuple[int, int]]:
+    """The one-to-one (predicted index, gold index) pairs of the best total similarity."""
+    if not predicted or not gold:
+        return []
+    scores = [[threat_similarity(p, g, names) for g in gold] for p in predicted]
+    small, large = (predicted, gold) if len(predicted) <= len(gold) else (gold, predicted)
+    best: tuple[float, list[tuple[int, int]]] = (-1.0, [])
+    if len(large) <= 8:  # exact: few threats per article, so permutations are cheap
+        for chosen in itertools.permutations(range(len(large)), len(small)):
+            pairs = [(i, j) if small is predicted else (j, i) for i, j in enumerate(chosen)]
+            kept = [(i, j) for i, j in pairs if scores[i][j] >= MATCH_THRESHOLD]
+            total = sum(scores[i][j] for i, j in kept)
+            if total > best[0]:
+                best = (total, kept)
+        return sorted(best[1])
+    ranked = sorted(
+        ((scores[i][j], i, j) for i in range(len(predicted)) for j in range(len(gold))),
+        reverse=True,
+    )
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    pairs = []
+    for score, i, j in ranked:  # greedy beyond 8 threats: rare, and documented as such
+        if score >= MATCH_THRESHOLD and i not in used_p and j not in used_g:
+            pairs.append((i, j))
+            used_p.add(i)
+            used_g.add(j)
+    return sorted(pairs)
+
+
+def _speaker_matches(predicted: str | None, gold: str | None, names: AliasTable) -> bool:
+    if predicted is None or gold is None:
+        return predicted is None and gold is None
+    if names.same(predicted, gold):
+        return True
+    p, g = normalize_name(predicted), normalize_name(gold)
+    # "Matthew Miller" names the same person as "State Department spokesman Matthew Miller".
+    return bool(p and g) and (p in g or g in p)
+
+
+def _deadline_date(threat: Mapping[str, Any]) -> str | None:
+    deadline = threat.get("deadline")
+    return deadline.get("date") if isinstance(deadline, Mapping) else None
+
+
+@dataclass
+class ArticleScore:
+    """Everything scored for one article, with the items behind each number."""
+
+    article_id: str
+    threats: Counts = field(default_factory=Counts)
+    issuer: Accuracy = field(default_factory=Accuracy)
+    category: Accuracy = field(default_factory=Accuracy)
+    speaker: Accuracy = field(default_factory=Accuracy)
+    deadline: Accuracy = field(default_factory=Accuracy)
+    action: Accuracy = field(default_factory=Accuracy)
+    conditions: Accuracy = field(default_factory=Accuracy)
+    targets: Counts = field(default_factory=Counts)
+    actors: dict[str, Counts] = field(default_factory=lambda: {r: Counts() for r in ROLES})
+    dates: Counts = field(default_factory=Counts)
+    grounding: Accuracy = field(default_factory=Accuracy)
+    details: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+    def note(self, kind: str, item: str) -> None:
+        self.details.setdefault(kind, []).append(item)
+
+
+def _describe(threat: Mapping[str, Any]) -> str:
+    targets = ", ".join(threat.get("targets") or [])
+    return f"{threat.get('issuer')} -> {targets}: {threat.get('action')} ({threat.get('category')})"
+
+
+def _score_pair(
+    score: ArticleScore, p: Mapping[str, Any], g: Mapping[str, Any], names: AliasTable
+) -> None:
+    """Field-level scores of one matched (predicted, gold) threat pair."""
+    issuer_ok = names.same(p.get("issuer"), g.get("issuer"))
+    speaker_ok = _speaker_matches(p.get("speaker"), g.get("speaker"), names)
+    category_ok = p.get("category") == g.get("category")
+    deadline_ok = _deadline_date(p) == _deadline_date(g)
+    action = token_f1(p.get("action") or "", g.get("action") or "")
+    conditions = list_similarity(p.get("conditions") or [], g.get("conditions") or [])
+    targets = multiset_counts(
+        {names.canonical(t) for t in p.get("targets") or []},
+        {names.canonical(t) for t in g.get("targets") or []},
+    )
+    score.issuer.add(issuer_ok)
+    score.speaker.add(speaker_ok)
+    score.category.add(category_ok)
+    score.deadline.add(deadline_ok)
+    score.action.add(action >= TEXT_THRESHOLD, action)
+    score.conditions.add(conditions >= TEXT_THRESHOLD, conditions)
+    score.targets.add(targets)
+    differences = [
+        ("wrong issuer", not issuer_ok, "issuer"),
+        ("wrong speaker", not speaker_ok, "speaker"),
+        ("wrong category", not category_ok, "category"),
+        ("targets differ", bool(targets.fp or targets.fn), "targets"),
+        ("action differs", action < TEXT_THRESHOLD, "action"),
+        ("conditions differ", conditions < TEXT_THRESHOLD, "conditions"),
+    ]
+    for kind, differs, key in differences:
+        if differs:
+            score.note(kind, f"{p.get(key)!r}, gold {g.get(key)!r}")
+    if not deadline_ok:
+        score.note("wrong deadline", f"{_deadline_date(p)!r}, gold {_deadline_date(g)!r}")
+
+
+def _score_threats(
+    score: ArticleScore,
+    predicted: Sequence[Mapping[str, Any]],
+    gold: Sequence[Mapping[str, Any]],
+    names: AliasTable,
+) -> None:
+    pairs = match_threats(predicted, gold, names)
+    score.threats = Counts(tp=len(pairs), fp=len(predicted) - len(pairs), fn=len(gold) - len(pairs))
+    matched_p, matched_g = {i for i, _ in pairs}, {j for _, j in pairs}
+    score.details.update(
+        {
+            kind: items
+            for kind, items in (
+                (
+                    "extra threats",
+                    [_describe(t) for i, t in enumerate(predicted) if i not in matched_p],
+                ),
+                (
+                    "missed threats",
+                    [_describe(t) for j, t in enumerate(gold) if j not in matched_g],
+                ),
+            )
+            if items
+        }
+    )
+    for i, j in pairs:
+        _score_pair(score, predicted[i], gold[j], names)
+
+
+def _score_dates(
+    score: ArticleScore, predicted: Mapping[str, Any], gold: Mapping[str, Any]
+) -> None:
+    p_dates = [d.get("date") for d in predicted.get("dates") or [] if d.get("date")]
+    g_dates = [d.get("date") for d in gold.get("dates") or [] if d.get("date")]
+    score.dates = multiset_counts(p_dates, g_dates)
+    for value in (Counter(p_dates) - Counter(g_dates)).elements():
+        score.note("extra dates", value)
+    for value in (Counter(g_dates) - Counter(p_dates)).elements():
+        score.note("missed dates", value)
+
+
+def _score_grounding(
+    score: ArticleScore, threats: Sequence[Mapping[str, Any]], article_text: str
+) -> None:
+    haystack = normalize_for_match(article_text)
+    for threat in threats:
+        for quote in threat.get("evidence") or []:
+            found = normalize_for_match(quote) in haystack
+            score.grounding.add(found)
+            if not found:
+                score.note("ungrounded quotes", quote)
+
+
+def score_article(
+    predicted: Mapping[str, Any] | None,
+    gold: Mapping[str, Any],
+    *,
+    article_text: str | None = None,
+    error: str | None = None,
+) -> ArticleScore:
+    """Score one predicted brief (None when the article failed) against its gold brief."""
+    names = AliasTable(gold.get("aliases") or {})
+    score = ArticleScore(article_id=gold["article"]["id"], error=error)
+    predicted = predicted or {"threats": [], "actors": [], "dates": []}
+    p_threats = predicted.get("threats") or []
+    _score_threats(score, p_threats, gold.get("threats") or [], names)
+    for role in ROLES:
+        p_actors = {
+            names.canonical(a["name"])
+            for a in predicted.get("actors") or []
+            if a.get("role") == role
+        }
+        g_actors = {
+            names.canonical(a["name"]) for a in gold.get("actors") or [] if a.get("role") == role
+        }
+        score.actors[role] = multiset_counts(p_actors, g_actors)
+    _score_dates(score, predicted, gold)
+    if article_text is not None:
+        _score_grounding(score, p_threats, article_text)
+    return score
+
+
+@dataclass
+class Totals:
+    """Micro-averaged totals over a set of articles."""
+
+    articles: int = 0
+    failed: int = 0
+    threats: Counts = field(default_factory=Counts)
+    targets: Counts = field(default_factory=Counts)
+    dates: Counts = field(default_factory=Counts)
+    actors: dict[str, Counts] = field(default_factory=lambda: {r: Counts() for r in ROLES})
+    accuracies: dict[str, Accuracy] = field(default_factory=dict)
+
+    def add(self, score: ArticleScore) -> None:
+        self.articles += 1
+        self.failed += score.error is not None
+        self.threats.add(score.threats)
+        self.targets.add(score.targets)
+        self.dates.add(score.dates)
+        for role, counts in score.actors.items():
+            self.actors[role].add(counts)
+        for name in (
+            "issuer",
+            "category",
+            "speaker",
+            "deadline",
+            "action",
+            "conditions",
+            "grounding",
+        ):
+            self.accuracies.setdefault(name, Accuracy()).merge(getattr(score, name))
+
+    def fields(self) -> dict[str, dict[str, Any]]:
+        """Every scored field, in report order."""
+        actors_all = Counts()
+        for counts in self.actors.values():
+            actors_all.add(counts)
+        table: dict[str, dict[str, Any]] = {"threats": self.threats.as_dict()}
+        for name in (
+            "issuer",
+            "targets",
+            "category",
+            "speaker",
+            "deadline",
+            "action",
+            "conditions",
+        ):
+            table[name] = (
+                self.targets.as_dict()
+                if name == "targets"
+                else self.accuracies.get(name, Accuracy()).as_dict()
+            )
+        table["actors"] = actors_all.as_dict()
+        for role in ROLES:
+            table[f"actors.{role}"] = self.actors[role].as_dict()
+        table["dates"] = self.dates.as_dict()
+        table["grounding"] = self.accuracies.get("grounding", Accuracy()).as_dict()
+        return table
+
+
+def aggregate(scores: Iterable[ArticleScore]) -> Totals:
+    totals = Totals()
+    for score in scores:
+        totals.add(score)
+    return totals
