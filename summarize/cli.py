@@ -1,23 +1,32 @@
 """The `summarize` command: parse flags, call the library, render, map errors to exit codes.
 
-Exit codes: 0 every article briefed; 1 some articles failed (the rest are still printed
-and exported, each failure named on stderr); 2 usage or configuration error.
+Exit codes: 0 every article briefed; 1 some articles failed or were not started (the rest
+are still printed and exported, each failure named on stderr); 2 usage or configuration
+error; 130 interrupted with Ctrl-C (what finished is still written).
 Data goes to stdout; progress and diagnostics go to stderr.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from summarize.articles import parse_published, read_file
+from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, SummarizeError
+
+if TYPE_CHECKING:
+    from summarize.batch import BatchOutcome, Item
+    from summarize.cache import AnswerCache
+    from summarize.client import ModelClient
+    from summarize.pipeline import Result
+    from summarize.prompts import Prompt
 
 app = typer.Typer(
     name="summarize",
@@ -34,6 +43,7 @@ class Exit(IntEnum):
     OK = 0
     SOME_FAILED = 1
     USAGE = 2
+    INTERRUPTED = 130  # the shell's convention for Ctrl-C: 128 + SIGINT
 
 
 def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
@@ -127,41 +137,99 @@ def brief(
     max_tokens: Annotated[
         int | None, typer.Option(min=1, help="Cap on the model's output tokens.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no briefs.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print no briefs and no progress bar.")
+    ] = False,
+    cache_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            help="Answer cache file [env: SUMMARIZE_CACHE; default: the user cache folder].",
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the answer cache.")
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask the model again; store the new answers.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Skip articles whose briefs the --jsonl file holds."),
+    ] = False,
+    max_total_tokens: Annotated[
+        int | None,
+        typer.Option(min=1, help="Stop starting articles once this many tokens are spent."),
+    ] = None,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.batch import run_batch
     from summarize.client import ModelClient, ModelConfig
-    from summarize.export import JsonlWriter, json_text, write_json
-    from summarize.pipeline import Failure, Result
+    from summarize.export import JsonlWriter
+    from summarize.pipeline import Failure
+    from summarize.progress import BatchProgress, totals_line
     from summarize.prompts import load_prompt
-    from summarize.render import print_brief
 
+    if resume and jsonl_out is None:
+        raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
     try:
         config = ModelConfig.from_env(
             model=model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
         )
         template = load_prompt(prompt)
+        cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
         raise _fail(str(error)) from None
     from summarize.articles import read_inputs
 
-    items = read_inputs(paths, published=_published(published))
-    client = ModelClient(config)
+    items: list[Item] = list(read_inputs(paths, published=_published(published)))
+    client = ModelClient(config, cache=cache)
+    skipped = 0
+    if resume and jsonl_out is not None:
+        items, skipped = _skip_finished(items, jsonl_out, client, template)
     jsonl = JsonlWriter(jsonl_out) if jsonl_out else None
+    progress = BatchProgress(len(items) - skipped, stderr, enabled=not quiet)
 
     def report(_: int, result: Result) -> None:
         if jsonl is not None:
             jsonl.write(result)
+        progress.advance(result)
         if isinstance(result, Failure):
-            stderr.print(f"[bold red]failed:[/] {result.message}", highlight=False, soft_wrap=True)
+            progress.report_failure(result)
 
     try:
-        results = run_batch(items, client, template, concurrency=concurrency, on_result=report)
+        with progress:
+            outcome = run_batch(
+                items,
+                client,
+                template,
+                concurrency=concurrency,
+                max_total_tokens=max_total_tokens,
+                on_result=report,
+            )
     finally:
         client.close()
+        if cache is not None:
+            cache.close()
         if jsonl is not None:
             jsonl.close()
+    results = outcome.results
+    _write_results(results, json_out, quiet=quiet)
+    stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
+    _report_stop(outcome, jsonl_out, max_total_tokens)
+    failed = sum(isinstance(r, Failure) for r in results)
+    if failed:
+        stderr.print(f"{failed} of {len(results)} article(s) failed.", highlight=False)
+    if failed or outcome.not_started:
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _write_results(results: list[Result], json_out: Path | None, *, quiet: bool) -> None:
+    """The data: a JSON array to a file or stdout, and the rendered briefs on stdout."""
+    from summarize.export import json_text, write_json
+    from summarize.pipeline import Failure
+    from summarize.render import print_brief
+
     if json_out is not None and str(json_out) == "-":
         sys.stdout.write(json_text(results))
         quiet = True  # stdout carries the JSON; a rendered brief would corrupt it
@@ -171,10 +239,96 @@ def brief(
         for result in results:
             if not isinstance(result, Failure):
                 print_brief(stdout, result)
-    failed = sum(isinstance(r, Failure) for r in results)
-    if failed:
-        stderr.print(f"{failed} of {len(results)} article(s) failed.", highlight=False)
-        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | None) -> None:
+    """Say why a batch stopped early; exit 130 at once if Ctrl-C stopped it."""
+    if outcome.stopped == "interrupted":
+        stderr.print(
+            f"interrupted: {outcome.not_started} article(s) not started"
+            + (f", {outcome.abandoned} abandoned in flight" if outcome.abandoned else "")
+            + (f"; finish them with --jsonl {jsonl_out} --resume" if jsonl_out else ""),
+            highlight=False,
+        )
+        _exit_now(Exit.INTERRUPTED, abandoned=outcome.abandoned)
+    if outcome.stopped == "token budget":
+        stderr.print(
+            f"stopped: --max-total-tokens {budget or 0:,} reached "
+            f"({outcome.tokens.total:,} spent); {outcome.not_started} article(s) not started",
+            highlight=False,
+        )
+
+
+def _open_cache(path: Path | None, *, refresh: bool) -> AnswerCache:
+    from summarize.cache import AnswerCache
+
+    return AnswerCache(path, read=not refresh)
+
+
+def _skip_finished(
+    items: list[Item], jsonl_out: Path, client: ModelClient, template: Prompt
+) -> tuple[list[Item], int]:
+    """Replace each article whose brief the JSONL file already holds by that brief."""
+    from summarize.export import finished_briefs
+    from summarize.pipeline import article_key
+
+    try:
+        finished = finished_briefs(jsonl_out)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    kept: list[Item] = []
+    skipped = 0
+    for item in items:
+        if isinstance(item, Article):
+            try:
+                key = article_key(item, client, template)
+            except InputError:
+                key = ""  # no story in it: let the batch report that as usual
+            if (done := finished.get((item.id, key))) is not None:
+                kept.append(done)
+                skipped += 1
+                continue
+        kept.append(item)
+    return kept, skipped
+
+
+def _exit_now(code: Exit, *, abandoned: int) -> None:
+    """Exit; with requests abandoned in flight, without waiting for their threads."""
+    if abandoned:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(code))
+    raise typer.Exit(int(code))
+
+
+cache_app = typer.Typer(help="Inspect or empty the answer cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+CacheOption = Annotated[
+    Path | None, typer.Option("--cache", help="Cache file [env: SUMMARIZE_CACHE].")
+]
+
+
+@cache_app.command("stats")
+def cache_stats(cache_path: CacheOption = None) -> None:
+    """How many answers the cache holds, where, and the tokens they cost."""
+    try:
+        stats = _open_cache(cache_path, refresh=False).stats()
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    sys.stdout.write(
+        f"path: {stats.path}\nanswers: {stats.entries}\nsize: {stats.size_bytes:,} bytes\n"
+        f"tokens they cost: {stats.input_tokens:,} input + {stats.output_tokens:,} output\n"
+    )
+
+
+@cache_app.command("clear")
+def cache_clear(cache_path: CacheOption = None) -> None:
+    """Delete every stored answer."""
+    try:
+        removed = _open_cache(cache_path, refresh=False).clear()
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    stderr.print(f"removed {removed} answer(s)", highlight=False)
 
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline

@@ -14,6 +14,7 @@ is, so `summarize --help` and `summarize clean` start without them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -25,10 +26,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from summarize.cache import CachedAnswer
 from summarize.errors import ConfigError, InvalidAnswer, ProviderError
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
+
+    from summarize.cache import AnswerCache
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -124,6 +128,21 @@ class ModelConfig:
     def endpoint(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
+    def request_identity(
+        self, messages: list[dict[str, str]], response_model: type[BaseModel]
+    ) -> dict[str, Any]:
+        """Everything that determines the answer to a request: the cache key's ingredients.
+        Never the API key: it changes who pays, not what the model says."""
+        return {
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "mode": self.resolved_mode,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "schema": _schema_of(response_model),
+            "messages": messages,
+        }
+
     @property
     def resolved_mode(self) -> str:
         """Tool calls for OpenAI itself; JSON-schema output for compatible servers, which
@@ -140,10 +159,13 @@ class CallRecord:
     outcomes: list[str] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_key: str | None = None
+    cached: bool = False  # answered from the cache: the tokens were spent on an earlier run
 
     @property
     def attempts(self) -> int:
-        return len(self.outcomes)
+        """HTTP requests made; an answer from the cache made none."""
+        return sum(outcome != "cached" for outcome in self.outcomes)
 
 
 class MalformedResponse(Exception):
@@ -194,7 +216,7 @@ def describe_failure(error: BaseException) -> str:
 class ModelClient:
     """A configured model: one `openai` client, shared by every article of a run."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, *, cache: AnswerCache | None = None) -> None:
         import instructor
         import openai
 
@@ -203,6 +225,7 @@ class ModelClient:
         logging.getLogger("instructor").addHandler(logging.NullHandler())
         logging.getLogger("instructor").propagate = False
         self.config = config
+        self.cache = cache
         self._openai = openai
         self._instructor = instructor
         self._mode = {
@@ -281,8 +304,12 @@ class ModelClient:
     def extract(
         self, messages: list[dict[str, str]], response_model: type[ModelT], *, label: str
     ) -> tuple[ModelT, CallRecord]:
-        """Ask for `response_model`; raise ArticleFailed subclasses naming `label`."""
-        record = CallRecord()
+        """Ask for `response_model`; raise ArticleFailed subclasses naming `label`.
+
+        With a cache, a stored answer to the same request is returned without a call."""
+        record = CallRecord(cache_key=self.key_for(messages, response_model))
+        if (hit := self._cached(record, response_model)) is not None:
+            return hit, record
         structured = self._instructor.patch(create=self._sender(record), mode=self._mode)
         options: dict[str, Any] = {"temperature": self.config.temperature}
         if self.config.max_tokens is not None:
@@ -300,7 +327,35 @@ class ModelClient:
             _mark_invalid_answers(record, last_was_valid=False)
             raise failure from error
         _mark_invalid_answers(record, last_was_valid=True)
+        if self.cache is not None and record.cache_key is not None:
+            stored = CachedAnswer(
+                answer=result.model_dump(mode="json"),
+                model=self.config.model,
+                input_tokens=record.input_tokens,
+                output_tokens=record.output_tokens,
+            )
+            self.cache.put(record.cache_key, stored)
         return result, record
+
+    def key_for(self, messages: list[dict[str, str]], response_model: type[BaseModel]) -> str:
+        from summarize.cache import request_key
+
+        return request_key(self.config.request_identity(messages, response_model))
+
+    def _cached(self, record: CallRecord, response_model: type[ModelT]) -> ModelT | None:
+        if self.cache is None or record.cache_key is None:
+            return None
+        hit = self.cache.get(record.cache_key)
+        if hit is None:
+            return None
+        try:
+            answer = response_model.model_validate(hit.answer)
+        except ValueError:  # stored under an older schema with the same JSON: ask afresh
+            return None
+        record.cached = True
+        record.outcomes.append("cached")
+        record.input_tokens, record.output_tokens = hit.input_tokens, hit.output_tokens
+        return answer
 
     def _classify(self, error: Exception, record: CallRecord, label: str) -> Exception:
         openai, attempts = self._openai, record.attempts
@@ -354,6 +409,11 @@ class ModelClient:
             f"{attempts} attempt(s): {_first_line(str(cause))}",
             attempts=attempts,
         )
+
+
+@functools.cache
+def _schema_of(response_model: type[BaseModel]) -> dict[str, Any]:
+    return response_model.model_json_schema()
 
 
 def _mark_invalid_answers(record: CallRecord, *, last_was_valid: bool) -> None:

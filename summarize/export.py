@@ -16,7 +16,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from summarize.errors import InputError
 from summarize.pipeline import Failure, Result
+from summarize.schema import Brief
 
 
 def to_record(result: Result) -> dict[str, Any]:
@@ -72,3 +74,37 @@ class JsonlWriter:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def finished_briefs(path: str | Path) -> dict[tuple[str, str], Brief]:
+    """The briefs already in a JSONL file, by (article id, cache key), for `--resume`.
+
+    Failures are not finished: they run again. A last line cut off by a killed process
+    is dropped from the file, so that appending continues a valid JSONL file.
+    """
+    target = Path(path)
+    if not target.exists():
+        return {}
+    data = target.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1  # 0 when the only line is the partial one
+        with target.open("r+b") as stream:
+            stream.truncate(cut)
+        data = data[:cut]
+    finished: dict[tuple[str, str], Brief] = {}
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise InputError(
+                f"{target}:{number}: not a JSON line; --resume needs the JSONL file an "
+                "earlier run wrote (move this one aside to start afresh)",
+                source=str(target),
+            ) from None
+        if not isinstance(record, dict) or "error" in record:
+            continue
+        key = (record.get("run") or {}).get("cache_key")
+        if key:
+            brief = Brief.model_validate(record)
+            finished[(brief.article.id, key)] = brief
+    return finished

@@ -143,21 +143,35 @@ def assemble(
             output_tokens=record.output_tokens,
             attempts=record.attempts,
             attempt_log=list(record.outcomes),
+            cached=record.cached,
+            cache_key=record.cache_key,
         ),
         grounding=check_grounding(threats, cleaned.text),
         warnings=list(article.warnings),
     )
 
 
-def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
-    """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
-    started = time.perf_counter()
-    cleaned = clean_article(article)
-    messages = prompt.render(
+def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list[dict[str, str]]:
+    """The chat messages that ask for one article's brief."""
+    return prompt.render(
         article=cleaned.text,
         title=article.title or cleaned.title,
         published=article.published.isoformat() if article.published else None,
     )
+
+
+def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
+    """The cache key of an article's brief request, known before any model call: what
+    `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
+    messages = request_messages(article, clean_article(article), prompt)
+    return client.key_for(messages, Extraction)
+
+
+def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
+    """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
+    started = time.perf_counter()
+    cleaned = clean_article(article)
+    messages = request_messages(article, cleaned, prompt)
     extraction, record = client.extract(messages, Extraction, label=article.source)
     config = client.config
     run = {

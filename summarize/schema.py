@@ -146,7 +146,8 @@ class RunInfo(BaseModel):
     output_tokens: int = 0
     attempts: int = 1
     seconds: float = 0.0
-    cached: bool = False
+    cached: bool = False  # answered from the cache: no model call on this run
+    cache_key: str | None = None  # what `--resume` matches a JSONL line against
 
 
 class Grounding(BaseModel):

@@ -88,3 +88,11 @@ def no_ambient_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own OPENAI_API_KEY must never leak into, or change, a test."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZE_MODEL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Each test gets its own answer cache: none touches the user's, none sees another's."""
+    path = tmp_path / "cache" / "answers.sqlite3"
+    monkeypatch.setenv("SUMMARIZE_CACHE", str(path))
+    return path

@@ -73,7 +73,8 @@ def _brief_all(
 ) -> list[Result]:
     client = ModelClient(config)
     try:
-        return run_batch([c.article for c in cases], client, prompt, concurrency=concurrency)
+        articles = [c.article for c in cases]
+        return run_batch(articles, client, prompt, concurrency=concurrency).results
     finally:
         client.close()
 

@@ -1,0 +1,186 @@
+"""The answer cache: content-addressed, SQLite, shared safely, never holding a key."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from summarize.articles import read_file
+from summarize.cache import AnswerCache, CachedAnswer, request_key
+from summarize.cli import app
+from summarize.client import ModelClient, ModelConfig
+from summarize.errors import InvalidAnswer
+from summarize.loopback import LoopbackServer, QueueResponder
+from summarize.pipeline import article_key, brief_article
+from summarize.prompts import load_prompt
+from summarize.schema import Brief, Extraction
+from tests.conftest import SEED_000, extraction
+
+runner = CliRunner()
+SECRET = "sk-cache-test-SECRET-0123456789"
+
+
+def brief_seed(config: ModelConfig, cache: AnswerCache | None) -> Brief:
+    client = ModelClient(config, cache=cache)
+    try:
+        return brief_article(read_file(SEED_000), client, load_prompt())
+    finally:
+        client.close()
+
+
+def test_a_cache_hit_makes_no_model_call_and_says_so(
+    config: ModelConfig, server: LoopbackServer, queue: QueueResponder, tmp_path: Path
+) -> None:
+    """The second brief of the same article comes from the cache, marked cached, free."""
+    queue.push(extraction())
+    cache = AnswerCache(tmp_path / "answers.sqlite3")
+    first = brief_seed(config, cache)
+    second = brief_seed(config, cache)
+    assert len(server.requests) == 1
+    assert (first.run.cached, second.run.cached) == (False, True)
+    assert second.run.attempts == 0
+    assert second.run.input_tokens == first.run.input_tokens == 100  # what it cost once
+    assert second.model_dump(exclude={"run"}) == first.model_dump(exclude={"run"})
+    assert second.run.cache_key == first.run.cache_key
+
+
+def test_the_key_covers_what_determines_the_answer_and_not_the_api_key(
+    config: ModelConfig,
+) -> None:
+    """Model, endpoint, mode, parameters and messages change the key; the API key does not."""
+    messages = [{"role": "user", "content": "article text"}]
+
+    def key(changed: ModelConfig, msgs: list[dict[str, str]] = messages) -> str:
+        return request_key(changed.request_identity(msgs, Extraction))
+
+    base = key(config)
+    assert key(replace(config, api_key="sk-other")) == base
+    assert key(replace(config, model="other-model")) != base
+    assert key(replace(config, base_url="http://127.0.0.1:1/v1")) != base
+    assert key(replace(config, mode="tools")) != base
+    assert key(replace(config, temperature=0.7)) != base
+    assert key(replace(config, max_tokens=500)) != base
+    assert key(config, [{"role": "user", "content": "article text!"}]) != base
+
+
+def test_the_article_key_is_known_before_the_call_and_recorded_in_the_brief(
+    config: ModelConfig, queue: QueueResponder
+) -> None:
+    """`article_key` predicts `run.cache_key`, which is what --resume relies on."""
+    queue.push(extraction())
+    client = ModelClient(config)
+    try:
+        predicted = article_key(read_file(SEED_000), client, load_prompt())
+        brief = brief_article(read_file(SEED_000), client, load_prompt())
+    finally:
+        client.close()
+    assert brief.run.cache_key == predicted
+
+
+def test_refresh_asks_again_and_replaces_the_stored_answer(
+    config: ModelConfig, server: LoopbackServer, queue: QueueResponder, tmp_path: Path
+) -> None:
+    """With read=False (--refresh) the model is called and its new answer is stored."""
+    path = tmp_path / "answers.sqlite3"
+    queue.push(extraction(), extraction(summary="A fresher summary."))
+    brief_seed(config, AnswerCache(path))
+    refreshed = brief_seed(config, AnswerCache(path, read=False))
+    again = brief_seed(config, AnswerCache(path))
+    assert len(server.requests) == 2
+    assert refreshed.summary == again.summary == "A fresher summary."
+    assert again.run.cached
+
+
+def test_an_invalid_answer_is_never_cached(
+    config: ModelConfig, queue: QueueResponder, tmp_path: Path
+) -> None:
+    """Only answers that validated are stored; a failed article asks again next time."""
+    bad = {"summary": "x", "threats": [{"category": "threat"}]}
+    queue.push(bad, bad, bad)
+    cache = AnswerCache(tmp_path / "answers.sqlite3")
+    client = ModelClient(config, cache=cache)
+    with pytest.raises(InvalidAnswer):
+        brief_article(read_file(SEED_000), client, load_prompt())
+    client.close()
+    assert cache.stats().entries == 0
+
+
+def _write_entries(path: str, worker: int) -> None:
+    cache = AnswerCache(path)
+    for n in range(40):
+        cache.put(f"{worker}-{n}", CachedAnswer({"n": n}, "m", 1, 1))
+    cache.close()
+
+
+def test_several_processes_can_write_one_cache_at_once(tmp_path: Path) -> None:
+    """Four processes writing 40 answers each into one file lose none of the 160."""
+    path = str(tmp_path / "shared.sqlite3")
+    AnswerCache(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_entries, args=(path, w)) for w in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(60)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    assert AnswerCache(path).stats().entries == 160
+
+
+def test_the_cli_caches_by_default_and_never_stores_the_key(
+    model_env: LoopbackServer, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `brief` runs cost one model call; the cache file holds no trace of the API key."""
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    model_env.responder = QueueResponder([extraction()])
+    first = runner.invoke(app, ["brief", str(SEED_000), "--json", "-"])
+    second = runner.invoke(app, ["brief", str(SEED_000), "--json", "-"])
+    assert first.exit_code == second.exit_code == 0, second.stderr
+    assert len(model_env.requests) == 1
+    assert json.loads(second.stdout)[0]["run"]["cached"] is True
+    assert "1 from cache" in second.stderr
+    for path in private_cache.parent.iterdir():
+        assert SECRET.encode() not in path.read_bytes(), path
+    rows = sqlite3.connect(private_cache).execute("SELECT answer FROM answers").fetchall()
+    assert "sk-" not in rows[0][0]
+
+
+def test_no_cache_neither_reads_nor_writes(model_env: LoopbackServer, private_cache: Path) -> None:
+    """--no-cache calls the model every time and leaves no cache file behind."""
+    model_env.responder = QueueResponder([extraction(), extraction()])
+    for _ in range(2):
+        result = runner.invoke(app, ["brief", str(SEED_000), "-q", "--no-cache"])
+        assert result.exit_code == 0, result.stderr
+    assert len(model_env.requests) == 2
+    assert not private_cache.exists()
+
+
+def test_cache_stats_and_clear(model_env: LoopbackServer, tmp_path: Path) -> None:
+    """`cache stats` counts the stored answers at --cache PATH; `cache clear` empties it."""
+    path = tmp_path / "elsewhere.sqlite3"
+    model_env.responder = QueueResponder([extraction()])
+    assert runner.invoke(app, ["brief", str(SEED_000), "-q", "--cache", str(path)]).exit_code == 0
+    stats = runner.invoke(app, ["cache", "stats", "--cache", str(path)])
+    assert stats.exit_code == 0
+    assert "answers: 1" in stats.stdout
+    assert "100 input + 50 output" in stats.stdout
+    cleared = runner.invoke(app, ["cache", "clear", "--cache", str(path)])
+    assert "removed 1 answer(s)" in cleared.stderr
+    assert "answers: 0" in runner.invoke(app, ["cache", "stats", "--cache", str(path)]).stdout
+
+
+def test_an_unusable_cache_path_is_a_one_line_usage_error(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    """A cache under a regular file cannot be opened: exit 2 naming it and the way out."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["brief", str(SEED_000), "--cache", str(blocker / "c.db")])
+    assert result.exit_code == 2
+    assert "--no-cache" in result.stderr
+    assert "Traceback" not in result.stderr
