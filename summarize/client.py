@@ -8,6 +8,10 @@ One retry layer per kind of failure, never stacked:
 - answers that fail the schema are re-asked by instructor, with the validation error fed
   back, a bounded number of times.
 
+Every request passes one `AdaptiveLimit` gate, which learns from 429s how many requests
+the provider admits at once, so a batch with more workers than that queues here rather
+than burning its retries at the provider.
+
 `openai` and `instructor` are imported when a `ModelClient` is built, not when this module
 is, so `summarize --help` and `summarize clean` start without them.
 """
@@ -28,6 +32,7 @@ from pydantic import BaseModel
 
 from summarize.cache import CachedAnswer
 from summarize.errors import ConfigError, InvalidAnswer, ProviderError
+from summarize.ratelimit import AdaptiveLimit
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -226,6 +231,7 @@ class ModelClient:
         logging.getLogger("instructor").propagate = False
         self.config = config
         self.cache = cache
+        self._gate = AdaptiveLimit()
         self._openai = openai
         self._instructor = instructor
         self._mode = {
@@ -282,7 +288,7 @@ class ModelClient:
             for attempt in retrying:
                 with attempt:
                     try:
-                        response = self._client.chat.completions.create(**kwargs)
+                        response = self._create(**kwargs)
                         if not getattr(response, "choices", None):
                             raise MalformedResponse("the answer has no choices")
                     except ValueError as error:  # the SDK's JSONDecodeError on a non-JSON body
@@ -300,6 +306,18 @@ class ModelClient:
             raise AssertionError("unreachable: tenacity reraises the last error")
 
         return send
+
+    def _create(self, **kwargs: Any) -> Any:
+        """One HTTP request, through the gate that learns the provider's concurrency."""
+        self._gate.acquire()
+        throttled = False
+        try:
+            return self._client.chat.completions.create(**kwargs)
+        except self._openai.RateLimitError:
+            throttled = True
+            raise
+        finally:
+            self._gate.release(throttled=throttled)
 
     def extract(
         self, messages: list[dict[str, str]], response_model: type[ModelT], *, label: str

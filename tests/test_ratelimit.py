@@ -1,0 +1,86 @@
+"""The adaptive gate: learns the provider's concurrency from 429s, so no article is lost."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from summarize.articles import read_inputs
+from summarize.batch import run_batch
+from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.pipeline import Failure
+from summarize.prompts import load_prompt
+from summarize.ratelimit import AdaptiveLimit
+from tests.conftest import extraction
+from tests.test_batch import write_stories
+
+
+def test_a_429_drops_the_limit_to_what_the_provider_was_serving() -> None:
+    """With five in flight, a 429 on one leaves the limit at the four still admitted."""
+    gate = AdaptiveLimit()
+    for _ in range(5):
+        gate.acquire()
+    gate.release(throttled=True)
+    assert gate.limit == 4
+
+
+def test_successes_grow_the_limit_by_one_after_twice_the_limit() -> None:
+    """A limit of 2 becomes 3 after four successes in a row, and no sooner."""
+    gate = AdaptiveLimit()
+    for _ in range(3):
+        gate.acquire()
+    gate.release(throttled=True)  # limit 2
+    gate.release(throttled=False)
+    gate.release(throttled=False)
+    for expected in (2, 3):  # the third and fourth successes
+        gate.acquire()
+        gate.release(throttled=False)
+        assert gate.limit == expected
+
+
+class AdmitsTwo:
+    """A provider that serves two requests at once and answers 429 to any beyond that."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.serving = 0
+        self.rejected = 0
+        self.peak = 0
+
+    def __call__(self, request: Request) -> Reply:
+        with self.lock:
+            if self.serving >= 2:
+                self.rejected += 1
+                return Reply(
+                    status=429,
+                    body={"error": {"message": "slow down"}},
+                    headers={"Retry-After": "0"},
+                )
+            self.serving += 1
+            self.peak = max(self.peak, self.serving)
+        time.sleep(0.05)
+        with self.lock:
+            self.serving -= 1
+        return structured_reply(request, extraction(threats=[], dates=[]))
+
+
+def test_a_batch_wider_than_the_provider_loses_no_article(tmp_path: Path) -> None:
+    """Eight workers against a provider admitting two: all 16 briefs, few 429s."""
+    provider = AdmitsTwo()
+    write_stories(tmp_path / "in", 16)
+    with LoopbackServer(provider) as server:
+        config = ModelConfig(
+            model="m", base_url=server.url, retry=RetryPolicy(max_attempts=3, initial_wait=0.01)
+        )
+        client = ModelClient(config)
+        try:
+            items = read_inputs([str(tmp_path / "in")])
+            outcome = run_batch(items, client, load_prompt(), concurrency=8)
+        finally:
+            client.close()
+    assert not [r for r in outcome.results if isinstance(r, Failure)]
+    assert len(outcome.results) == 16
+    assert provider.peak == 2
+    assert provider.rejected < 16  # the gate learned; without it each article races anew
