@@ -1,0 +1,241 @@
+"""How fast a batch runs against a provider of known latency and rate limit.
+
+    python3 benchmarks/bench_batch.py                 # the full set, about 6 minutes
+    python3 benchmarks/bench_batch.py --skip-serial   # without the 200 s `-j 1` run
+
+Drives the library (`run_batch` with the real `ModelClient`, `openai` and `instructor`)
+against the loopback OpenAI-compatible server, over articles generated from
+`../shared/articles/voa.jsonl`, and prints medians over `--repeats` runs:
+
+- pipeline overhead per article with a zero-latency server, at -j 1: everything but
+  waiting for a model (cleaning, prompt, HTTP round trip on loopback, parsing,
+  validation, dates, grounding);
+- 200 articles at 1.0 s latency, -j 20, against the ideal 200 x 1.0 / 20 = 10 s, and -j 1;
+- a server that admits 10 requests at once and answers 429 with `Retry-After: 1` beyond
+  that, -j 20: articles lost (must be 0) and wall time against the bound 200 x 1.0 / 10;
+- a warm-cache re-run of the same articles: model calls (must be 0) and wall time;
+- `summarize --help` start-up, in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from summarize.articles import Article, article_from_text
+from summarize.batch import run_batch
+from summarize.cache import AnswerCache
+from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.pipeline import Failure
+from summarize.prompts import load_prompt
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "articles" / "voa.jsonl"
+ANSWER = {
+    "summary": "Officials discussed the situation.",
+    "threats": [],
+    "actors": [],
+    "dates": [],
+}
+
+
+class Provider:
+    """A model with fixed latency that admits `admits` requests at once (429 beyond)."""
+
+    def __init__(self, latency: float, admits: int | None = None) -> None:
+        self.latency = latency
+        self.admits = admits
+        self.lock = threading.Lock()
+        self.serving = 0
+        self.calls = 0
+        self.rejected = 0
+
+    def __call__(self, request: Request) -> Reply:
+        with self.lock:
+            if self.admits is not None and self.serving >= self.admits:
+                self.rejected += 1
+                return Reply(
+                    status=429,
+                    body={"error": {"message": "rate limited"}},
+                    headers={"Retry-After": "1"},
+                )
+            self.serving += 1
+            self.calls += 1
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return structured_reply(request, ANSWER)
+        finally:
+            with self.lock:
+                self.serving -= 1
+
+
+def make_articles(corpus: Path, count: int) -> list[Article]:
+    """`count` distinct articles: the corpus's stories, each copy marked as an edition."""
+    stories = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    articles = []
+    for n in range(count):
+        story = stories[n % len(stories)]
+        text = f"{story['title']}\n\n{story['text']}\n\nEdition {n // len(stories) + 1}."
+        articles.append(article_from_text(text, id=f"a{n:04d}", source=f"voa-{story['id']}"))
+    return articles
+
+
+def timed_batch(
+    articles: list[Article],
+    provider: Provider,
+    *,
+    concurrency: int,
+    cache: AnswerCache | None = None,
+    server: LoopbackServer | None = None,
+) -> tuple[float, int]:
+    """Wall seconds for one batch and the number of articles lost (failed or not started).
+
+    Pass a running `server` to reuse its address: the endpoint is part of the cache key.
+    """
+    own = server is None
+    server = server or LoopbackServer(provider).start()
+    server.responder = provider
+    config = ModelConfig(
+        model="bench", base_url=server.url, retry=RetryPolicy(max_attempts=8, max_seconds=300)
+    )
+    client = ModelClient(config, cache=cache)
+    prompt = load_prompt()
+    started = time.perf_counter()
+    outcome = run_batch(articles, client, prompt, concurrency=concurrency)
+    wall = time.perf_counter() - started
+    client.close()
+    if own:
+        server.stop()
+    lost = sum(isinstance(r, Failure) for r in outcome.results) + outcome.not_started
+    return wall, lost
+
+
+def median_of(repeats: int, run: Callable[[], tuple[float, int]]) -> tuple[float, int]:
+    walls, lost = [], 0
+    for _ in range(repeats):
+        wall, failed = run()
+        walls.append(wall)
+        lost += failed
+    return statistics.median(walls), lost
+
+
+def startup_seconds(repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "summarize", "--help"],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-serial", action="store_true", help="skip the -j 1 run")
+    args = parser.parse_args()
+    n, latency = args.articles, args.latency
+    articles = make_articles(args.corpus, n)
+    rows: list[tuple[str, str, str]] = []
+
+    def row(name: str, figure: str, target: str) -> None:
+        rows.append((name, figure, target))
+        print(f"  {name}: {figure}  ({target})", file=sys.stderr, flush=True)
+
+    wall, _ = median_of(args.repeats, lambda: timed_batch(articles, Provider(0), concurrency=1))
+    row("overhead per article, zero latency, -j 1", f"{wall / n * 1000:.2f} ms", "target <= 5 ms")
+
+    ideal = n * latency / 20
+    cache_dir = Path(tempfile.mkdtemp(prefix="summarize-bench-"))
+    cached_server = LoopbackServer(Provider(latency)).start()
+
+    def cold_with_cache() -> tuple[float, int]:
+        cache_file = cache_dir / "answers.sqlite3"
+        for stale in cache_dir.glob("answers.sqlite3*"):
+            stale.unlink()
+        return timed_batch(
+            articles,
+            Provider(latency),
+            concurrency=20,
+            cache=AnswerCache(cache_file),
+            server=cached_server,
+        )
+
+    wall, lost = median_of(args.repeats, cold_with_cache)
+    row(
+        f"{n} articles, {latency:.1f} s latency, -j 20",
+        f"{wall:.2f} s = {wall / ideal:.3f}x ideal {ideal:.0f} s, {lost} lost",
+        "target <= 1.1x",
+    )
+
+    warm_provider = Provider(latency)
+    warm_walls = []
+    for _ in range(args.repeats):
+        warm, _ = timed_batch(
+            articles,
+            warm_provider,
+            concurrency=20,
+            cache=AnswerCache(cache_dir / "answers.sqlite3"),
+            server=cached_server,
+        )
+        warm_walls.append(warm)
+    cached_server.stop()
+    row(
+        f"same {n}, warm cache",
+        f"{statistics.median(warm_walls):.3f} s, {warm_provider.calls} model calls",
+        "target 0 calls",
+    )
+
+    if not args.skip_serial:
+        serial, _ = timed_batch(articles, Provider(latency), concurrency=1)
+        row(
+            f"{n} articles, {latency:.1f} s latency, -j 1 (one run)",
+            f"{serial:.1f} s = {serial / wall:.1f}x the -j 20 run",
+            f"ideal {n * latency:.0f} s",
+        )
+
+    bound = n * latency / 10
+    throttled = Provider(latency, admits=10)
+    wall, lost = median_of(args.repeats, lambda: timed_batch(articles, throttled, concurrency=20))
+    row(
+        f"{n} articles, admits 10 at once, 429 + Retry-After: 1, -j 20",
+        f"{wall:.2f} s = {wall / bound:.3f}x bound {bound:.0f} s, {lost} lost, "
+        f"{throttled.rejected / args.repeats:.0f} 429s per run",
+        "target <= 1.25x, 0 lost",
+    )
+
+    row("summarize --help start-up", f"{startup_seconds(5):.3f} s", "target <= 0.3 s")
+
+    print(
+        f"\nsummarize batch benchmark: {n} articles from {args.corpus.name}, medians of "
+        f"{args.repeats} runs; {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}\n"
+    )
+    width = max(len(name) for name, _, _ in rows)
+    print(f"| {'case':<{width}} | figure | target |")
+    print(f"|{'-' * (width + 2)}|--------|--------|")
+    for name, figure, target in rows:
+        print(f"| {name:<{width}} | {figure} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
