@@ -228,10 +228,11 @@ def test_ctrl_c_keeps_what_finished_writes_it_and_exits_130(
     assert "Traceback" not in stderr
 
 
-def test_kill_9_leaves_valid_jsonl_and_resume_briefs_only_the_rest(
-    slow_server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_a_killed_batch_leaves_valid_jsonl_and_resume_briefs_only_the_rest(
+    slow_server: tuple[LoopbackServer, SlowModel], tmp_path: Path, kill: signal.Signals
 ) -> None:
-    """A batch killed with SIGKILL leaves whole lines; --resume asks only for the others."""
+    """A batch killed mid-run leaves whole lines; --resume asks only for the others."""
     server, model = slow_server
     model.delay = 0.2
     write_stories(tmp_path / "in", 12)
@@ -240,7 +241,7 @@ def test_kill_9_leaves_valid_jsonl_and_resume_briefs_only_the_rest(
     args = [str(tmp_path / "in"), "-j", "2", "-q", "--no-cache", "--jsonl", str(jsonl)]
     process = start_batch(args, env)
     wait_for_lines(jsonl, 3)
-    process.kill()
+    process.send_signal(kill)
     process.wait(timeout=10)
     finished = [json.loads(line) for line in jsonl.read_text().splitlines()]  # all whole
     assert 3 <= len(finished) < 12
