@@ -5,8 +5,10 @@ ISO dates, because arithmetic on calendars is exactly what language models get w
 The rules, which `evals/README.md` states for labellers too:
 
 - a full date resolves to YYYY-MM-DD, a month with a year to YYYY-MM, a year to YYYY;
-- a day and month without a year take the year that puts them closest to publication;
-  a month alone likewise resolves to the closest YYYY-MM;
+- a day and month without a year take the year that puts them closest to publication,
+  unless the event's tense points the other way and that date is more than a month on
+  the other side ("met in September" in a June story is last September); a month alone
+  likewise, its first day standing for it;
 - a weekday alone is the most recent such day on or before publication, or the next one
   after it when the expression or its event looks ahead ("next Friday", "by Friday",
   "talks will resume on Monday");
@@ -76,22 +78,37 @@ def _month_number(name: str) -> int:
     return _MONTH_ABBREVIATIONS[name.lower()[:3]]
 
 
-def _closest_year(month: int, day: int, published: date) -> date | None:
+# How far a year-less date may lie on the "wrong" side of publication before the tense of
+# its event wins over proximity: "the summit in September" (past) in a June article is last
+# September, but "talks on 2 July" in a late-June story is still this July whatever the verb.
+TENSE_OVERRIDES_AFTER = timedelta(days=31)
+
+
+def _year_for(month: int, day: int, published: date, direction: Direction) -> date | None:
+    """The year for a day and month: the closest occurrence, unless the event's tense
+    says otherwise and that occurrence is more than a month on the other side."""
     candidates = []
     for year in (published.year - 1, published.year, published.year + 1):
         try:
             candidates.append(date(year, month, day))
         except ValueError:  # 29 February in a common year
             continue
-    return min(candidates, key=lambda d: abs(d - published), default=None)
+    if not candidates:
+        return None
+    closest = min(candidates, key=lambda d: abs(d - published))
+    if direction == "past" and closest - published > TENSE_OVERRIDES_AFTER:
+        earlier = [d for d in candidates if d <= published]
+        return max(earlier) if earlier else closest
+    if direction == "future" and published - closest > TENSE_OVERRIDES_AFTER:
+        later = [d for d in candidates if d >= published]
+        return min(later) if later else closest
+    return closest
 
 
-def _closest_month(month: int, published: date) -> str:
-    def months_apart(year: int) -> int:
-        return abs((year * 12 + month) - (published.year * 12 + published.month))
-
-    year = min((published.year - 1, published.year, published.year + 1), key=months_apart)
-    return f"{year:04d}-{month:02d}"
+def _month_for(month: int, published: date, direction: Direction) -> str:
+    """A month without a year, by the same rule, its first day standing for it."""
+    chosen = _year_for(month, 1, published, direction)
+    return f"{chosen.year:04d}-{month:02d}" if chosen else f"{published.year:04d}-{month:02d}"
 
 
 def _shift_month(day: date, months: int) -> str:
@@ -152,7 +169,7 @@ def _relative(phrase: str, published: date) -> str | None:
     return None
 
 
-def _absolute(phrase: str, published: date | None) -> str | None:
+def _absolute(phrase: str, published: date | None, direction: Direction) -> str | None:
     if m := ISO_FULL.match(phrase):
         return _valid(int(m["year"]), int(m["m"]), int(m["d"]))
     if m := ISO_MONTH.match(phrase):
@@ -163,13 +180,13 @@ def _absolute(phrase: str, published: date | None) -> str | None:
             return _valid(int(m["year"]), month, day)
         if published is None:
             return None
-        closest = _closest_year(month, day, published)
-        return closest.isoformat() if closest else None
+        chosen = _year_for(month, day, published, direction)
+        return chosen.isoformat() if chosen else None
     if m := MONTH_YEAR.match(phrase):
         month = _month_number(m["month"])
         if m["year"]:
             return f"{m['year']}-{month:02d}"
-        return _closest_month(month, published) if published else None
+        return _month_for(month, published, direction) if published else None
     if m := YEAR_ONLY.match(phrase):
         return m["year"]
     return None
@@ -213,7 +230,7 @@ def resolve(text: str, published: date | None, *, direction: Direction = "past")
         phrase = stripped
     if not phrase:
         return None
-    if (absolute := _absolute(phrase, published)) is not None:
+    if (absolute := _absolute(phrase, published, direction)) is not None:
         return absolute
     if published is None:
         return _fallback(phrase, None)

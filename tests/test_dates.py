@@ -99,3 +99,22 @@ def test_vague_expressions_are_null(text: str) -> None:
 def test_an_impossible_date_is_null() -> None:
     """30 February is no date at all."""
     assert resolve("February 30, 2023", TUESDAY) is None
+
+
+def test_a_past_event_months_ahead_of_publication_is_last_year() -> None:
+    """'Met in September' in a June story is last September, not this one."""
+    published = date(2024, 6, 18)
+    assert resolve("September", published, direction="past") == "2023-09"
+    assert resolve("17 September", date(2021, 4, 14), direction="past") == "2020-09-17"
+
+
+def test_a_future_event_months_behind_publication_is_next_year() -> None:
+    """'The election will be held in November' in a February story is this November."""
+    assert resolve("November", date(2020, 2, 14), direction="future") == "2020-11"
+    assert resolve("3 November", date(2020, 2, 14), direction="future") == "2020-11-03"
+
+
+def test_near_dates_stay_closest_whatever_the_tense() -> None:
+    """Within a month of publication, proximity wins: the tense guess is not trusted."""
+    assert resolve("July 2", date(2024, 6, 28), direction="past") == "2024-07-02"
+    assert resolve("June 20", date(2024, 7, 5), direction="future") == "2024-06-20"
