@@ -13,6 +13,8 @@ The rules, which `evals/README.md` states for labellers too:
   after it when the expression or its event looks ahead ("next Friday", "by Friday",
   "talks will resume on Monday");
 - "<weekday> last week" and "last <weekday>" are that day in the previous calendar week;
+- "last August" / "next August" are the nearest August strictly before / after the month
+  of publication;
 - "last week" is publication minus 7 days; "last month" / "last year" resolve to the
   previous YYYY-MM / YYYY; "yesterday", "today", "tomorrow", "this week", "next week" likewise;
 - with no publication date, relative expressions resolve to null; so does anything
@@ -160,6 +162,16 @@ def _relative(phrase: str, published: date) -> str | None:
         if unit == "month":
             return _shift_month(published, step)
         return f"{published.year + step:04d}"
+    if named := re.fullmatch(rf"(?P<which>last|next) {_MONTH}", phrase):
+        month = _month_number(named["month"])
+        current = published.year * 12 + published.month - 1
+        # "last August" in August is the August before; in September it is this year's.
+        index = (published.year - 1) * 12 + month - 1
+        if named["which"] == "last":
+            index += 12 if index + 12 < current else 0
+        else:
+            index += 12 if index + 12 > current else 24
+        return f"{index // 12:04d}-{index % 12 + 1:02d}"
     ago = re.fullmatch(r"(?P<n>\d+|a|one|two|three|four|five|six) (?P<unit>day|week)s? ago", phrase)
     if ago:
         words = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}

@@ -118,3 +118,20 @@ def test_near_dates_stay_closest_whatever_the_tense() -> None:
     """Within a month of publication, proximity wins: the tense guess is not trusted."""
     assert resolve("July 2", date(2024, 6, 28), direction="past") == "2024-07-02"
     assert resolve("June 20", date(2024, 7, 5), direction="future") == "2024-06-20"
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("last August", date(2025, 3, 13), "2024-08"),
+        ("last August", date(2025, 8, 20), "2024-08"),
+        ("last August", date(2025, 9, 1), "2025-08"),
+        ("next March", date(2025, 3, 13), "2026-03"),
+        ("next August", date(2025, 3, 13), "2025-08"),
+    ],
+)
+def test_last_and_next_month_names_skip_the_month_of_publication(
+    text: str, published: date, expected: str
+) -> None:
+    """'Last August' is the nearest August strictly before the month of publication."""
+    assert resolve(text, published) == expected

@@ -1,0 +1,88 @@
+"""Check gold files before they land: contract, verbatim quotes, dates the resolver agrees on.
+
+    python3 evals/check_gold.py                 # every file in evals/gold
+    python3 evals/check_gold.py evals/gold/voa-8009495.json ...
+
+Prints one line per problem and exits 1 when there is any. A date the resolver reads
+differently from the labeller is either a labelling slip or a resolver bug: the guide in
+evals/README.md is the arbiter, so fix whichever side disagrees with it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from summarize.clean import normalize_for_match
+from summarize.dates import direction_of, resolve
+from summarize.errors import SummarizeError
+from summarize.evaluation.gold import load_gold
+from summarize.pipeline import clean_article
+from summarize.schema import Actor, ResolvedDate, Threat
+
+EVALS = Path(__file__).resolve().parent
+
+
+def problems_in(gold: dict[str, Any], article_text: str, published: Any) -> list[str]:
+    """Every way one gold brief breaks the labelling guide's mechanical rules."""
+    found: list[str] = []
+    haystack = normalize_for_match(article_text)
+    for model, items in ((Threat, gold["threats"]), (Actor, gold["actors"])):
+        for item in items:
+            try:
+                model.model_validate(item)
+            except ValidationError as error:
+                found.append(f"{model.__name__} invalid: {error.errors()[0]['msg']}: {item}")
+    for threat in gold["threats"]:
+        for quote in threat["evidence"]:
+            if normalize_for_match(quote) not in haystack:
+                found.append(f"evidence not in the cleaned article: {quote!r}")
+        for condition in threat["conditions"]:
+            if normalize_for_match(condition).casefold() not in haystack.casefold():
+                found.append(f"condition not a verbatim span of the article: {condition!r}")
+        if deadline := threat.get("deadline"):
+            expected = resolve(deadline["text"], published, direction="future")
+            if expected != deadline["date"]:
+                found.append(f"deadline {deadline['text']!r}: gold {deadline['date']}, resolver {expected}")
+    for mention in gold["dates"]:
+        try:
+            ResolvedDate.model_validate(mention)
+        except ValidationError as error:
+            found.append(f"date invalid: {error.errors()[0]['msg']}: {mention}")
+            continue
+        if normalize_for_match(mention["text"]).casefold() not in haystack.casefold():
+            found.append(f"date text not in the article: {mention['text']!r}")
+        expected = resolve(mention["text"], published, direction=direction_of(mention["event"]))
+        if expected != mention["date"]:
+            found.append(
+                f"date {mention['text']!r} ({mention['event']}): gold {mention['date']}, "
+                f"resolver {expected}"
+            )
+    return found
+
+
+def main(argv: list[str]) -> int:
+    wanted = {Path(arg).stem for arg in argv}
+    failures = 0
+    try:
+        cases = load_gold(EVALS / "gold")
+    except SummarizeError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for case in cases:
+        if wanted and case.id not in wanted:
+            continue
+        text = clean_article(case.article).text
+        for problem in problems_in(case.gold, text, case.article.published):
+            failures += 1
+            print(f"{case.id}: {problem}")
+    print(f"checked {len(wanted) or len(cases)} gold file(s): {failures} problem(s)", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
