@@ -10,7 +10,6 @@ evals/README.md is the arbiter, so fix whichever side disagrees with it.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,39 +28,60 @@ EVALS = Path(__file__).resolve().parent
 
 def problems_in(gold: dict[str, Any], article_text: str, published: Any) -> list[str]:
     """Every way one gold brief breaks the labelling guide's mechanical rules."""
-    found: list[str] = []
     haystack = normalize_for_match(article_text)
+    found = _contract_problems(gold)
+    for threat in gold["threats"]:
+        found += _threat_problems(threat, haystack, published)
+    for mention in gold["dates"]:
+        found += _date_problems(mention, haystack, published)
+    return found
+
+
+def _contract_problems(gold: dict[str, Any]) -> list[str]:
+    found = []
     for model, items in ((Threat, gold["threats"]), (Actor, gold["actors"])):
         for item in items:
             try:
                 model.model_validate(item)
             except ValidationError as error:
                 found.append(f"{model.__name__} invalid: {error.errors()[0]['msg']}: {item}")
-    for threat in gold["threats"]:
-        for quote in threat["evidence"]:
-            if normalize_for_match(quote) not in haystack:
-                found.append(f"evidence not in the cleaned article: {quote!r}")
-        for condition in threat["conditions"]:
-            if normalize_for_match(condition).casefold() not in haystack.casefold():
-                found.append(f"condition not a verbatim span of the article: {condition!r}")
-        if deadline := threat.get("deadline"):
-            expected = resolve(deadline["text"], published, direction="future")
-            if expected != deadline["date"]:
-                found.append(f"deadline {deadline['text']!r}: gold {deadline['date']}, resolver {expected}")
-    for mention in gold["dates"]:
-        try:
-            ResolvedDate.model_validate(mention)
-        except ValidationError as error:
-            found.append(f"date invalid: {error.errors()[0]['msg']}: {mention}")
-            continue
-        if normalize_for_match(mention["text"]).casefold() not in haystack.casefold():
-            found.append(f"date text not in the article: {mention['text']!r}")
-        expected = resolve(mention["text"], published, direction=direction_of(mention["event"]))
-        if expected != mention["date"]:
+    return found
+
+
+def _threat_problems(threat: dict[str, Any], haystack: str, published: Any) -> list[str]:
+    found = [
+        f"evidence not in the cleaned article: {quote!r}"
+        for quote in threat["evidence"]
+        if normalize_for_match(quote) not in haystack
+    ]
+    found += [
+        f"condition not a verbatim span of the article: {condition!r}"
+        for condition in threat["conditions"]
+        if normalize_for_match(condition).casefold() not in haystack.casefold()
+    ]
+    if deadline := threat.get("deadline"):
+        expected = resolve(deadline["text"], published, direction="future")
+        if expected != deadline["date"]:
             found.append(
-                f"date {mention['text']!r} ({mention['event']}): gold {mention['date']}, "
-                f"resolver {expected}"
+                f"deadline {deadline['text']!r}: gold {deadline['date']}, resolver {expected}"
             )
+    return found
+
+
+def _date_problems(mention: dict[str, Any], haystack: str, published: Any) -> list[str]:
+    try:
+        ResolvedDate.model_validate(mention)
+    except ValidationError as error:
+        return [f"date invalid: {error.errors()[0]['msg']}: {mention}"]
+    found = []
+    if normalize_for_match(mention["text"]).casefold() not in haystack.casefold():
+        found.append(f"date text not in the article: {mention['text']!r}")
+    expected = resolve(mention["text"], published, direction=direction_of(mention["event"]))
+    if expected != mention["date"]:
+        found.append(
+            f"date {mention['text']!r} ({mention['event']}): gold {mention['date']}, "
+            f"resolver {expected}"
+        )
     return found
 
 
@@ -80,7 +100,8 @@ def main(argv: list[str]) -> int:
         for problem in problems_in(case.gold, text, case.article.published):
             failures += 1
             print(f"{case.id}: {problem}")
-    print(f"checked {len(wanted) or len(cases)} gold file(s): {failures} problem(s)", file=sys.stderr)
+    checked = len(wanted) or len(cases)
+    print(f"checked {checked} gold file(s): {failures} problem(s)", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -22,8 +22,10 @@ def main() -> None:
     (out / "_meta.json").write_text(json.dumps({"model": "gold", "mode": "json_schema"}) + "\n")
     for path in sorted((EVALS / "gold").glob("*.json")):
         gold = json.loads(path.read_text(encoding="utf-8"))
-        record = {"article_id": gold["article"]["id"],
-                  "exchanges": [{"payload": gold_to_extraction(gold)}]}
+        record = {
+            "article_id": gold["article"]["id"],
+            "exchanges": [{"payload": gold_to_extraction(gold)}],
+        }
         target = out / path.name
         target.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {len(list(out.glob('*.json'))) - 1} responses to {out}")

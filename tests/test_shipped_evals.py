@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarize.cli import app
 from summarize.clean import normalize_for_match
+from summarize.cli import app
 from summarize.evaluation.gold import gold_to_extraction, load_gold
 from summarize.pipeline import clean_article
 from summarize.schema import Actor, ResolvedDate, Threat
