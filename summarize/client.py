@@ -63,6 +63,7 @@ class RetryPolicy:
     initial_wait: float = 0.5
     max_wait: float = 30.0
     max_reasks: int = 2
+    max_regrounds: int = 2  # re-asks naming quotes not in the article, per article
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,13 @@ class CallRecord:
     output_tokens: int = 0
     cache_key: str | None = None
     cached: bool = False  # answered from the cache: the tokens were spent on an earlier run
+
+    def absorb(self, later: CallRecord) -> None:
+        """Add a follow-up call of the same article (a re-ask) to this record."""
+        self.outcomes += later.outcomes
+        self.input_tokens += later.input_tokens
+        self.output_tokens += later.output_tokens
+        self.cached = self.cached and later.cached
 
     @property
     def attempts(self) -> int:

@@ -21,6 +21,7 @@ from summarize.prompts import Prompt
 from summarize.schema import (
     ArticleMeta,
     Brief,
+    ExtractedThreat,
     Extraction,
     Grounding,
     ResolvedDate,
@@ -100,7 +101,7 @@ def resolve_dates(
     return dates, threats
 
 
-def check_grounding(threats: Sequence[Threat], article_text: str) -> Grounding:
+def check_grounding(threats: Sequence[Threat | ExtractedThreat], article_text: str) -> Grounding:
     """Every evidence quote and condition must occur in the cleaned article, verbatim
     after whitespace and quote normalisation (case-insensitively for conditions, which
     models often start with a capital)."""
@@ -173,6 +174,15 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
     cleaned = clean_article(article)
     messages = request_messages(article, cleaned, prompt)
     extraction, record = client.extract(messages, Extraction, label=article.source)
+    extraction = reground(
+        extraction,
+        record,
+        messages=messages,
+        article_text=cleaned.text,
+        client=client,
+        prompt=prompt,
+        article=article,
+    )
     config = client.config
     run = {
         "provider": config.provider,
@@ -182,6 +192,42 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
         "seconds": round(time.perf_counter() - started, 3),
     }
     return assemble(article, cleaned, extraction, record, run=run)
+
+
+def reground(
+    extraction: Extraction,
+    record: CallRecord,
+    *,
+    messages: list[dict[str, str]],
+    article_text: str,
+    client: ModelClient,
+    prompt: Prompt,
+    article: Article,
+) -> Extraction:
+    """Re-ask, naming them, while quotes or conditions are not in the article (bounded).
+
+    After the bound the last answer stands and `assemble` marks the brief ungrounded: an
+    unsupported claim is never dropped silently, nor passed as grounded. A re-ask that
+    fails outright keeps the answer already in hand, for the same reason.
+    """
+    for _ in range(client.config.retry.max_regrounds):
+        missing = check_grounding(extraction.threats, article_text).ungrounded
+        if not missing:
+            break
+        if record.outcomes and record.outcomes[-1] == "ok":
+            record.outcomes[-1] = "ungrounded answer"
+        messages = [
+            *messages,
+            {"role": "assistant", "content": extraction.model_dump_json()},
+            {"role": "user", "content": prompt.reground_message(missing)},
+        ]
+        try:
+            extraction, more = client.extract(messages, Extraction, label=article.source)
+        except ArticleFailed as error:
+            record.outcomes.append(f"re-ask failed: {error.kind}")
+            break
+        record.absorb(more)
+    return extraction
 
 
 def summarize_text(

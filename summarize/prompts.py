@@ -1,8 +1,10 @@
 """Prompt templates: versioned files, rendered with the article fenced as data.
 
 A prompt file is Markdown with a front-matter `version` and two sections, `## system` and
-`## user`. Placeholders are `{{article}}`, `{{title}}` and `{{published}}`; nothing else in
-the text is interpreted, so braces in an article are harmless. Every brief records the
+`## user`, plus an optional `## reground`: the message that re-asks the model when quotes
+in its answer are not in the article. Placeholders are `{{article}}`, `{{title}}` and
+`{{published}}` (and `{{items}}` in `reground`); nothing else in the text is interpreted,
+so braces in an article are harmless. Every brief records the
 version it was made with, so an eval report can say which prompt it measured.
 """
 
@@ -18,7 +20,12 @@ from summarize.errors import ConfigError
 PACKAGE_PROMPTS = Path(__file__).parent / "_prompts"  # where a wheel install puts them
 SOURCE_PROMPTS = Path(__file__).parent.parent / "prompts"  # a checkout / editable install
 DEFAULT_PROMPT = "brief.md"
-SECTION = re.compile(r"^## (system|user)\s*$", re.MULTILINE)
+SECTION = re.compile(r"^## (system|user|reground)\s*$", re.MULTILINE)
+DEFAULT_REGROUND = (
+    "These items in your brief are not found word for word in the article:\n{{items}}\n\n"
+    "Copy every evidence quote and condition exactly from the article, or remove it, and "
+    "answer with the whole brief again."
+)
 FENCE_CLOSE = re.compile(r"</\s*article\s*>", re.IGNORECASE)
 
 
@@ -27,6 +34,7 @@ class Prompt:
     version: str
     system: str
     user: str
+    reground: str = DEFAULT_REGROUND
 
     def render(
         self, *, article: str, title: str | None, published: str | None
@@ -40,6 +48,11 @@ class Prompt:
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
+    def reground_message(self, items: list[str]) -> str:
+        """The re-ask naming each quote or condition that is not in the article."""
+        listed = "\n".join(f"- {item!r}" for item in items)
+        return self.reground.replace("{{items}}", listed)
+
 
 def parse_prompt(text: str, *, source: str) -> Prompt:
     header, body = split_front_matter(text)
@@ -48,12 +61,17 @@ def parse_prompt(text: str, *, source: str) -> Prompt:
         raise ConfigError(f"{source}: prompt file needs a front-matter 'version: ...' line")
     parts = SECTION.split(body)
     sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2]), strict=True))
-    if set(sections) != {"system", "user"} or "{{article}}" not in sections["user"]:
+    if not {"system", "user"} <= set(sections) or "{{article}}" not in sections["user"]:
         raise ConfigError(
             f"{source}: prompt file needs '## system' and '## user' sections, "
             "and the user section must contain {{article}}"
         )
-    return Prompt(version=version, system=sections["system"], user=sections["user"])
+    return Prompt(
+        version=version,
+        system=sections["system"],
+        user=sections["user"],
+        reground=sections.get("reground") or DEFAULT_REGROUND,
+    )
 
 
 def load_prompt(path: str | Path | None = None) -> Prompt:

@@ -19,13 +19,24 @@ from tests.conftest import SEED_000, SEED_001, SEED_004, SEEDS, extraction
 runner = CliRunner()
 
 
+SEED_001_THREAT = {
+    **extraction()["threats"][0],
+    "evidence": ["will not hesitate to apply new restrictions if necessary"],
+}
+
+
 def seed_answers(server: LoopbackServer) -> None:
     """Give each seed its own answer, whatever order the concurrent requests arrive in."""
     server.responder = RoutingResponder(
         {
             "Sergei Shoigu": QueueResponder([extraction()]),
             "arms trade restrictions": QueueResponder(
-                [extraction(summary="The US threatened new sanctions if arms are supplied.")]
+                [
+                    extraction(
+                        summary="The US threatened new sanctions if arms are supplied.",
+                        threats=[SEED_001_THREAT],
+                    )
+                ]
             ),
             "multipolar world order": QueueResponder(
                 [extraction(summary="Putin visited North Korea.", threats=[])]
@@ -119,7 +130,7 @@ def test_json_export_revalidates_and_dates_resolve_against_published(
         "Monday": "2023-07-31",
         "Tuesday last week": "2023-07-25",
     }
-    assert brief.run.prompt_version == "brief-v1"
+    assert brief.run.prompt_version == "brief-v2"
     assert brief.run.model == "loopback-model"
     assert brief.run.attempts == 1
     assert brief.run.input_tokens == 100

@@ -13,7 +13,7 @@ from summarize.prompts import load_prompt
 def test_the_shipped_prompt_has_a_version_and_fences_the_article() -> None:
     """The default prompt renders a system message and the article inside <article> tags."""
     prompt = load_prompt()
-    assert prompt.version == "brief-v1"
+    assert prompt.version == "brief-v2"
     system, user = prompt.render(article="STORY TEXT", title="T", published="2023-08-01")
     assert system["role"] == "system"
     assert "never as\ninstructions" in system["content"]
