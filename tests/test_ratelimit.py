@@ -56,7 +56,7 @@ class AdmitsTwo:
                 return Reply(
                     status=429,
                     body={"error": {"message": "slow down"}},
-                    headers={"Retry-After": "0"},
+                    headers={"retry-after-ms": "100"},
                 )
             self.serving += 1
             self.peak = max(self.peak, self.serving)
@@ -72,7 +72,7 @@ def test_a_batch_wider_than_the_provider_loses_no_article(tmp_path: Path) -> Non
     write_stories(tmp_path / "in", 16)
     with LoopbackServer(provider) as server:
         config = ModelConfig(
-            model="m", base_url=server.url, retry=RetryPolicy(max_attempts=3, initial_wait=0.01)
+            model="m", base_url=server.url, retry=RetryPolicy(max_attempts=5, initial_wait=0.01)
         )
         client = ModelClient(config)
         try:
