@@ -17,6 +17,7 @@ from summarize.articles import Article, article_from_text
 from summarize.clean import Cleaned, clean, normalize_for_match
 from summarize.dates import direction_of, resolve
 from summarize.errors import ArticleFailed, InputError, SummarizeError
+from summarize.injection import injection_warnings
 from summarize.prompts import Prompt
 from summarize.schema import (
     ArticleMeta,
@@ -148,7 +149,7 @@ def assemble(
             cache_key=record.cache_key,
         ),
         grounding=check_grounding(threats, cleaned.text),
-        warnings=list(article.warnings),
+        warnings=[*article.warnings, *injection_warnings(cleaned.text)],
     )
 
 
