@@ -215,6 +215,17 @@ def retry_after_seconds(error: BaseException) -> float | None:
         return None
 
 
+class Refused(Exception):
+    """The model declined to answer (the API's `refusal` field). Not retried: asking the
+    same thing again gets the same refusal."""
+
+
+def _refusal(response: Any) -> str | None:
+    message = getattr(response.choices[0], "message", None)
+    refusal = getattr(message, "refusal", None)
+    return str(refusal) if refusal else None
+
+
 def describe_failure(error: BaseException) -> str:
     """A short label for one failed attempt, for `run.attempt_log`."""
     status = getattr(error, "status_code", None)
@@ -305,6 +316,9 @@ class ModelClient:
                     except (MalformedResponse, self._openai.APIError) as error:
                         record.outcomes.append(describe_failure(error))
                         raise
+                    if refusal := _refusal(response):
+                        record.outcomes.append("refused")
+                        raise Refused(refusal)
                     record.outcomes.append("ok")
                     usage = getattr(response, "usage", None)
                     if usage is not None:
@@ -393,6 +407,11 @@ class ModelClient:
             return InvalidAnswer(
                 f"{label}: the model's answer was cut off at its token limit "
                 "(finish_reason=length); raise --max-tokens or use a larger model",
+                attempts=attempts,
+            )
+        if isinstance(cause, Refused):
+            return InvalidAnswer(
+                f"{label}: the model refused to answer: {_first_line(str(cause))}",
                 attempts=attempts,
             )
         if isinstance(cause, openai.AuthenticationError | openai.PermissionDeniedError):
