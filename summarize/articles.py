@@ -74,8 +74,25 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     return header, text[match.end() :]
 
 
+# Formats an analyst is likely to point the tool at by mistake, by their first bytes.
+MAGIC = (
+    (b"%PDF-", "a PDF", "extract its text first (e.g. pdftotext FILE.pdf)"),
+    (b"\x89PNG", "a PNG image", "pass the article's text instead"),
+    (b"\xff\xd8\xff", "a JPEG image", "pass the article's text instead"),
+    (b"GIF8", "a GIF image", "pass the article's text instead"),
+    (b"PK\x03\x04", "a ZIP archive (or .docx)", "unpack it or save the article as text"),
+    (b"\x1f\x8b", "a gzip archive", "decompress it first"),
+)
+
+
 def decode(data: bytes, *, source: str) -> tuple[str, tuple[str, ...]]:
-    """Bytes to text: UTF-8, or UTF-8 with replacement characters and a warning."""
+    """Bytes to text: UTF-8, or UTF-8 with replacement characters and a warning.
+
+    Binary files are refused by name (PDF, images, archives) or by their NUL bytes.
+    """
+    for magic, kind, advice in MAGIC:
+        if data.startswith(magic):
+            raise InputError(f"{source}: is {kind}, not text; {advice}", source=source)
     if b"\x00" in data[:8192]:
         raise InputError(
             f"{source}: looks like a binary file, not text; pass a .txt article", source=source
@@ -140,24 +157,37 @@ def read_file(path: Path, *, published: date | None = None, id: str | None = Non
     )
 
 
-def _expand(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        for child in sorted(path.rglob("*")):
-            hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-            if child.is_file() and not hidden and child.suffix.lower() in ARTICLE_SUFFIXES:
-                yield child
-    else:
+def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
+    """The article files under a folder (or the path itself), noting what was passed over."""
+    if not path.is_dir():
         yield path
+        return
+    skipped: list[Path] = []
+    for child in sorted(path.rglob("*")):
+        if any(part.startswith(".") for part in child.relative_to(path).parts):
+            continue  # hidden files and folders (.git, .DS_Store) are never articles
+        if child.is_file() and child.suffix.lower() in ARTICLE_SUFFIXES:
+            yield child
+        elif child.is_file():
+            skipped.append(child)
+    if skipped:
+        kinds = ", ".join(sorted({p.suffix.lower() for p in skipped}))
+        notes.append(
+            f"{path}: skipped {len(skipped)} file(s) that are not plain-text articles "
+            f"({kinds}); name a file directly to read it anyway"
+        )
 
 
 def read_inputs(
-    inputs: Iterable[str], *, published: date | None = None
+    inputs: Iterable[str], *, published: date | None = None, notes: list[str] | None = None
 ) -> list[Article | InputError]:
     """Read every article named by `inputs` (files, folders, '-' for stdin), in order.
 
     A file named twice is read once. Two different files with the same name get distinct
-    ids ('story', 'story-2'), because the id keys exports and resumes.
+    ids ('story', 'story-2'), because the id keys exports and resumes. What was passed
+    over (non-article files in a folder, repeats) is described in `notes`, if given.
     """
+    notes = [] if notes is None else notes
     results: list[Article | InputError] = []
     seen_paths: set[Path] = set()
     seen_ids: dict[str, int] = {}
@@ -189,9 +219,10 @@ def read_inputs(
                 InputError(f"{name}: no such file or folder; check the path", source=name)
             )
             continue
-        for path in _expand(root):
+        for path in _expand(root, notes):
             resolved = path.resolve()
             if resolved in seen_paths:
+                notes.append(f"{path}: named more than once; read once")
                 continue
             seen_paths.add(resolved)
             try:

@@ -161,6 +161,10 @@ def brief(
         int | None,
         typer.Option(min=1, help="Stop starting articles once this many tokens are spent."),
     ] = None,
+    max_input_tokens: Annotated[
+        int,
+        typer.Option(min=500, help="Article budget per request; longer ones are truncated."),
+    ] = 16_000,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.batch import run_batch
@@ -174,7 +178,12 @@ def brief(
         raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
     try:
         config = ModelConfig.from_env(
-            model=model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            timeout=timeout,
+            max_tokens=max_tokens,
+            max_input_tokens=max_input_tokens,
         )
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
@@ -182,7 +191,10 @@ def brief(
         raise _fail(str(error)) from None
     from summarize.articles import read_inputs
 
-    items: list[Item] = list(read_inputs(paths, published=_published(published)))
+    notes: list[str] = []
+    items: list[Item] = list(read_inputs(paths, published=_published(published), notes=notes))
+    for note in notes:
+        stderr.print(f"note: {note}", highlight=False, soft_wrap=True)
     client = ModelClient(config, cache=cache)
     skipped = 0
     if resume and jsonl_out is not None:

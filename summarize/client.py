@@ -77,6 +77,7 @@ class ModelConfig:
     timeout: float = 60.0
     temperature: float = 0.0
     max_tokens: int | None = None
+    max_input_tokens: int = 16_000  # articles beyond this are cut at a paragraph (see pipeline)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +153,29 @@ def assemble(
     )
 
 
+CHARS_PER_TOKEN = 4  # a conservative average for English news text
+
+
+def fit_to_budget(cleaned: Cleaned, max_tokens: int) -> tuple[Cleaned, str | None]:
+    """Cut an article longer than the model's input budget at a paragraph boundary.
+
+    Returns the article as sent and, when it was cut, a warning saying how much was left
+    out, so that a brief of a truncated article never passes for a brief of the whole.
+    """
+    budget = max_tokens * CHARS_PER_TOKEN
+    text = cleaned.text
+    if len(text) <= budget:
+        return cleaned, None
+    cut = text.rfind("\n\n", 0, budget)
+    kept = text[: cut if cut > budget // 2 else budget].rstrip()
+    warning = (
+        f"article truncated: {len(text):,} characters after cleaning, only the first "
+        f"{len(kept):,} (about {max_tokens:,} tokens, the model's input budget) were sent; "
+        "raise --max-input-tokens or split the file to brief the rest"
+    )
+    return replace(cleaned, text=kept), warning
+
+
 def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list[dict[str, str]]:
     """The chat messages that ask for one article's brief."""
     return prompt.render(
@@ -165,14 +188,14 @@ def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list
 def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    messages = request_messages(article, clean_article(article), prompt)
-    return client.key_for(messages, Extraction)
+    cleaned, _ = fit_to_budget(clean_article(article), client.config.max_input_tokens)
+    return client.key_for(request_messages(article, cleaned, prompt), Extraction)
 
 
 def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
     """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
     started = time.perf_counter()
-    cleaned = clean_article(article)
+    cleaned, truncated = fit_to_budget(clean_article(article), client.config.max_input_tokens)
     messages = request_messages(article, cleaned, prompt)
     extraction, record = client.extract(messages, Extraction, label=article.source)
     extraction = reground(
@@ -192,7 +215,10 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
         "mode": config.resolved_mode,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return assemble(article, cleaned, extraction, record, run=run)
+    brief = assemble(article, cleaned, extraction, record, run=run)
+    if truncated:
+        brief.warnings.insert(0, truncated)
+    return brief
 
 
 def reground(
