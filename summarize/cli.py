@@ -165,6 +165,9 @@ def brief(
         int,
         typer.Option(min=500, help="Article budget per request; longer ones are truncated."),
     ] = 16_000,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log each HTTP request to stderr.")
+    ] = False,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.batch import run_batch
@@ -189,12 +192,8 @@ def brief(
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    from summarize.articles import read_inputs
-
-    notes: list[str] = []
-    items: list[Item] = list(read_inputs(paths, published=_published(published), notes=notes))
-    for note in notes:
-        stderr.print(f"note: {note}", highlight=False, soft_wrap=True)
+    _log_requests(config.api_key, enabled=verbose)
+    items = _read_articles(paths, _published(published))
     client = ModelClient(config, cache=cache)
     skipped = 0
     if resume and jsonl_out is not None:
@@ -269,6 +268,41 @@ def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | No
             f"({outcome.tokens.total:,} spent); {outcome.not_started} article(s) not started",
             highlight=False,
         )
+
+
+def _read_articles(paths: list[str], published: date | None) -> list[Item]:
+    """Read the inputs; say on stderr what was passed over and why."""
+    from summarize.articles import read_inputs
+
+    notes: list[str] = []
+    items: list[Item] = list(read_inputs(paths, published=published, notes=notes))
+    for note in notes:
+        stderr.print(f"note: {note}", highlight=False, soft_wrap=True)
+    return items
+
+
+def _log_requests(api_key: str | None, *, enabled: bool) -> None:
+    """Send the library's request log to stderr, the API key masked should it ever appear."""
+    if not enabled:
+        return
+    import logging
+
+    from summarize.client import redact
+
+    class Redact(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = redact(record.getMessage(), api_key), None
+            return True
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(message)s"))
+    handler.addFilter(Redact())
+    handler.set_name("summarize-cli")
+    logger = logging.getLogger("summarize")
+    for old in [h for h in logger.handlers if h.get_name() == "summarize-cli"]:
+        logger.removeHandler(old)  # a second run in one process (tests, notebooks)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _open_cache(path: Path | None, *, refresh: bool) -> AnswerCache:

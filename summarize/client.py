@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from summarize.cache import AnswerCache
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+log = logging.getLogger(__name__)  # request-level detail for --verbose; never a header
 
 MODES = ("tools", "json_schema", "json", "md_json")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -216,6 +217,13 @@ def retry_after_seconds(error: BaseException) -> float | None:
         return None
 
 
+def _usage_line(response: Any) -> str:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return "unknown"
+    return f"{usage.prompt_tokens or 0} in + {usage.completion_tokens or 0} out"
+
+
 class Refused(Exception):
     """The model declined to answer (the API's `refusal` field). Not retried: asking the
     same thing again gets the same refusal."""
@@ -307,6 +315,12 @@ class ModelClient:
             )
             for attempt in retrying:
                 with attempt:
+                    log.info(
+                        "POST %s/chat/completions model=%s attempt %d",
+                        self.config.endpoint.rstrip("/"),
+                        self.config.model,
+                        len(record.outcomes) + 1,
+                    )
                     try:
                         response = self._create(**kwargs)
                         if not getattr(response, "choices", None):
@@ -316,11 +330,13 @@ class ModelClient:
                         raise MalformedResponse(f"the answer is not JSON ({error})") from error
                     except (MalformedResponse, self._openai.APIError) as error:
                         record.outcomes.append(describe_failure(error))
+                        log.info("failed: %s", redact(describe_failure(error), self.config.api_key))
                         raise
                     if refusal := _refusal(response):
                         record.outcomes.append("refused")
                         raise Refused(refusal)
                     record.outcomes.append("ok")
+                    log.info("answered: %s tokens", _usage_line(response))
                     usage = getattr(response, "usage", None)
                     if usage is not None:
                         record.input_tokens += usage.prompt_tokens or 0
@@ -399,6 +415,13 @@ class ModelClient:
         return answer
 
     def _classify(self, error: Exception, record: CallRecord, label: str) -> Exception:
+        """The ArticleFailed to raise for `error`, its message scrubbed of the API key: a
+        proxy that echoes request headers into an error body must not leak it."""
+        failure = self._describe(error, record, label)
+        failure.args = (redact(str(failure), self.config.api_key),)
+        return failure
+
+    def _describe(self, error: Exception, record: CallRecord, label: str) -> Exception:
         openai, attempts = self._openai, record.attempts
         cause: BaseException = error
         while isinstance(cause, self._instructor.core.InstructorRetryException) and cause.__cause__:
@@ -467,6 +490,19 @@ def _mark_invalid_answers(record: CallRecord, *, last_was_valid: bool) -> None:
     answered = [i for i, outcome in enumerate(record.outcomes) if outcome == "ok"]
     for index in answered[:-1] if last_was_valid else answered:
         record.outcomes[index] = "invalid answer"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """`text` with every occurrence of `secret` (and of its long fragments) masked."""
+    if not secret or len(secret) < 8:
+        return text
+    text = text.replace(secret, "[redacted]")
+    # providers often echo a key abbreviated ("sk-abc...wxyz"): mask any 12-char run of it
+    for start in range(len(secret) - 11):
+        fragment = secret[start : start + 12]
+        if fragment in text:
+            text = text.replace(fragment, "[redacted]")
+    return text
 
 
 def _first_line(text: str, limit: int = 200) -> str:
