@@ -241,9 +241,14 @@ def _write_results(results: list[Result], json_out: Path | None, *, quiet: bool)
     from summarize.pipeline import Failure
     from summarize.render import print_brief
 
+    briefed = any(not isinstance(r, Failure) for r in results)
     if json_out is not None and str(json_out) == "-":
         sys.stdout.write(json_text(results))
         quiet = True  # stdout carries the JSON; a rendered brief would corrupt it
+    elif json_out is not None and json_out.exists() and not briefed:
+        stderr.print(
+            f"note: kept the existing {json_out}: this run briefed no article", highlight=False
+        )
     elif json_out is not None:
         write_json(json_out, results)
     if not quiet:

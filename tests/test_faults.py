@@ -174,3 +174,41 @@ def test_the_cli_exports_failures_beside_briefs_and_exits_1(tmp_path: Path) -> N
     assert "b.txt" in failure_lines[0]
     assert "HTTP 503" in failure_lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_a_run_that_briefs_nothing_does_not_clobber_an_existing_json_file(
+    tmp_path: Path,
+) -> None:
+    """The old --json file survives a run where every article failed, and says so."""
+    out = tmp_path / "briefs.json"
+    out.write_text('[{"earlier": "run"}]\n')
+    (tmp_path / "a.txt").write_text(story("a").text)
+    with LoopbackServer(QueueResponder([error(503)] * 10)) as server:
+        result = runner.invoke(
+            app,
+            ["brief", str(tmp_path / "a.txt"), "--json", str(out), "-q"],
+            env={"OPENAI_BASE_URL": server.url, "SUMMARIZE_MODEL": "m"},
+        )
+    assert result.exit_code == 1
+    assert out.read_text() == '[{"earlier": "run"}]\n'
+    assert "kept the existing" in result.stderr
+
+
+def test_json_output_replaces_the_file_whole_and_leaves_no_temporary_behind(
+    tmp_path: Path,
+) -> None:
+    """A successful run swaps in the new file by rename; no .tmp debris remains."""
+    tmp_path = tmp_path / "work"
+    tmp_path.mkdir()
+    out = tmp_path / "briefs.json"
+    out.write_text("old\n")
+    (tmp_path / "a.txt").write_text(story("a").text)
+    with LoopbackServer(QueueResponder([ANSWER])) as server:
+        result = runner.invoke(
+            app,
+            ["brief", str(tmp_path / "a.txt"), "--json", str(out), "-q"],
+            env={"OPENAI_BASE_URL": server.url, "SUMMARIZE_MODEL": "m"},
+        )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(out.read_text())[0]["article"]["id"] == "a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "briefs.json"]
