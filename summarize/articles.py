@@ -1,6 +1,8 @@
 """Find and read articles: files, folders and standard input.
 
-A plain-text article may start with a front-matter header that carries its metadata::
+Inputs are plain-text files, folders of them, standard input, and JSON Lines corpora
+(`.jsonl`, one article object per line). A plain-text article may start with a
+front-matter header that carries its metadata::
 
     ---
     title: Trump threatens 200% tariffs on European spirits
@@ -19,16 +21,18 @@ place, so the rest of the batch goes on.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from summarize.errors import InputError
 
-ARTICLE_SUFFIXES = {".txt", ".text", ".md", ""}
+ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl"}
+CORPUS_FIELDS = {"id", "text", "title", "published", "url"}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>(?:[^\n]*\n)*?)---[ \t]*(?:\r?\n|\Z)")
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*?)\s*$")
 
@@ -157,6 +161,48 @@ def read_file(path: Path, *, published: date | None = None, id: str | None = Non
     )
 
 
+def read_corpus(path: Path, *, published: date | None = None) -> Iterator[Article | InputError]:
+    """A JSON Lines corpus, one article per line: `id`, `text`, and optionally `title`,
+    `published` and `url` (other keys go to `meta`). A bad line fails alone, named by
+    file and line number."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        yield InputError(f"{source}: cannot be read ({error.strerror})", source=source)
+        return
+    text, _ = decode(data, source=source)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError("needs a JSON object with a string 'text'")
+            when = record.get("published")
+            yield Article(
+                id=str(record.get("id") or f"{path.stem}-{number}"),
+                source=where,
+                text=_nonempty(record["text"], where),
+                title=record.get("title") or None,
+                published=published or (parse_published(str(when), source=where) if when else None),
+                url=record.get("url") or None,
+                meta={k: str(v) for k, v in record.items() if k not in CORPUS_FIELDS},
+            )
+        except (ValueError, InputError) as error:
+            message = str(error) if isinstance(error, InputError) else f"{where}: {error}"
+            if isinstance(error, json.JSONDecodeError):
+                message = f"{where}: not a JSON line ({error.msg}); one article object per line"
+            yield InputError(message, source=where)
+
+
+def _nonempty(text: str, source: str) -> str:
+    if not text.strip():
+        raise InputError(f"{source}: the article is empty; nothing to brief", source=source)
+    return text
+
+
 def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
     """The article files under a folder (or the path itself), noting what was passed over."""
     if not path.is_dir():
@@ -225,6 +271,12 @@ def read_inputs(
                 notes.append(f"{path}: named more than once; read once")
                 continue
             seen_paths.add(resolved)
+            if path.suffix.lower() == ".jsonl":
+                results += [
+                    replace(entry, id=unique(entry.id)) if isinstance(entry, Article) else entry
+                    for entry in read_corpus(path, published=published)
+                ]
+                continue
             try:
                 results.append(read_file(path, published=published, id=unique(path.stem)))
             except InputError as error:
