@@ -142,8 +142,16 @@ def classify(line: str) -> str | None:
     return None
 
 
+MID_SENTENCE = re.compile(r"[.!?]\s+[A-Z]")  # two sentences on one line: prose, not a heading
+
+
 def _looks_like_heading(line: str) -> bool:
-    return len(line) <= 200 and not SENTENCE_END.search(line)
+    return (
+        len(line) <= 200
+        and not SENTENCE_END.search(line)
+        and not line.rstrip().endswith((",", ";", ":", "-"))
+        and not MID_SENTENCE.search(line)
+    )
 
 
 def _split_title(
@@ -161,6 +169,9 @@ def _split_title(
             break
         headings.append((number, line))
     if not headings or len(headings) == len(lines):
+        return None, None, lines, []
+    following = lines[len(headings)][1]
+    if following[:1].islower():  # the "heading" runs on into this line: it is prose
         return None, None, lines, []
     if len(headings) == 2 and len(headings[0][1].split()) <= 3:
         (section_no, section), (title_no, title) = headings

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,6 +37,11 @@ app = typer.Typer(
 )
 stdout = Console()
 stderr = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    TERMINAL = "terminal"
+    MARKDOWN = "md"
 
 
 class Exit(IntEnum):
@@ -168,6 +173,13 @@ def brief(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each HTTP request to stderr.")
     ] = False,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="How briefs print on stdout: terminal panels or Markdown."),
+    ] = OutputFormat.TERMINAL,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Write one CSV row per threat.")
+    ] = None,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.batch import run_batch
@@ -225,7 +237,7 @@ def brief(
         if jsonl is not None:
             jsonl.close()
     results = outcome.results
-    _write_results(results, json_out, quiet=quiet)
+    _write_results(results, json_out, csv_out, quiet=quiet, output_format=output_format)
     stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
     _report_stop(outcome, jsonl_out, max_total_tokens)
     failed = sum(isinstance(r, Failure) for r in results)
@@ -235,7 +247,14 @@ def brief(
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
-def _write_results(results: list[Result], json_out: Path | None, *, quiet: bool) -> None:
+def _write_results(
+    results: list[Result],
+    json_out: Path | None,
+    csv_out: Path | None,
+    *,
+    quiet: bool,
+    output_format: OutputFormat,
+) -> None:
     """The data: a JSON array to a file or stdout, and the rendered briefs on stdout."""
     from summarize.export import json_text, write_json
     from summarize.pipeline import Failure
@@ -251,7 +270,15 @@ def _write_results(results: list[Result], json_out: Path | None, *, quiet: bool)
         )
     elif json_out is not None:
         write_json(json_out, results)
-    if not quiet:
+    if csv_out is not None:
+        from summarize.formats import write_csv
+
+        write_csv(str(csv_out), results)
+    if not quiet and output_format is OutputFormat.MARKDOWN:
+        from summarize.formats import markdown_report
+
+        sys.stdout.write(markdown_report(results))
+    elif not quiet:
         for result in results:
             if not isinstance(result, Failure):
                 print_brief(stdout, result)

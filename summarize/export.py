@@ -33,8 +33,12 @@ def json_text(results: Iterable[Result]) -> str:
 
 def write_json(path: str | Path, results: Iterable[Result]) -> None:
     """Write a JSON array atomically: a crash or failed run leaves any old file intact."""
+    write_atomically(path, json_text(results))
+
+
+def write_atomically(path: str | Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename it into place."""
     target = Path(path)
-    text = json_text(results)
     handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

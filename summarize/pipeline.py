@@ -131,7 +131,7 @@ def assemble(
         published=article.published.isoformat() if article.published else None,
         chars_raw=len(article.text),
         chars_clean=len(cleaned.text),
-        **({"url": article.url} if article.url else {}),
+        url=article.url,
     )
     return Brief(
         summary=extraction.summary,

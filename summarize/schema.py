@@ -133,6 +133,7 @@ class ArticleMeta(BaseModel):
     published: str | None = Field(default=None, description="YYYY-MM-DD, or null if unknown.")
     chars_raw: int
     chars_clean: int
+    url: str | None = None
 
 
 class RunInfo(BaseModel):

@@ -154,3 +154,18 @@ def test_bullets_lose_their_glyph_but_not_their_words() -> None:
     """A bulleted background item keeps its text without the bullet glyph."""
     text = "Headline here\n\nFirst paragraph of the story.\n\n  \u2022 On 4 September, talks began."
     assert clean(text).text.endswith("On 4 September, talks began.")
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        "Story one. If other tariffs are not dropped, I will raise them,",
+        "The minister said on Monday that talks would resume",
+    ],
+)
+def test_a_first_line_of_prose_is_not_taken_for_a_headline(first_line: str) -> None:
+    """Two sentences on a line, a trailing comma, or a run-on into the next line is prose."""
+    raw = f"{first_line}\nand the ministry confirmed it later.\nA second paragraph.\n"
+    cleaned = clean(raw)
+    assert cleaned.title is None
+    assert cleaned.text.startswith(first_line)

@@ -1,0 +1,101 @@
+"""Markdown reports and CSV rows: what an analyst pastes into a memo or a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from summarize.cli import app
+from summarize.formats import CSV_COLUMNS
+from summarize.loopback import LoopbackServer, QueueResponder, Reply, RoutingResponder
+from tests.conftest import extraction
+
+runner = CliRunner()
+STORY = (
+    "---\ntitle: Tariffs | and trade\npublished: 2025-03-11\n"
+    "url: https://www.voanews.com/a/8006924.html\n---\n"
+    "Story one. If other tariffs are not dropped by Canada, I will substantially increase, "
+    "on April 2nd, the Tariffs on Cars coming into the U.S., Trump said. "
+    "Ontario said it would cut power.\n"
+)
+THREATS = [
+    {
+        "issuer": "United States",
+        "speaker": "President Donald Trump",
+        "targets": ["Canada"],
+        "action": "increase the tariffs on cars",
+        "category": "tariffs",
+        "conditions": ["If other tariffs are not dropped by Canada"],
+        "deadline": "April 2nd",
+        "evidence": ["I will substantially increase, on April 2nd, the Tariffs on Cars"],
+    },
+    {
+        "issuer": "Ontario",
+        "speaker": None,
+        "targets": ["United States", "Michigan"],
+        "action": "cut power",
+        "category": "other",
+        "conditions": [],
+        "deadline": None,
+        "evidence": ["Ontario said it would cut power."],
+    },
+]
+
+
+def run(tmp_path: Path, *flags: str) -> tuple[int, str, str]:
+    (tmp_path / "one.txt").write_text(STORY)
+    (tmp_path / "two.txt").write_text("Story two. Ministers met and talked.\n")
+    (tmp_path / "three.txt").write_text("Story three. Nothing to see.\n")
+    routes = {
+        "Story one.": QueueResponder([extraction(threats=THREATS, dates=[])]),
+        "Story two.": QueueResponder([extraction(threats=[], dates=[])]),
+        "Story three.": QueueResponder([Reply(status=404, body={"error": {"message": "x"}})]),
+    }
+    with LoopbackServer(RoutingResponder(routes)) as server:
+        result = runner.invoke(
+            app,
+            ["brief", *(str(tmp_path / f"{n}.txt") for n in ("one", "two", "three")), *flags],
+            env={"OPENAI_BASE_URL": server.url, "SUMMARIZE_MODEL": "m"},
+        )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_csv_has_one_row_per_threat_with_lists_joined(tmp_path: Path) -> None:
+    """Two threats, one threat-free article and one failure give a header and two rows."""
+    out = tmp_path / "threats.csv"
+    code, _, _ = run(tmp_path, "--csv", str(out), "-q")
+    assert code == 1  # story three failed; the CSV still holds the others
+    with out.open(newline="", encoding="utf-8") as stream:
+        reader = csv.DictReader(stream)
+        rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+    assert [r["issuer"] for r in rows] == ["United States", "Ontario"]
+    first, second = rows
+    assert first["article_id"] == "one"
+    assert first["title"] == "Tariffs | and trade"
+    assert first["published"] == "2025-03-11"
+    assert first["deadline"] == "2025-04-02"
+    assert first["conditions"] == "If other tariffs are not dropped by Canada"
+    assert first["evidence"].startswith("I will substantially increase")
+    assert second["targets"] == "United States; Michigan"
+    assert second["speaker"] == ""
+
+
+def test_markdown_report_has_a_linked_section_per_article_and_lists_failures(
+    tmp_path: Path,
+) -> None:
+    """--format md prints a report: linked headings, a threat table, failures at the end."""
+    code, stdout, _ = run(tmp_path, "--format", "md")
+    assert code == 1
+    assert stdout.startswith("# Threat briefs\n\n2 article(s) briefed, 1 failed.")
+    assert "## [Tariffs \\| and trade](https://www.voanews.com/a/8006924.html)" in stdout
+    assert "| United States | President Donald Trump | Canada | increase the tariffs on cars |" in (
+        stdout
+    )
+    assert "| 2025-04-02 |" in stdout
+    assert "No threats." in stdout
+    assert "## Failed" in stdout
+    assert "three.txt" in stdout.split("## Failed")[1]
+    assert "\u256d" not in stdout  # no terminal panel drawing in a Markdown report
