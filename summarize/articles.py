@@ -1,8 +1,9 @@
 """Find and read articles: files, folders and standard input.
 
-Inputs are plain-text files, folders of them, standard input, and JSON Lines corpora
-(`.jsonl`, one article object per line). A plain-text article may start with a
-front-matter header that carries its metadata::
+Inputs are plain-text files, folders of them, standard input, JSON Lines corpora
+(`.jsonl`, one article object per line), and web pages: saved `.html` files and
+`http(s)://` URLs, which `summarize.web` reduces to their story. A plain-text article
+may start with a front-matter header that carries its metadata::
 
     ---
     title: Trump threatens 200% tariffs on European spirits
@@ -31,7 +32,8 @@ from pathlib import Path
 
 from summarize.errors import InputError
 
-ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl", *HTML_SUFFIXES}
 CORPUS_FIELDS = {"id", "text", "title", "published", "url"}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>(?:[^\n]*\n)*?)---[ \t]*(?:\r?\n|\Z)")
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*?)\s*$")
@@ -156,6 +158,10 @@ def read_file(path: Path, *, published: date | None = None, id: str | None = Non
     except OSError as error:
         raise InputError(f"{source}: cannot be read ({error.strerror})", source=source) from None
     text, warnings = decode(data, source=source)
+    if path.suffix.lower() in HTML_SUFFIXES:
+        from summarize.web import article_from_html  # deferred: trafilatura is heavy
+
+        return article_from_html(text, id=id or path.stem, source=source, published=published)
     return article_from_text(
         text, id=id or path.stem, source=source, published=published, warnings=warnings
     )
@@ -256,6 +262,14 @@ def read_inputs(
                         warnings=warnings,
                     )
                 )
+            except InputError as error:
+                results.append(error)
+            continue
+        if name.startswith(("http://", "https://")):
+            from summarize.web import read_url, url_id
+
+            try:
+                results.append(read_url(name, id=unique(url_id(name)), published=published))
             except InputError as error:
                 results.append(error)
             continue

@@ -1,0 +1,117 @@
+"""Web inputs: saved pages and URLs served from a real loopback HTTP server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from summarize.articles import Article, read_inputs
+from summarize.cli import app
+from summarize.errors import InputError
+from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.pipeline import clean_article
+from tests.conftest import extraction
+
+runner = CliRunner()
+PAGE = (Path(__file__).parent / "data" / "voa-8009495.html").read_text(encoding="utf-8")
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+EMPTY_PAGE = "<html><head><title>Menu</title></head><body><nav>Home | World</nav></body></html>"
+
+
+class Site:
+    """A small web site: an article, a redirect to it, a PDF, an empty page, a 404."""
+
+    def __init__(self) -> None:
+        self.routes = {
+            "/a/8009495.html": Reply(body=PAGE, headers=HTML),
+            "/old-link": Reply(status=301, headers={"Location": "/a/8009495.html"}),
+            "/report.pdf": Reply(body=b"%PDF-1.7 ...", headers={"Content-Type": "application/pdf"}),
+            "/menu.html": Reply(body=EMPTY_PAGE, headers=HTML),
+            "/huge.html": Reply(body="<p>x</p>" * 800_000, headers=HTML),
+        }
+
+    def __call__(self, request: Request) -> Reply:
+        if request.method == "POST":  # the model, on the same server for the CLI test
+            return structured_reply(request, extraction(threats=[], dates=[]))
+        return self.routes.get(request.path, Reply(status=404, body="not found", headers=HTML))
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    with LoopbackServer(Site()) as server:
+        yield server.url.removesuffix("/v1")
+
+
+def test_a_chrome_heavy_page_yields_the_story_with_its_metadata(site: str) -> None:
+    """Title, date, site and URL come from the page; nav, share, cookie and footer go."""
+    [article] = read_inputs([f"{site}/a/8009495.html"])
+    assert isinstance(article, Article)
+    assert article.id == "8009495"
+    assert article.title == "Trump threatens 200% tariffs on European spirits"
+    assert article.published == date(2025, 3, 13)
+    assert article.meta["site"] == "Voice of America"
+    text = clean_article(article).text
+    assert "U.S. President Donald Trump on Thursday threatened the European Union" in text
+    assert "very bad for the USA." in text  # the last sentence of the story is kept
+    for chrome in ("Accept all cookies", "WhatsApp", "Sign up for our newsletter",
+                   "Stocks slide as trade war widens", "Terms of Use", "analytics"):  # fmt: skip
+        assert chrome not in text, chrome
+
+
+def test_a_redirect_is_followed_to_the_article(site: str) -> None:
+    """A moved link lands on the article and records where it ended up."""
+    [article] = read_inputs([f"{site}/old-link"])
+    assert isinstance(article, Article)
+    assert article.title == "Trump threatens 200% tariffs on European spirits"
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/missing", "the server answered HTTP 404"),
+        ("/report.pdf", "is application/pdf, not a web page"),
+        ("/menu.html", "no article text found in the page"),
+        ("/huge.html", "the page is larger than 5 MB"),
+    ],
+)
+def test_an_unusable_url_fails_alone_with_its_reason(site: str, path: str, reason: str) -> None:
+    """Each bad URL is an InputError naming it; the good one beside it still reads."""
+    bad, good = read_inputs([f"{site}{path}", f"{site}/a/8009495.html"])
+    assert isinstance(bad, InputError)
+    assert str(bad).startswith(f"{site}{path}: ")
+    assert reason in str(bad)
+    assert isinstance(good, Article)
+
+
+def test_an_unreachable_host_is_a_clear_error() -> None:
+    """Nothing listening: the error says it cannot fetch the URL."""
+    [error] = read_inputs(["http://127.0.0.1:9/a/1.html"])
+    assert isinstance(error, InputError)
+    assert "cannot fetch it" in str(error)
+
+
+def test_a_saved_html_file_is_read_like_a_page(tmp_path: Path) -> None:
+    """A .html file on disk goes through the same extraction; --published still wins."""
+    path = tmp_path / "saved.html"
+    path.write_text(PAGE, encoding="utf-8")
+    [article] = read_inputs([str(path)], published=date(2025, 3, 14))
+    assert isinstance(article, Article)
+    assert article.title == "Trump threatens 200% tariffs on European spirits"
+    assert article.published == date(2025, 3, 14)
+
+
+def test_brief_accepts_a_url_end_to_end(site: str) -> None:
+    """`summarize brief URL` fetches, extracts, cleans and briefs with the page's date."""
+    result = runner.invoke(
+        app,
+        ["brief", f"{site}/a/8009495.html", "--json", "-", "--base-url", f"{site}/v1", "-m", "m"],
+    )
+    assert result.exit_code == 0, result.stderr
+    [brief] = json.loads(result.stdout)
+    assert brief["article"]["published"] == "2025-03-13"
+    assert brief["article"]["url"].endswith("/8009495.html")  # the page's canonical URL
