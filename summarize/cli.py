@@ -169,8 +169,11 @@ def brief(
     ] = None,
     max_input_tokens: Annotated[
         int,
-        typer.Option(min=500, help="Article budget per request; longer ones are truncated."),
+        typer.Option(min=500, help="Article budget per request; longer ones are split."),
     ] = 16_000,
+    max_chunks: Annotated[
+        int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
+    ] = 8,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each HTTP request to stderr.")
     ] = False,
@@ -202,6 +205,7 @@ def brief(
             timeout=timeout,
             max_tokens=max_tokens,
             max_input_tokens=max_input_tokens,
+            max_chunks=max_chunks,
         )
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)

@@ -78,7 +78,8 @@ class ModelConfig:
     timeout: float = 60.0
     temperature: float = 0.0
     max_tokens: int | None = None
-    max_input_tokens: int = 16_000  # articles beyond this are cut at a paragraph (see pipeline)
+    max_input_tokens: int = 16_000  # longer articles are split into chunks (summarize.chunking)
+    max_chunks: int = 8  # past this many chunks the rest is left out, with a warning
     # For providers started in-process (summarize.providers): their name, and the stable
     # identity that stands for their ever-changing loopback port in cache keys.
     provider_name: str | None = None

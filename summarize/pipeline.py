@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from summarize.articles import Article, article_from_text
+from summarize.chunking import CHARS_PER_TOKEN, merge, split
 from summarize.clean import Cleaned, clean, normalize_for_match
 from summarize.dates import direction_of, resolve
 from summarize.errors import ArticleFailed, InputError, SummarizeError
@@ -153,27 +154,25 @@ def assemble(
     )
 
 
-CHARS_PER_TOKEN = 4  # a conservative average for English news text
-
-
-def fit_to_budget(cleaned: Cleaned, max_tokens: int) -> tuple[Cleaned, str | None]:
-    """Cut an article longer than the model's input budget at a paragraph boundary.
-
-    Returns the article as sent and, when it was cut, a warning saying how much was left
-    out, so that a brief of a truncated article never passes for a brief of the whole.
-    """
-    budget = max_tokens * CHARS_PER_TOKEN
-    text = cleaned.text
-    if len(text) <= budget:
-        return cleaned, None
-    cut = text.rfind("\n\n", 0, budget)
-    kept = text[: cut if cut > budget // 2 else budget].rstrip()
-    warning = (
-        f"article truncated: {len(text):,} characters after cleaning, only the first "
-        f"{len(kept):,} (about {max_tokens:,} tokens, the model's input budget) were sent; "
-        "raise --max-input-tokens or split the file to brief the rest"
+def plan_chunks(text: str, config: ModelConfig) -> tuple[list[str], str | None]:
+    """The parts of an article to send, each within the input budget, and a warning when
+    the article was split or (beyond `max_chunks`) cut short, so a brief of part of an
+    article never passes for a brief of the whole."""
+    budget = config.max_input_tokens * CHARS_PER_TOKEN
+    chunks = split(text, budget)
+    if len(chunks) == 1:
+        return chunks, None
+    about = f"about {config.max_input_tokens:,} tokens"
+    if len(chunks) <= config.max_chunks:
+        return chunks, f"article split into {len(chunks)} chunks of at most {about}, merged"
+    kept = chunks[: config.max_chunks]
+    covered = text.find(kept[-1][-200:]) + min(200, len(kept[-1]))
+    return kept, (
+        f"article truncated: {len(text):,} characters after cleaning; only the first "
+        f"{config.max_chunks} chunks of {about} were sent and about "
+        f"{len(text) - covered:,} characters left out; raise --max-chunks or "
+        "--max-input-tokens, or split the file"
     )
-    return replace(cleaned, text=kept), warning
 
 
 def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list[dict[str, str]]:
@@ -188,25 +187,41 @@ def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list
 def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    cleaned, _ = fit_to_budget(clean_article(article), client.config.max_input_tokens)
-    return client.key_for(request_messages(article, cleaned, prompt), Extraction)
+    cleaned = clean_article(article)
+    chunks, _ = plan_chunks(cleaned.text, client.config)
+    first = replace(cleaned, text=chunks[0])
+    return client.key_for(request_messages(article, first, prompt), Extraction)
 
 
 def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
     """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
     started = time.perf_counter()
-    cleaned, truncated = fit_to_budget(clean_article(article), client.config.max_input_tokens)
-    messages = request_messages(article, cleaned, prompt)
-    extraction, record = client.extract(messages, Extraction, label=article.source)
-    extraction = reground(
-        extraction,
-        record,
-        messages=messages,
-        article_text=cleaned.text,
-        client=client,
-        prompt=prompt,
-        article=article,
-    )
+    cleaned = clean_article(article)
+    chunks, note = plan_chunks(cleaned.text, client.config)
+    parts: list[Extraction] = []
+    record: CallRecord | None = None
+    for number, chunk in enumerate(chunks, start=1):
+        part = replace(cleaned, text=chunk)
+        label = article.source if len(chunks) == 1 else f"{article.source} (part {number})"
+        messages = request_messages(article, part, prompt)
+        extraction, calls = client.extract(messages, Extraction, label=label)
+        parts.append(
+            reground(
+                extraction,
+                calls,
+                messages=messages,
+                article_text=chunk,
+                client=client,
+                prompt=prompt,
+                label=label,
+            )
+        )
+        if record is None:
+            record = calls
+        else:
+            record.absorb(calls)
+    assert record is not None  # split() returns at least one chunk
+    extraction = parts[0] if len(parts) == 1 else merge(parts)
     config = client.config
     run = {
         "provider": config.provider,
@@ -216,8 +231,8 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
         "seconds": round(time.perf_counter() - started, 3),
     }
     brief = assemble(article, cleaned, extraction, record, run=run)
-    if truncated:
-        brief.warnings.insert(0, truncated)
+    if note:
+        brief.warnings.insert(0, note)
     return brief
 
 
@@ -229,7 +244,7 @@ def reground(
     article_text: str,
     client: ModelClient,
     prompt: Prompt,
-    article: Article,
+    label: str,
 ) -> Extraction:
     """Re-ask, naming them, while quotes or conditions are not in the article (bounded).
 
@@ -249,7 +264,7 @@ def reground(
             {"role": "user", "content": prompt.reground_message(missing)},
         ]
         try:
-            extraction, more = client.extract(messages, Extraction, label=article.source)
+            extraction, more = client.extract(messages, Extraction, label=label)
         except ArticleFailed as error:
             record.outcomes.append(f"re-ask failed: {error.kind}")
             break

@@ -85,21 +85,21 @@ def test_invalid_utf8_is_decoded_with_replacement_and_says_so(
     assert "Montr\ufffdal" in model.requests[0].prompt_text
 
 
-def test_a_5_mb_article_is_truncated_to_the_budget_and_says_which(
+def test_a_5_mb_article_is_cut_to_the_chunk_budget_and_says_which(
     model: LoopbackServer, tmp_path: Path
 ) -> None:
-    """A 5 MB text sends one request within budget and warns how much was left out."""
+    """A 5 MB text sends --max-chunks requests within budget and says what was left out."""
     paragraph = SEED_000.read_text(encoding="utf-8").strip()
     path = tmp_path / "huge.txt"
     path.write_text("\n\n".join([paragraph] * (5_000_000 // len(paragraph) + 1)))
     assert path.stat().st_size >= 5_000_000
-    code, [record], _ = brief(str(path), "--max-input-tokens", "4000")
+    code, [record], _ = brief(str(path), "--max-input-tokens", "4000", "--max-chunks", "3")
     assert code == 0
-    [request] = model.requests
-    assert len(request.prompt_text) < 4000 * 4 + 5000  # the article part fits the budget
+    assert len(model.requests) == 3
+    assert all(len(r.prompt_text) < 4000 * 4 + 5000 for r in model.requests)  # within budget
     [warning] = [w for w in record["warnings"] if "truncated" in w]  # type: ignore[union-attr]
-    assert "only the first" in warning
-    assert "--max-input-tokens" in warning
+    assert "only the first 3 chunks of about 4,000 tokens were sent" in warning
+    assert "--max-chunks" in warning
 
 
 def test_a_folder_with_other_files_briefs_the_articles_and_notes_the_rest(

@@ -1,0 +1,117 @@
+"""Long articles: split on paragraph boundaries with overlap, brief each part, merge.
+
+Token counts are estimated at 4 characters a token (`CHARS_PER_TOKEN`), a conservative
+average for English news text: exact counts would need the model's own tokenizer
+(tiktoken downloads its tables at run time, which an offline machine cannot do), and
+the budget is a ceiling with headroom, not a tight fit.
+
+Merging is by meaning, not position: the same threat found in two chunks (same issuer,
+targets and category, similar action) appears once, with the union of its evidence and
+conditions; actors and dates are deduplicated; the summaries are combined.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from summarize.schema import Actor, DateMention, ExtractedThreat, Extraction
+
+CHARS_PER_TOKEN = 4
+OVERLAP_CHARS = 600  # a paragraph or so repeated at the top of the next chunk
+ROLE_RANK = {"issuer": 0, "speaker": 1, "target": 2, "other": 3}
+WORD = re.compile(r"[a-z0-9]+")
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def split(text: str, max_chars: int, *, overlap: int = OVERLAP_CHARS) -> list[str]:
+    """Chunks of at most `max_chars`, cut between paragraphs (within a paragraph only
+    when one paragraph alone is too long), each starting with the tail of the last."""
+    if len(text) <= max_chars:
+        return [text]
+    pieces = [piece for p in text.split("\n\n") for piece in _fit(p, max_chars - overlap)]
+    chunks: list[str] = []
+    current: list[str] = []
+    for piece in pieces:
+        if current and len("\n\n".join([*current, piece])) > max_chars:
+            chunks.append("\n\n".join(current))
+            tail = current[-1][-overlap:] if overlap else ""
+            current = [tail] if tail and len(tail) + len(piece) + 2 <= max_chars else []
+        current.append(piece)
+    chunks.append("\n\n".join(current))
+    return chunks
+
+
+def _fit(paragraph: str, limit: int) -> list[str]:
+    """A paragraph in pieces of at most `limit`, cut at spaces where there are any."""
+    pieces = []
+    rest = paragraph
+    while len(rest) > limit:
+        cut = rest.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest]
+
+
+def _words(text: str | None) -> set[str]:
+    return set(WORD.findall((text or "").casefold()))
+
+
+def _name(text: str) -> str:
+    return " ".join(WORD.findall(text.casefold().removeprefix("the ")))
+
+
+def same_threat(a: ExtractedThreat, b: ExtractedThreat) -> bool:
+    """One threat seen twice: same issuer and category, overlapping targets, like action."""
+    if _name(a.issuer) != _name(b.issuer) or a.category != b.category:
+        return False
+    if {_name(t) for t in a.targets}.isdisjoint({_name(t) for t in b.targets}):
+        return False
+    left, right = _words(a.action), _words(b.action)
+    return len(left & right) / max(len(left | right), 1) >= 0.3
+
+
+def _union(*lists: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for item in (i for items in lists for i in items):
+        seen.setdefault(" ".join(item.split()).casefold(), item)
+    return list(seen.values())
+
+
+def _merge_threat(kept: ExtractedThreat, other: ExtractedThreat) -> ExtractedThreat:
+    return kept.model_copy(
+        update={
+            "speaker": kept.speaker or other.speaker,
+            "targets": _union(kept.targets, other.targets)[:20],
+            "conditions": _union(kept.conditions, other.conditions)[:10],
+            "deadline": kept.deadline or other.deadline,
+            "evidence": _union(kept.evidence, other.evidence),
+        }
+    )
+
+
+def merge(parts: list[Extraction]) -> Extraction:
+    """One extraction from the extractions of an article's chunks."""
+    threats: list[ExtractedThreat] = []
+    for threat in (t for part in parts for t in part.threats):
+        match = next((i for i, kept in enumerate(threats) if same_threat(kept, threat)), None)
+        if match is None:
+            threats.append(threat)
+        else:
+            threats[match] = _merge_threat(threats[match], threat)
+    actors: dict[str, Actor] = {}
+    for actor in (a for part in parts for a in part.actors):
+        known = actors.get(_name(actor.name))
+        if known is None or ROLE_RANK[actor.role] < ROLE_RANK[known.role]:
+            actors[_name(actor.name)] = actor
+    dates: dict[tuple[str, str], DateMention] = {}
+    for mention in (d for part in parts for d in part.dates):
+        dates.setdefault((_name(mention.text), _name(mention.event)), mention)
+    sentences = _union(*(SENTENCE.split(part.summary.strip()) for part in parts))
+    return Extraction(
+        summary=" ".join(sentences[:3])[:1500],
+        threats=threats,
+        actors=list(actors.values()),
+        dates=list(dates.values()),
+    )
