@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +36,7 @@ from summarize.batch import run_batch
 from summarize.cache import AnswerCache
 from summarize.client import ModelClient, ModelConfig, RetryPolicy
 from summarize.injection import injection_warnings
-from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.loopback import LoopbackServer, Throttled, structured_reply
 from summarize.pipeline import Failure, check_grounding, clean_article, request_messages
 from summarize.prompts import load_prompt
 
@@ -51,35 +50,11 @@ ANSWER = {
 }
 
 
-class Provider:
+def provider(latency: float, admits: int | None = None) -> Throttled:
     """A model with fixed latency that admits `admits` requests at once (429 beyond)."""
-
-    def __init__(self, latency: float, admits: int | None = None) -> None:
-        self.latency = latency
-        self.admits = admits
-        self.lock = threading.Lock()
-        self.serving = 0
-        self.calls = 0
-        self.rejected = 0
-
-    def __call__(self, request: Request) -> Reply:
-        with self.lock:
-            if self.admits is not None and self.serving >= self.admits:
-                self.rejected += 1
-                return Reply(
-                    status=429,
-                    body={"error": {"message": "rate limited"}},
-                    headers={"Retry-After": "1"},
-                )
-            self.serving += 1
-            self.calls += 1
-        try:
-            if self.latency:
-                time.sleep(self.latency)
-            return structured_reply(request, ANSWER)
-        finally:
-            with self.lock:
-                self.serving -= 1
+    return Throttled(
+        lambda request: structured_reply(request, ANSWER), latency=latency, admits=admits
+    )
 
 
 def make_articles(corpus: Path, count: int) -> list[Article]:
@@ -95,7 +70,7 @@ def make_articles(corpus: Path, count: int) -> list[Article]:
 
 def timed_batch(
     articles: list[Article],
-    provider: Provider,
+    provider: Throttled,
     *,
     concurrency: int,
     cache: AnswerCache | None = None,
@@ -178,7 +153,7 @@ def main() -> None:
         rows.append((name, figure, target))
         print(f"  {name}: {figure}  ({target})", file=sys.stderr, flush=True)
 
-    wall, _ = median_of(args.repeats, lambda: timed_batch(articles, Provider(0), concurrency=1))
+    wall, _ = median_of(args.repeats, lambda: timed_batch(articles, provider(0), concurrency=1))
     row("overhead per article, zero latency, -j 1", f"{wall / n * 1000:.2f} ms", "target <= 5 ms")
     row(
         "  of which summarize's own text work",
@@ -188,7 +163,7 @@ def main() -> None:
 
     ideal = n * latency / 20
     cache_dir = Path(tempfile.mkdtemp(prefix="summarize-bench-"))
-    cached_server = LoopbackServer(Provider(latency)).start()
+    cached_server = LoopbackServer(provider(latency)).start()
 
     def cold_with_cache() -> tuple[float, int]:
         cache_file = cache_dir / "answers.sqlite3"
@@ -196,7 +171,7 @@ def main() -> None:
             stale.unlink()
         return timed_batch(
             articles,
-            Provider(latency),
+            provider(latency),
             concurrency=20,
             cache=AnswerCache(cache_file),
             server=cached_server,
@@ -209,7 +184,7 @@ def main() -> None:
         "target <= 1.1x",
     )
 
-    warm_provider = Provider(latency)
+    warm_provider = provider(latency)
     warm_walls = []
     for _ in range(args.repeats):
         warm, _ = timed_batch(
@@ -228,7 +203,7 @@ def main() -> None:
     )
 
     if not args.skip_serial:
-        serial, _ = timed_batch(articles, Provider(latency), concurrency=1)
+        serial, _ = timed_batch(articles, provider(latency), concurrency=1)
         row(
             f"{n} articles, {latency:.1f} s latency, -j 1 (one run)",
             f"{serial:.1f} s = {serial / wall:.1f}x the -j 20 run",
@@ -236,7 +211,7 @@ def main() -> None:
         )
 
     bound = n * latency / 10
-    throttled = Provider(latency, admits=10)
+    throttled = provider(latency, admits=10)
     wall, lost = median_of(args.repeats, lambda: timed_batch(articles, throttled, concurrency=20))
     row(
         f"{n} articles, admits 10 at once, 429 + Retry-After: 1, -j 20",

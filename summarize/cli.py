@@ -411,13 +411,17 @@ CacheOption = Annotated[
 ]
 
 
+def _existing_cache(path: Path | None) -> AnswerCache:
+    try:
+        return _open_cache(path, refresh=False)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+
+
 @cache_app.command("stats")
 def cache_stats(cache_path: CacheOption = None) -> None:
     """How many answers the cache holds, where, and the tokens they cost."""
-    try:
-        stats = _open_cache(cache_path, refresh=False).stats()
-    except ConfigError as error:
-        raise _fail(str(error)) from None
+    stats = _existing_cache(cache_path).stats()
     sys.stdout.write(
         f"path: {stats.path}\nanswers: {stats.entries}\nsize: {stats.size_bytes:,} bytes\n"
         f"tokens they cost: {stats.input_tokens:,} input + {stats.output_tokens:,} output\n"
@@ -427,10 +431,7 @@ def cache_stats(cache_path: CacheOption = None) -> None:
 @cache_app.command("clear")
 def cache_clear(cache_path: CacheOption = None) -> None:
     """Delete every stored answer."""
-    try:
-        removed = _open_cache(cache_path, refresh=False).clear()
-    except ConfigError as error:
-        raise _fail(str(error)) from None
+    removed = _existing_cache(cache_path).clear()
     stderr.print(f"removed {removed} answer(s)", highlight=False)
 
 

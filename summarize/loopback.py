@@ -164,6 +164,43 @@ class RoutingResponder:
         return Reply(status=500, body={"error": {"message": "no loopback route matches"}})
 
 
+class Throttled:
+    """A provider with a fixed latency that serves `admits` requests at once and answers
+    429 beyond that, with `retry_headers` (e.g. Retry-After). Counts what it did."""
+
+    def __init__(
+        self,
+        answer: Responder,
+        *,
+        latency: float = 0.0,
+        admits: int | None = None,
+        retry_headers: dict[str, str] | None = None,
+    ) -> None:
+        self.answer = answer
+        self.latency = latency
+        self.admits = admits
+        self.retry_headers = retry_headers or {"Retry-After": "1"}
+        self.lock = threading.Lock()
+        self.serving = self.peak = self.calls = self.rejected = 0
+
+    def __call__(self, request: Request) -> Reply:
+        with self.lock:
+            if self.admits is not None and self.serving >= self.admits:
+                self.rejected += 1
+                body = {"error": {"message": "rate limited"}}
+                return Reply(status=429, body=body, headers=self.retry_headers)
+            self.serving += 1
+            self.calls += 1
+            self.peak = max(self.peak, self.serving)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return self.answer(request)
+        finally:
+            with self.lock:
+                self.serving -= 1
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"

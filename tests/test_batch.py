@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from rich.console import Console
 from rich.text import Text
 from typer.testing import CliRunner
@@ -74,6 +75,16 @@ def slow_server() -> Iterator[tuple[LoopbackServer, SlowModel]]:
         yield server, model
 
 
+def brief_stories(server: LoopbackServer, tmp_path: Path, count: int, *flags: str) -> Result:
+    """`summarize brief` over `count` generated stories, against `server`."""
+    write_stories(tmp_path / "in", count)
+    return runner.invoke(
+        app,
+        ["brief", str(tmp_path / "in"), *flags],
+        env={"SUMMARIZE_MODEL": "m", "OPENAI_BASE_URL": server.url},
+    )
+
+
 def cli_env(server: LoopbackServer, cache: Path) -> dict[str, str]:
     return {
         **os.environ,
@@ -108,12 +119,7 @@ def test_no_more_than_concurrency_requests_are_in_flight(
     """With -j 3 and eight slow articles the server sees exactly three at a time at peak."""
     server, model = slow_server
     model.delay = 0.15
-    write_stories(tmp_path / "in", 8)
-    result = runner.invoke(
-        app,
-        ["brief", str(tmp_path / "in"), "-q", "-j", "3", "--base-url", server.url],
-        env={"SUMMARIZE_MODEL": "m"},
-    )
+    result = brief_stories(server, tmp_path, 8, "-q", "-j", "3")
     assert result.exit_code == 0, result.stderr
     assert model.peak == 3
     assert model.served == 8
@@ -124,11 +130,8 @@ def test_the_token_budget_stops_scheduling_and_says_how_many_were_left(
 ) -> None:
     """At 150 tokens an article, a 300-token budget with -j 1 briefs two of six, exit 1."""
     server, model = slow_server
-    write_stories(tmp_path / "in", 6)
-    result = runner.invoke(
-        app,
-        ["brief", str(tmp_path / "in"), "--json", "-", "-j", "1", "--max-total-tokens", "300"],
-        env={"SUMMARIZE_MODEL": "m", "OPENAI_BASE_URL": server.url},
+    result = brief_stories(
+        server, tmp_path, 6, "--json", "-", "-j", "1", "--max-total-tokens", "300"
     )
     assert result.exit_code == 1
     assert model.served == 2
@@ -141,12 +144,7 @@ def test_the_batch_ends_with_token_totals_on_stderr_and_no_bar_off_a_terminal(
 ) -> None:
     """Piped stderr gets the totals line (tokens including retries), never a progress bar."""
     server, _ = slow_server
-    write_stories(tmp_path / "in", 3)
-    result = runner.invoke(
-        app,
-        ["brief", str(tmp_path / "in"), "-q", "--base-url", server.url],
-        env={"SUMMARIZE_MODEL": "m"},
-    )
+    result = brief_stories(server, tmp_path, 3, "-q")
     assert result.exit_code == 0
     assert "3 brief(s), 0 failed; tokens: 300 input + 150 output = 450" in result.stderr
     assert "briefing" not in result.stderr

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 from summarize.articles import read_inputs
 from summarize.batch import run_batch
 from summarize.client import ModelClient, ModelConfig, RetryPolicy
-from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.loopback import LoopbackServer, Throttled, structured_reply
 from summarize.pipeline import Failure
 from summarize.prompts import load_prompt
 from summarize.ratelimit import AdaptiveLimit
@@ -40,35 +38,14 @@ def test_successes_grow_the_limit_by_one_after_twice_the_limit() -> None:
         assert gate.limit == expected
 
 
-class AdmitsTwo:
-    """A provider that serves two requests at once and answers 429 to any beyond that."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.serving = 0
-        self.rejected = 0
-        self.peak = 0
-
-    def __call__(self, request: Request) -> Reply:
-        with self.lock:
-            if self.serving >= 2:
-                self.rejected += 1
-                return Reply(
-                    status=429,
-                    body={"error": {"message": "slow down"}},
-                    headers={"retry-after-ms": "100"},
-                )
-            self.serving += 1
-            self.peak = max(self.peak, self.serving)
-        time.sleep(0.05)
-        with self.lock:
-            self.serving -= 1
-        return structured_reply(request, extraction(threats=[], dates=[]))
-
-
 def test_a_batch_wider_than_the_provider_loses_no_article(tmp_path: Path) -> None:
     """Eight workers against a provider admitting two: all 16 briefs, few 429s."""
-    provider = AdmitsTwo()
+    provider = Throttled(
+        lambda request: structured_reply(request, extraction(threats=[], dates=[])),
+        latency=0.05,
+        admits=2,
+        retry_headers={"retry-after-ms": "100"},
+    )
     write_stories(tmp_path / "in", 16)
     with LoopbackServer(provider) as server:
         config = ModelConfig(
