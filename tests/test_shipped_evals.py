@@ -90,3 +90,12 @@ def test_the_default_eval_replays_the_imperfect_set_and_matches_its_stored_repor
     assert report.read_text() == (EVALS / "reports" / "midsize.json").read_text()
     fields = json.loads(report.read_text())["fields"]
     assert fields["threats"]["f1"] < 1.0  # the imperfect set must show real differences
+
+
+def test_the_readme_shows_the_table_the_default_eval_prints() -> None:
+    """The README's eval table is, line for line, the table `summarize eval` prints."""
+    result = runner.invoke(app, ["eval"])
+    assert result.exit_code == 0, result.stderr
+    table = [line for line in result.stdout.splitlines() if line[:1] in set("┏┃┡│└")]
+    assert len(table) == 4 + 15  # header rows and borders, and one row per field
+    assert "\n".join(table) in (ROOT / "README.md").read_text(encoding="utf-8")
