@@ -1,9 +1,8 @@
 """Long articles: split on paragraph boundaries with overlap, brief each part, merge.
 
-Token counts are estimated at 4 characters a token (`CHARS_PER_TOKEN`), a conservative
-average for English news text: exact counts would need the model's own tokenizer
-(tiktoken downloads its tables at run time, which an offline machine cannot do), and
-the budget is a ceiling with headroom, not a tight fit.
+`split` cuts by characters; the pipeline (`plan_chunks`) turns a token budget into a
+character budget from the article's own characters per token and checks every chunk
+with the tokenizer (`summarize.tokens`).
 
 Merging is by meaning, not position: the same threat found in two chunks (same issuer,
 targets and category, similar action) appears once, with the union of its evidence and
@@ -17,7 +16,6 @@ from collections.abc import Iterable
 
 from summarize.schema import Actor, DateMention, ExtractedThreat, Extraction
 
-CHARS_PER_TOKEN = 4
 OVERLAP_CHARS = 600  # a paragraph or so repeated at the top of the next chunk
 ROLE_RANK = {"issuer": 0, "speaker": 1, "target": 2, "other": 3}
 WORD = re.compile(r"[a-z0-9]+")

@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from summarize.articles import Article, article_from_text
-from summarize.chunking import CHARS_PER_TOKEN, merge, split
+from summarize.chunking import OVERLAP_CHARS, merge, split
 from summarize.clean import Cleaned, clean, normalize_for_match
 from summarize.dates import direction_of, resolve
 from summarize.errors import ArticleFailed, InputError, SummarizeError
@@ -30,6 +30,7 @@ from summarize.schema import (
     RunInfo,
     Threat,
 )
+from summarize.tokens import count_tokens, fits
 
 if TYPE_CHECKING:
     from summarize.client import CallRecord, ModelClient, ModelConfig
@@ -158,13 +159,13 @@ def plan_chunks(text: str, config: ModelConfig) -> tuple[list[str], str | None]:
     """The parts of an article to send, each within the input budget, and a warning when
     the article was split or (beyond `max_chunks`) cut short, so a brief of part of an
     article never passes for a brief of the whole."""
-    budget = config.max_input_tokens * CHARS_PER_TOKEN
-    chunks = split(text, budget)
-    if len(chunks) == 1:
-        return chunks, None
-    about = f"about {config.max_input_tokens:,} tokens"
+    budget = config.max_input_tokens
+    if fits(text, budget):
+        return [text], None
+    chunks = _split_within(text, budget)
+    about = f"at most {budget:,} tokens"
     if len(chunks) <= config.max_chunks:
-        return chunks, f"article split into {len(chunks)} chunks of at most {about}, merged"
+        return chunks, f"article split into {len(chunks)} chunks of {about}, merged"
     kept = chunks[: config.max_chunks]
     covered = text.find(kept[-1][-200:]) + min(200, len(kept[-1]))
     return kept, (
@@ -173,6 +174,18 @@ def plan_chunks(text: str, config: ModelConfig) -> tuple[list[str], str | None]:
         f"{len(text) - covered:,} characters left out; raise --max-chunks or "
         "--max-input-tokens, or split the file"
     )
+
+
+def _split_within(text: str, budget: int) -> list[str]:
+    """Chunks of at most `budget` tokens: a character budget from this article's own
+    characters per token, tightened until every chunk counts within it (dense text such
+    as numbers or non-Latin scripts packs fewer characters into a token)."""
+    max_chars = max(1, len(text) * budget // count_tokens(text))
+    while True:
+        chunks = split(text, max_chars, overlap=min(OVERLAP_CHARS, max_chars // 4))
+        if max_chars == 1 or all(fits(chunk, budget) for chunk in chunks):
+            return chunks
+        max_chars = max(1, max_chars * 9 // 10)
 
 
 def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list[dict[str, str]]:
