@@ -25,7 +25,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,7 @@ from pathlib import Path
 from summarize.errors import InputError
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+FETCH_WORKERS = 8  # URLs fetched at once: waiting on servers, not on this machine
 ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl", *HTML_SUFFIXES}
 CORPUS_FIELDS = {"id", "text", "title", "published", "url"}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>(?:[^\n]*\n)*?)---[ \t]*(?:\r?\n|\Z)")
@@ -233,15 +235,16 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
 def read_inputs(
     inputs: Iterable[str], *, published: date | None = None, notes: list[str] | None = None
 ) -> list[Article | InputError]:
-    """Read every article named by `inputs` (files, folders, '-' for stdin), in order.
+    """Read every article named by `inputs` (files, folders, '-' for stdin, URLs), in order.
 
-    A file named twice is read once. Two different files with the same name get distinct
-    ids ('story', 'story-2'), because the id keys exports and resumes. What was passed
-    over (non-article files in a folder, repeats) is described in `notes`, if given.
+    A file or URL named twice is read once. Two different files with the same name get
+    distinct ids ('story', 'story-2'), because the id keys exports and resumes. URLs are
+    fetched several at a time. What was passed over (non-article files in a folder,
+    repeats) is described in `notes`, if given.
     """
     notes = [] if notes is None else notes
-    results: list[Article | InputError] = []
-    seen_paths: set[Path] = set()
+    results: list[Article | InputError | Future[Article | InputError]] = []
+    seen: set[Path | str] = set()
     seen_ids: dict[str, int] = {}
 
     def unique(article_id: str) -> str:
@@ -249,50 +252,62 @@ def read_inputs(
         seen_ids[article_id] = count
         return article_id if count == 1 else f"{article_id}-{count}"
 
-    for name in inputs:
-        if name == "-":
-            try:
-                text, warnings = decode(sys.stdin.buffer.read(), source="<stdin>")
-                results.append(
-                    article_from_text(
-                        text,
-                        id=unique("stdin"),
-                        source="<stdin>",
-                        published=published,
-                        warnings=warnings,
-                    )
-                )
-            except InputError as error:
-                results.append(error)
-            continue
-        if name.startswith(("http://", "https://")):
-            from summarize.web import read_url, url_id
+    def first_time(key: Path | str, name: str | Path) -> bool:
+        if key in seen:
+            notes.append(f"{name}: named more than once; read once")
+            return False
+        seen.add(key)
+        return True
 
-            try:
-                results.append(read_url(name, id=unique(url_id(name)), published=published))
-            except InputError as error:
-                results.append(error)
-            continue
-        root = Path(name)
-        if not root.exists():
-            results.append(
-                InputError(f"{name}: no such file or folder; check the path", source=name)
-            )
-            continue
-        for path in _expand(root, notes):
-            resolved = path.resolve()
-            if resolved in seen_paths:
-                notes.append(f"{path}: named more than once; read once")
-                continue
-            seen_paths.add(resolved)
-            if path.suffix.lower() == ".jsonl":
-                results += [
-                    replace(entry, id=unique(entry.id)) if isinstance(entry, Article) else entry
-                    for entry in read_corpus(path, published=published)
-                ]
-                continue
-            try:
-                results.append(read_file(path, published=published, id=unique(path.stem)))
-            except InputError as error:
-                results.append(error)
-    return results
+    with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch") as fetcher:
+        for name in inputs:
+            if name == "-":
+                results.append(_read_stdin(id=unique("stdin"), published=published))
+            elif name.startswith(("http://", "https://")):
+                from summarize.web import url_id
+
+                if first_time(name, name):
+                    article_id = unique(url_id(name))
+                    results.append(fetcher.submit(_read_url, name, article_id, published))
+            elif not Path(name).exists():
+                results.append(
+                    InputError(f"{name}: no such file or folder; check the path", source=name)
+                )
+            else:
+                for path in _expand(Path(name), notes):
+                    if first_time(path.resolve(), path):
+                        results += _read_path(path, unique, published)
+        return [entry.result() if isinstance(entry, Future) else entry for entry in results]
+
+
+def _read_stdin(*, id: str, published: date | None) -> Article | InputError:
+    try:
+        text, warnings = decode(sys.stdin.buffer.read(), source="<stdin>")
+        return article_from_text(
+            text, id=id, source="<stdin>", published=published, warnings=warnings
+        )
+    except InputError as error:
+        return error
+
+
+def _read_url(url: str, id: str, published: date | None) -> Article | InputError:
+    from summarize.web import read_url
+
+    try:
+        return read_url(url, id=id, published=published)
+    except InputError as error:
+        return error
+
+
+def _read_path(
+    path: Path, unique: Callable[[str], str], published: date | None
+) -> list[Article | InputError]:
+    if path.suffix.lower() == ".jsonl":
+        return [
+            replace(entry, id=unique(entry.id)) if isinstance(entry, Article) else entry
+            for entry in read_corpus(path, published=published)
+        ]
+    try:
+        return [read_file(path, published=published, id=unique(path.stem))]
+    except InputError as error:
+        return [error]

@@ -8,7 +8,8 @@ goes through the same cleaning as any plain-text article, so chrome that slips t
 Fetching is deliberately plain: one GET with a timeout, a size cap and a user agent,
 redirects followed (at most 10). Anything but an HTML page of a sane size fails that
 input alone with a one-line reason: a PDF, an image, a 404, a 5xx, an oversize answer, a
-page with no article in it.
+page with no article in it. `read_inputs` fetches up to eight URLs at once, since a batch
+of links waits on their servers, not on this machine.
 """
 
 from __future__ import annotations

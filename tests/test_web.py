@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -115,3 +116,27 @@ def test_brief_accepts_a_url_end_to_end(site: str) -> None:
     [brief] = json.loads(result.stdout)
     assert brief["article"]["published"] == "2025-03-13"
     assert brief["article"]["url"].endswith("/8009495.html")  # the page's canonical URL
+
+
+def test_urls_are_fetched_several_at_a_time_and_kept_in_order(site: str) -> None:
+    """Four pages that each wait for another request in flight all read: fetches overlap."""
+    both_in_flight = threading.Barrier(2, timeout=5)
+
+    def slow_site(request: Request) -> Reply:
+        both_in_flight.wait()  # breaks (and the page 500s) if fetches came one at a time
+        return Reply(body=PAGE, headers=HTML)
+
+    with LoopbackServer(slow_site) as server:
+        root = server.url.removesuffix("/v1")
+        urls = [f"{root}/a/{n}.html" for n in range(4)]
+        articles = read_inputs(urls)
+    assert [a.id for a in articles if isinstance(a, Article)] == ["0", "1", "2", "3"]
+
+
+def test_a_url_named_twice_is_fetched_once(site: str) -> None:
+    """The same URL given twice is one article and one note, as with files."""
+    notes: list[str] = []
+    url = f"{site}/a/8009495.html"
+    articles = read_inputs([url, url], notes=notes)
+    assert len(articles) == 1
+    assert notes == [f"{url}: named more than once; read once"]
