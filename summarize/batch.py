@@ -5,8 +5,9 @@ callback as it finishes (so JSONL lines and progress appear as work completes) a
 returns every result in input order. It stops scheduling new articles when
 
 - the token budget (`max_total_tokens`) is spent: articles in flight still finish;
-- the user presses Ctrl-C: articles in flight finish (each is bounded by the request
-  timeout and retry policy) and their results are kept; a second Ctrl-C abandons them.
+- the user presses Ctrl-C (the CLI turns SIGTERM into the same): articles in flight
+  finish (each is bounded by the request timeout and retry policy) and their results are
+  kept; a second Ctrl-C abandons them.
 
 Either way the outcome says how many articles were never started.
 """

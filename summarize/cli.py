@@ -2,18 +2,22 @@
 
 Exit codes: 0 every article briefed; 1 some articles failed or were not started (the rest
 are still printed and exported, each failure named on stderr); 2 usage or configuration
-error; 130 interrupted with Ctrl-C (what finished is still written).
+error; 130 interrupted with Ctrl-C, 143 stopped by SIGTERM (either way what finished is
+still written).
 Data goes to stdout; progress and diagnostics go to stderr.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from contextlib import ExitStack
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -50,6 +54,28 @@ class Exit(IntEnum):
     SOME_FAILED = 1
     USAGE = 2
     INTERRUPTED = 130  # the shell's convention for Ctrl-C: 128 + SIGINT
+    TERMINATED = 143  # 128 + SIGTERM
+
+
+terminated = threading.Event()
+
+
+def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (`kill`, a scheduler's stop) stops a batch the way Ctrl-C does: articles
+    in flight finish and everything finished is written; a second one abandons them."""
+    terminated.set()
+    raise KeyboardInterrupt
+
+
+def _interrupted() -> tuple[str, Exit]:
+    return (
+        ("terminated", Exit.TERMINATED)
+        if terminated.is_set()
+        else (
+            "interrupted",
+            Exit.INTERRUPTED,
+        )
+    )
 
 
 def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
@@ -293,15 +319,16 @@ def _write_results(
 
 
 def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | None) -> None:
-    """Say why a batch stopped early; exit 130 at once if Ctrl-C stopped it."""
+    """Say why a batch stopped early; exit 130 (143) at once if Ctrl-C (SIGTERM) stopped it."""
     if outcome.stopped == "interrupted":
+        how, code = _interrupted()
         stderr.print(
-            f"interrupted: {outcome.not_started} article(s) not started"
+            f"{how}: {outcome.not_started} article(s) not started"
             + (f", {outcome.abandoned} abandoned in flight" if outcome.abandoned else "")
             + (f"; finish them with --jsonl {jsonl_out} --resume" if jsonl_out else ""),
             highlight=False,
         )
-        _exit_now(Exit.INTERRUPTED, abandoned=outcome.abandoned)
+        _exit_now(code, abandoned=outcome.abandoned)
     if outcome.stopped == "token budget":
         stderr.print(
             f"stopped: --max-total-tokens {budget or 0:,} reached "
@@ -523,11 +550,13 @@ def evaluate(
 
 def main() -> None:
     """Console-script entry point: no traceback ever reaches a user for an expected error."""
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     try:
         app()
     except SummarizeError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(int(Exit.USAGE if isinstance(error, ConfigError) else Exit.SOME_FAILED))
     except KeyboardInterrupt:
-        stderr.print("interrupted", highlight=False)
-        sys.exit(130)
+        how, code = _interrupted()
+        stderr.print(how, highlight=False)
+        sys.exit(int(code))

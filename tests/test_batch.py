@@ -202,10 +202,19 @@ def start_batch(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def test_ctrl_c_keeps_what_finished_writes_it_and_exits_130(
-    slow_server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+@pytest.mark.parametrize(
+    ("stop", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted:"), (signal.SIGTERM, 143, "terminated:")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_stopped_batch_keeps_what_finished_writes_it_and_exits_128_plus_the_signal(
+    slow_server: tuple[LoopbackServer, SlowModel],
+    tmp_path: Path,
+    stop: signal.Signals,
+    code: int,
+    said: str,
 ) -> None:
-    """SIGINT mid-batch: in-flight articles finish, both exports hold them, exit 130."""
+    """Ctrl-C or SIGTERM mid-batch: in-flight articles finish, both exports hold them."""
     server, model = slow_server
     model.delay = 0.4
     write_stories(tmp_path / "in", 12)
@@ -215,13 +224,13 @@ def test_ctrl_c_keeps_what_finished_writes_it_and_exits_130(
         cli_env(server, tmp_path / "cache.db"),
     )
     wait_for_lines(jsonl, 2)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130, stderr
+    assert process.returncode == code, stderr
     lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert 2 <= len(lines) < 12
     assert len(json.loads(array.read_text())) == len(lines)
-    assert "interrupted:" in stderr
+    assert said in stderr
     assert "--resume" in stderr
     assert "Traceback" not in stderr
 
