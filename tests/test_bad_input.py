@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from typer.testing import CliRunner
 from summarize.cli import app
 from summarize.loopback import LoopbackServer, QueueResponder, Reply, Request, structured_reply
 from summarize.tokens import count_tokens
-from tests.conftest import SEED_000, extraction
+from tests.conftest import ROOT, SEED_000, extraction
 
 runner = CliRunner()
 NO_THREATS = extraction(threats=[], dates=[])
@@ -134,16 +137,37 @@ def test_a_file_that_cannot_be_read_fails_alone(model: LoopbackServer) -> None:
     assert "cannot be read" in errors_by_source(records)["/proc/self/mem"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def without_root_file_powers() -> list[str]:
+    """A command prefix under which a mode-000 file is unreadable, as for any user: root
+    reads every file through CAP_DAC_OVERRIDE, so as root the command runs without it."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")  # util-linux, on every Debian machine
+    if setpriv is None:
+        pytest.skip("running as root and setpriv is missing: root reads every file")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+
+
 def test_a_file_without_read_permission_says_how_to_fix_it(
     model: LoopbackServer, tmp_path: Path
 ) -> None:
-    """Permission denied names the file and says to make it readable."""
+    """Permission denied names the file and says to make it readable; the seed is briefed."""
     path = tmp_path / "locked.txt"
     path.write_text("text")
     path.chmod(0)
-    _, records, _ = brief(str(path))
+    command = [sys.executable, "-m", "summarize", "brief", str(path), str(SEED_000)]
+    result = subprocess.run(
+        [*without_root_file_powers(), *command, "--json", "-", "--no-cache"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    records = json.loads(result.stdout)
     assert "permission denied; make the file readable" in errors_by_source(records)[str(path)]
+    assert sum("error" not in r for r in records) == 1  # the seed beside it is still briefed
 
 
 def test_an_unknown_model_fails_each_article_naming_the_flag() -> None:
