@@ -128,9 +128,20 @@ def clean(
 
 @app.command()
 def brief(
-    paths: Annotated[list[str], typer.Argument(help="Article files or folders; - reads stdin.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Articles: text or HTML files, folders, .jsonl corpora, http(s) URLs; "
+            "- reads stdin."
+        ),
+    ],
     model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Model name [env: SUMMARIZE_MODEL].")
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model name, or gguf:PATH for a local GGUF file [env: SUMMARIZE_MODEL].",
+        ),
     ] = None,
     base_url: Annotated[
         str | None,
