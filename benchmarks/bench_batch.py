@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -31,30 +32,58 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from summarize.articles import Article, article_from_text
+from summarize.articles import Article, article_from_text, parse_published
 from summarize.batch import run_batch
 from summarize.cache import AnswerCache
 from summarize.client import ModelClient, ModelConfig, RetryPolicy
 from summarize.injection import injection_warnings
-from summarize.loopback import LoopbackServer, Throttled, structured_reply
+from summarize.loopback import LoopbackServer, Reply, Request, Throttled, structured_reply
 from summarize.pipeline import Failure, check_grounding, clean_article, request_messages
 from summarize.prompts import load_prompt
+from summarize.schema import ExtractedThreat
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "articles" / "voa.jsonl"
-ANSWER = {
-    "summary": "Officials discussed the situation.",
-    "threats": [],
-    "actors": [],
-    "dates": [],
+THREAT = {
+    "issuer": "United States",
+    "speaker": "President Donald Trump",
+    "targets": ["Canada", "Mexico"],
+    "action": "impose tariffs on imports",
+    "category": "tariffs",
+    "conditions": [],
+    "deadline": "next Monday",
+    "evidence": [],
 }
+FIRST_SENTENCE = re.compile(r"(?<=[.!?\u201d])\s")
+
+
+def answer(request: Request) -> Reply:
+    """A brief the way a model writes one: a threat quoting the article's first sentence,
+    a condition from it, a deadline, actors and dates, so grounding, date resolution and
+    threat assembly all run (a no-threat answer would skip most of them)."""
+    story = request.json()["messages"][-1]["content"].split("<article>\n", 1)[1]
+    sentence = FIRST_SENTENCE.split(story.strip(), maxsplit=1)[0]
+    payload = {
+        "summary": "The United States threatened Canada with tariffs.",
+        "threats": [
+            THREAT | {"conditions": [" ".join(sentence.split()[:6])], "evidence": [sentence]}
+        ],
+        "actors": [
+            {"name": "United States", "kind": "state", "role": "issuer"},
+            {"name": "Donald Trump", "kind": "person", "role": "speaker"},
+            {"name": "Canada", "kind": "state", "role": "target"},
+        ],
+        "dates": [
+            {"text": "Monday", "event": "talks"},
+            {"text": "4 September", "event": "tariffs take effect"},
+        ],
+    }
+    return structured_reply(request, payload)
 
 
 def provider(latency: float, admits: int | None = None) -> Throttled:
     """A model with fixed latency that admits `admits` requests at once (429 beyond)."""
-    return Throttled(
-        lambda request: structured_reply(request, ANSWER), latency=latency, admits=admits
-    )
+    return Throttled(answer, latency=latency, admits=admits)
 
 
 def make_articles(corpus: Path, count: int) -> list[Article]:
@@ -64,7 +93,11 @@ def make_articles(corpus: Path, count: int) -> list[Article]:
     for n in range(count):
         story = stories[n % len(stories)]
         text = f"{story['title']}\n\n{story['text']}\n\nEdition {n // len(stories) + 1}."
-        articles.append(article_from_text(text, id=f"a{n:04d}", source=f"voa-{story['id']}"))
+        published = parse_published(story["published"], source=story["id"])
+        article = article_from_text(
+            text, id=f"a{n:04d}", source=f"voa-{story['id']}", published=published
+        )
+        articles.append(article)
     return articles
 
 
@@ -118,7 +151,9 @@ def own_work_ms(articles: list[Article], repeats: int) -> float:
             cleaned = clean_article(article)
             request_messages(article, cleaned, prompt)
             injection_warnings(cleaned.text)
-            check_grounding([], cleaned.text)
+            quote = FIRST_SENTENCE.split(cleaned.text.strip(), maxsplit=1)[0]
+            threat = ExtractedThreat.model_validate(THREAT | {"evidence": [quote]})
+            check_grounding([threat], cleaned.text)
         times.append((time.perf_counter() - started) / len(articles) * 1000)
     return statistics.median(times)
 

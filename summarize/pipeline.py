@@ -7,6 +7,7 @@ value in its place, never an exception that costs the others their briefs.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -104,12 +105,21 @@ def resolve_dates(
     return dates, threats
 
 
+@functools.lru_cache(maxsize=64)
+def _searchable(article_text: str) -> tuple[str, str]:
+    """The article as quotes are matched against, as is and case-folded; kept for the
+    few articles in flight, whose grounding is checked after each re-ask and once more."""
+    haystack = normalize_for_match(article_text)
+    return haystack, haystack.casefold()
+
+
 def check_grounding(threats: Sequence[Threat | ExtractedThreat], article_text: str) -> Grounding:
     """Every evidence quote and condition must occur in the cleaned article, verbatim
     after whitespace and quote normalisation (case-insensitively for conditions, which
     models often start with a capital)."""
-    haystack = normalize_for_match(article_text)
-    folded = haystack.casefold()
+    if not any(threat.evidence or threat.conditions for threat in threats):
+        return Grounding(grounded=True, ungrounded=[])
+    haystack, folded = _searchable(article_text)
     missing: list[str] = []
     for threat in threats:
         missing += [q for q in threat.evidence if normalize_for_match(q) not in haystack]
