@@ -169,3 +169,27 @@ def test_a_malformed_base_url_is_a_config_error() -> None:
 def test_the_api_key_is_not_in_the_config_repr() -> None:
     """Printing a config never shows its key."""
     assert "sk-secret" not in repr(ModelConfig(model="m", api_key="sk-secret"))
+
+
+@pytest.mark.parametrize("mode", ["tools", "json_schema"])
+def test_the_schema_the_server_sees_is_the_models_own_on_every_request(
+    server: LoopbackServer, queue: QueueResponder, mode: str
+) -> None:
+    """Building instructor's wrapper once changes nothing on the wire: same name, same
+    schema, request after request, and the answer is still an Extraction."""
+    queue.push(extraction(), extraction())
+    client = ModelClient(ModelConfig(model="m", base_url=server.url, api_key="k", mode=mode))
+    results = [client.extract(MESSAGES, Extraction, label="a.txt")[0] for _ in range(2)]
+    assert all(isinstance(result, Extraction) for result in results)
+    own = Extraction.model_json_schema()
+    for request in server.requests:
+        body = request.json()
+        if mode == "tools":
+            [tool] = body["tools"]
+            assert tool["function"]["name"] == "Extraction"
+            sent = tool["function"]["parameters"]
+            assert sent["properties"] == own["properties"]
+            assert sorted(sent["required"]) == sorted(own["required"])
+            assert sent["$defs"] == own["$defs"]
+        else:
+            assert body["response_format"]["json_schema"]["schema"] == own
