@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,6 +85,9 @@ class ModelConfig:
     # identity that stands for their ever-changing loopback port in cache keys.
     provider_name: str | None = None
     endpoint_id: str | None = None
+    # The provider's own token count where it has one (llama.cpp's /tokenize); without
+    # it the input budget is counted with cl100k_base (summarize.tokens).
+    count_tokens: Callable[[str], int] | None = field(default=None, repr=False, compare=False)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -170,9 +170,10 @@ def plan_chunks(text: str, config: ModelConfig) -> tuple[list[str], str | None]:
     the article was split or (beyond `max_chunks`) cut short, so a brief of part of an
     article never passes for a brief of the whole."""
     budget = config.max_input_tokens
-    if fits(text, budget):
+    count = config.count_tokens or count_tokens
+    if fits(text, budget, count):
         return [text], None
-    chunks = _split_within(text, budget)
+    chunks = _split_within(text, budget, count)
     about = f"at most {budget:,} tokens"
     if len(chunks) <= config.max_chunks:
         return chunks, f"article split into {len(chunks)} chunks of {about}, merged"
@@ -186,14 +187,14 @@ def plan_chunks(text: str, config: ModelConfig) -> tuple[list[str], str | None]:
     )
 
 
-def _split_within(text: str, budget: int) -> list[str]:
+def _split_within(text: str, budget: int, count: Callable[[str], int]) -> list[str]:
     """Chunks of at most `budget` tokens: a character budget from this article's own
     characters per token, tightened until every chunk counts within it (dense text such
     as numbers or non-Latin scripts packs fewer characters into a token)."""
-    max_chars = max(1, len(text) * budget // count_tokens(text))
+    max_chars = max(1, len(text) * budget // count(text))
     while True:
         chunks = split(text, max_chars, overlap=min(OVERLAP_CHARS, max_chars // 4))
-        if max_chars == 1 or all(fits(chunk, budget) for chunk in chunks):
+        if max_chars == 1 or all(fits(chunk, budget, count) for chunk in chunks):
             return chunks
         max_chars = max(1, max_chars * 9 // 10)
 

@@ -14,6 +14,7 @@ articles never load it.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +60,7 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode_ordinary(text))
 
 
-def fits(text: str, budget: int) -> bool:
-    """Whether `text` is at most `budget` tokens, counting only when it could be more."""
-    return len(text.encode("utf-8")) <= budget or count_tokens(text) <= budget
+def fits(text: str, budget: int, count: Callable[[str], int] = count_tokens) -> bool:
+    """Whether `text` is at most `budget` tokens by `count`, counting only when it could
+    be more (a byte-level tokenizer's tokens are each at least one byte)."""
+    return len(text.encode("utf-8")) <= budget or count(text) <= budget

@@ -95,3 +95,31 @@ def test_a_gguf_that_llama_cpp_cannot_load_is_a_clear_error(tmp_path: Path) -> N
     broken.write_bytes(b"GGUF" + b"\x00" * 64)
     with pytest.raises(ConfigError, match=r"llama\.cpp could not load it"):
         LocalModel.start(f"gguf:{broken}", threads=1, context=512)
+
+
+def test_the_input_budget_fits_the_context_beside_the_prompt_and_answer(
+    local: LocalModel,
+) -> None:
+    """A 4,096-token context leaves 4096 - 512 (prompt) - 700 (answer) article tokens,
+    whatever larger --max-input-tokens asked for; a smaller one is kept."""
+    assert local.config(max_tokens=700, max_input_tokens=16_000).max_input_tokens == 2884
+    assert local.config(max_input_tokens=16_000).max_input_tokens == 4096 - 512 - 2048
+    assert local.config(max_input_tokens=1_000).max_input_tokens == 1_000
+    with pytest.raises(ConfigError, match="raise SUMMARIZE_CONTEXT or lower --max-tokens"):
+        local.config(max_tokens=3_500)
+
+
+def test_long_articles_are_counted_and_split_by_the_models_own_tokenizer(
+    local: LocalModel,
+) -> None:
+    """The budget is in SmolLM2's tokens, counted by llama.cpp, not in cl100k_base's."""
+    from summarize.pipeline import plan_chunks
+    from summarize.tokens import count_tokens
+
+    story = (Path(__file__).parent.parent / "evals" / "articles" / "voa-8009495.txt").read_text()
+    assert local.count_tokens(story) != count_tokens(story)  # a different tokenizer
+    config = local.config(max_input_tokens=600)
+    chunks, warning = plan_chunks(story * 3, config)
+    assert len(chunks) > 1
+    assert warning is not None
+    assert all(local.count_tokens(chunk) <= 600 for chunk in chunks)

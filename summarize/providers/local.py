@@ -5,6 +5,10 @@ this process on 127.0.0.1, and the brief goes through the same `openai` + `instr
 path as any provider, in `json_schema` mode, so llama.cpp constrains decoding to the
 brief's schema. Nothing leaves the machine.
 
+The input budget is counted by the model's own tokenizer (llama.cpp's `/tokenize`) and
+capped so that the prompt, the article and the answer fit in the context window: with the
+default 8192-token context, an article longer than 5,632 tokens is split into chunks.
+
 Problems are found before loading where possible: a missing file, a file that is not
 GGUF, a model larger than the memory available, a missing `xllamacpp` (the `local`
 extra). Each is a one-line ConfigError that says what to do.
@@ -12,13 +16,16 @@ extra). Each is a one-line ConfigError that says what to do.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarize.errors import ConfigError
+from summarize.errors import ConfigError, ProviderError
 
 if TYPE_CHECKING:
     from summarize.client import ModelConfig
@@ -26,6 +33,9 @@ if TYPE_CHECKING:
 PREFIX = "gguf:"
 GGUF_MAGIC = b"GGUF"
 MEMORY_HEADROOM = 1.2  # weights plus KV cache and buffers; a 135M model needs ~0.2 GB
+PROMPT_TOKENS = 512  # the prompt's instructions and the title around the article (~350)
+ANSWER_TOKENS = 2048  # room for the brief when --max-tokens does not say
+SMALLEST_BUDGET = 500  # the least --max-input-tokens accepts
 
 
 def is_local(model: str | None) -> bool:
@@ -121,18 +131,50 @@ class LocalModel:
         return self.path.name
 
     def config(self, **options: Any) -> ModelConfig:
-        """A ModelConfig that sends requests to this model, schema-constrained."""
+        """A ModelConfig that sends requests to this model, schema-constrained, with an
+        input budget counted by its own tokenizer and small enough for its context."""
         from summarize.client import ModelConfig
 
         if options.get("mode") is None:
             options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
+        budget = self.input_budget(options.get("max_tokens"))
+        options["max_input_tokens"] = min(options.get("max_input_tokens", budget), budget)
         return ModelConfig(
             model=self.name,
             base_url=self.url,
             provider_name="llama.cpp",
             endpoint_id=f"llama.cpp:{self.path.resolve()}:{self.path.stat().st_size}",
+            count_tokens=self.count_tokens,
             **options,
         )
+
+    def input_budget(self, max_tokens: int | None) -> int:
+        """Article tokens per request that leave room in the context for the prompt and
+        the answer; ConfigError when the context is too small for any article."""
+        budget = self.context - PROMPT_TOKENS - (max_tokens or ANSWER_TOKENS)
+        if budget < SMALLEST_BUDGET:
+            raise ConfigError(
+                f"{PREFIX}{self.path}: a context of {self.context:,} tokens leaves no room "
+                f"for an article beside the prompt and a {max_tokens or ANSWER_TOKENS:,}-token "
+                "answer; raise SUMMARIZE_CONTEXT or lower --max-tokens"
+            )
+        return budget
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens the model's own tokenizer makes of `text`."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/tokenize",
+            data=json.dumps({"content": text}).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            # S310: the URL is this process's own llama.cpp server on loopback.
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return len(json.load(response)["tokens"])
+        except (OSError, ValueError, KeyError) as error:
+            raise ProviderError(
+                f"llama.cpp could not count the article's tokens ({error})"
+            ) from error
 
     def close(self) -> None:
         self._server = None  # the server stops when its object is collected
