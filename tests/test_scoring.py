@@ -220,3 +220,22 @@ def test_matching_is_one_to_one_and_optimal() -> None:
     gold = GOLD["threats"]
     predicted = [gold[1], gold[0], gold[0]]
     assert match_threats(predicted, gold, names) == [(0, 1), (1, 0)]
+
+
+def test_a_model_that_predicts_nothing_has_no_precision_to_show() -> None:
+    """No predicted threats against two gold ones: precision undefined, not a free 1.0."""
+    predicted = mutated()
+    predicted["threats"] = []
+    table = fields(predicted)
+    assert table["threats"]["precision"] is None
+    assert table["threats"]["recall"] == 0.0
+    assert table["threats"]["f1"] == 0.0
+    assert table["issuer"]["accuracy"] is None  # no matched threat, nothing to judge
+
+
+def test_no_threat_predicted_where_gold_has_none_is_a_perfect_f1() -> None:
+    """Nothing to find and nothing found: F1 1.0, with precision and recall undefined."""
+    gold, predicted = mutated(), mutated()
+    gold["threats"] = predicted["threats"] = []
+    row = fields(predicted, gold)["threats"]
+    assert (row["precision"], row["recall"], row["f1"]) == (None, None, 1.0)

@@ -17,9 +17,10 @@ from summarize.evaluation.runner import EvalRun
 from summarize.evaluation.scoring import MATCH_THRESHOLD, TEXT_THRESHOLD, aggregate
 
 
-def headline(row: dict[str, Any]) -> float:
-    """The single number a field is judged by: F1, or accuracy."""
-    return float(row["f1"] if "f1" in row else row["accuracy"])
+def headline(row: dict[str, Any]) -> float | None:
+    """The single number a field is judged by: F1, or accuracy (None: nothing to judge)."""
+    value = row["f1"] if "f1" in row else row["accuracy"]
+    return None if value is None else float(value)
 
 
 def report_json(run: EvalRun) -> dict[str, Any]:
@@ -112,6 +113,9 @@ def compare_table(new: dict[str, Any], old: dict[str, Any]) -> Table:
             table.add_row(name, "-", _percent(headline(row)), "new")
             continue
         before, after = headline(old["fields"][name]), headline(row)
+        if before is None or after is None:
+            table.add_row(name, _percent(before), _percent(after), "-")
+            continue
         delta = after - before
         style = "green" if delta > 0 else "red" if delta < 0 else "dim"
         table.add_row(name, _percent(before), _percent(after), f"[{style}]{delta:+.3f}[/]")

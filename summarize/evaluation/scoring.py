@@ -175,9 +175,19 @@ def list_similarity(predicted: Sequence[str], gold: Sequence[str]) -> float:
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 @dataclass
 class Counts:
-    """True positives, false positives and false negatives, summed micro-style."""
+    """True positives, false positives and false negatives, summed micro-style.
+
+    A rate with nothing to count is undefined (None, shown as "-"), never a free 1.0: a
+    model that predicts nothing has no precision to speak of, and must not look precise.
+    F1 is 1.0 when both sides are empty (nothing to find, nothing found) and 0.0 when
+    only one is.
+    """
 
     tp: int = 0
     fp: int = 0
@@ -187,22 +197,24 @@ class Counts:
         self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
 
     @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
 
     @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
     @property
     def f1(self) -> float:
         p, r = self.precision, self.recall
+        if p is None or r is None:
+            return 1.0 if p is None and r is None else 0.0
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
+            "precision": _rounded(self.precision),
+            "recall": _rounded(self.recall),
             "f1": round(self.f1, 4),
             "tp": self.tp,
             "fp": self.fp,
@@ -212,6 +224,8 @@ class Counts:
 
 @dataclass
 class Accuracy:
+    """Correct out of n; undefined (None) when there was nothing to judge."""
+
     correct: int = 0
     n: int = 0
     total_similarity: float = 0.0
@@ -227,15 +241,15 @@ class Accuracy:
         self.total_similarity += other.total_similarity
 
     @property
-    def accuracy(self) -> float:
-        return self.correct / self.n if self.n else 1.0
+    def accuracy(self) -> float | None:
+        return self.correct / self.n if self.n else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "accuracy": round(self.accuracy, 4),
+            "accuracy": _rounded(self.accuracy),
             "correct": self.correct,
             "n": self.n,
-            "mean_similarity": round(self.total_similarity / self.n, 4) if self.n else 1.0,
+            "mean_similarity": _rounded(self.total_similarity / self.n if self.n else None),
         }
 
 
