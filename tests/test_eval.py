@@ -120,6 +120,21 @@ def test_compare_prints_per_field_deltas(gold_set: Path, tmp_path: Path) -> None
     assert "+0.500" in result.stdout
 
 
+def test_compare_shows_no_delta_for_a_field_that_had_nothing_to_judge(
+    gold_set: Path, tmp_path: Path
+) -> None:
+    """An undefined score (null) in the old report compares as '-', not as a crash or 0."""
+    old = tmp_path / "old.json"
+    run_eval(gold_set, "--mock", "perfect", "--report", str(old))
+    data = json.loads(old.read_text())
+    data["fields"]["issuer"]["accuracy"] = None
+    old.write_text(json.dumps(data))
+    result = run_eval(gold_set, "--mock", "perfect", "--compare", str(old))
+    assert result.exit_code == 0, result.stderr
+    *_, compared = [line for line in result.stdout.splitlines() if line.startswith("│ issuer")]
+    assert compared.replace(" ", "") == "│issuer│-│1.000│-│"  # old, new, delta
+
+
 def test_verbose_names_missed_and_extra_items(gold_set: Path) -> None:
     """--verbose lists, per article, the threats and dates that were missed or invented."""
     extra = gold_set / "responses" / "extra"
