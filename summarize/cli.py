@@ -552,8 +552,8 @@ def evaluate(
         stdout.print(compare_table(result, old))
     if report is not None:
         write_report(report, result)
-    threat_f1 = float(result["fields"]["threats"]["f1"])  # F1 is always defined
-    if min_f1 is not None and threat_f1 < min_f1:
+    threat_f1 = result["fields"]["threats"]["f1"]  # None: no threat in gold nor predicted
+    if min_f1 is not None and threat_f1 is not None and threat_f1 < min_f1:
         stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}", highlight=False)
         raise typer.Exit(int(Exit.SOME_FAILED))
 

@@ -83,8 +83,10 @@ def mutated() -> dict[str, Any]:
 
 
 def test_gold_against_itself_scores_one_on_every_field() -> None:
-    """A perfect prediction scores 1.0 everywhere."""
-    assert all(value == 1.0 for value in PERFECT.values()), PERFECT
+    """A perfect prediction scores 1.0 on every field with something to judge; this gold
+    brief has no actor in the role "other", so that row has no score at all."""
+    assert {name for name, value in PERFECT.items() if value is None} == {"actors.other"}
+    assert all(value == 1.0 for value in PERFECT.values() if value is not None), PERFECT
 
 
 def test_an_extra_target_lowers_only_target_precision() -> None:
@@ -231,11 +233,15 @@ def test_a_model_that_predicts_nothing_has_no_precision_to_show() -> None:
     assert table["threats"]["recall"] == 0.0
     assert table["threats"]["f1"] == 0.0
     assert table["issuer"]["accuracy"] is None  # no matched threat, nothing to judge
+    assert table["targets"]["f1"] is None
 
 
-def test_no_threat_predicted_where_gold_has_none_is_a_perfect_f1() -> None:
-    """Nothing to find and nothing found: F1 1.0, with precision and recall undefined."""
+def test_no_threat_predicted_where_gold_has_none_has_nothing_to_score() -> None:
+    """Nothing to find and nothing found: no miss, no false alarm, and no rate either."""
     gold, predicted = mutated(), mutated()
     gold["threats"] = predicted["threats"] = []
-    row = fields(predicted, gold)["threats"]
-    assert (row["precision"], row["recall"], row["f1"]) == (None, None, 1.0)
+    table = fields(predicted, gold)
+    row = table["threats"]
+    assert (row["tp"], row["fp"], row["fn"]) == (0, 0, 0)
+    assert (row["precision"], row["recall"], row["f1"]) == (None, None, None)
+    assert table["targets"]["f1"] is None  # no matched threat: no targets to judge

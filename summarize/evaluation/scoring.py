@@ -185,8 +185,8 @@ class Counts:
 
     A rate with nothing to count is undefined (None, shown as "-"), never a free 1.0: a
     model that predicts nothing has no precision to speak of, and must not look precise.
-    F1 is 1.0 when both sides are empty (nothing to find, nothing found) and 0.0 when
-    only one is.
+    F1 is 0.0 when only one side is empty, and undefined when both are (targets of no
+    matched threat, or a no-threat article answered with no threat: nothing to judge).
     """
 
     tp: int = 0
@@ -205,17 +205,19 @@ class Counts:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
     @property
-    def f1(self) -> float:
+    def f1(self) -> float | None:
         p, r = self.precision, self.recall
+        if p is None and r is None:
+            return None
         if p is None or r is None:
-            return 1.0 if p is None and r is None else 0.0
+            return 0.0
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "precision": _rounded(self.precision),
             "recall": _rounded(self.recall),
-            "f1": round(self.f1, 4),
+            "f1": _rounded(self.f1),
             "tp": self.tp,
             "fp": self.fp,
             "fn": self.fn,
