@@ -108,6 +108,17 @@ def test_min_f1_gates_on_threat_f1(gold_set: Path) -> None:
     assert run_eval(gold_set, "--mock", "perfect", "--min-f1", "0.99").exit_code == 0
 
 
+def test_min_f1_passes_a_gold_set_without_threats_answered_without_threats(
+    gold_set: Path,
+) -> None:
+    """Threat F1 is undefined (nothing to find, nothing found): the gate has nothing to fail."""
+    (gold_set / "gold" / "seed-000.json").unlink()
+    result = run_eval(gold_set, "--mock", "perfect", "--min-f1", "0.9")
+    assert result.exit_code == 0, result.stderr
+    [threats] = [line for line in result.stdout.splitlines() if line.startswith("│ threats")]
+    assert threats.replace(" ", "") == "│threats│-│-│-│0│"
+
+
 def test_compare_prints_per_field_deltas(gold_set: Path, tmp_path: Path) -> None:
     """--compare shows old, new and the change for every field."""
     old = tmp_path / "old.json"
