@@ -176,7 +176,10 @@ def brief(
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-j", min=1, max=256, help="Requests in flight.")
     ] = 8,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds per HTTP request.")] = 60.0,
+    timeout: Annotated[
+        float | None,
+        typer.Option(min=1, help="Seconds per HTTP request [default: 60; 600 for a gguf: model]."),
+    ] = None,
     max_tokens: Annotated[
         int | None, typer.Option(min=1, help="Cap on the model's output tokens.")
     ] = None,
@@ -350,9 +353,12 @@ def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | No
 
 def _model_config(resources: ExitStack, *, model: str | None, **options: Any) -> ModelConfig:
     """The model to call: `gguf:PATH` starts llama.cpp in-process (closed with
-    `resources`); anything else comes from flags and the environment."""
+    `resources`); anything else comes from flags and the environment. Options left
+    unset (None) keep the model's own defaults."""
     from summarize.client import ModelConfig
     from summarize.providers.local import LocalModel, is_local
+
+    options = {name: value for name, value in options.items() if value is not None}
 
     if is_local(model):
         threads = int(os.environ.get("SUMMARIZE_THREADS") or 0) or None

@@ -123,3 +123,20 @@ def test_long_articles_are_counted_and_split_by_the_models_own_tokenizer(
     assert len(chunks) > 1
     assert warning is not None
     assert all(local.count_tokens(chunk) <= 600 for chunk in chunks)
+
+
+def test_a_local_model_waits_minutes_not_seconds_and_retries_once(local: LocalModel) -> None:
+    """CPU generation is slow and a timed-out request keeps running: 600 s, two attempts,
+    unless --timeout says otherwise."""
+    config = local.config()
+    assert config.timeout == 600
+    assert config.retry.max_attempts == 2
+    assert config.retry.max_seconds > 2 * config.timeout
+    assert local.config(timeout=30).timeout == 30
+
+
+def test_hosted_models_keep_the_60_second_timeout() -> None:
+    """Without --timeout, a model server or OpenAI gets the usual 60 s per request."""
+    from summarize.client import ModelConfig
+
+    assert ModelConfig(model="m", base_url="http://localhost:8000/v1").timeout == 60

@@ -36,6 +36,9 @@ MEMORY_HEADROOM = 1.2  # weights plus KV cache and buffers; a 135M model needs ~
 PROMPT_TOKENS = 512  # the prompt's instructions and the title around the article (~350)
 ANSWER_TOKENS = 2048  # room for the brief when --max-tokens does not say
 SMALLEST_BUDGET = 500  # the least --max-input-tokens accepts
+# A CPU answers a long article in minutes, not seconds, and a request that times out is
+# still being generated: a retry only queues behind it. So wait long, and retry once.
+TIMEOUT_SECONDS = 600.0
 
 
 def is_local(model: str | None) -> bool:
@@ -133,10 +136,14 @@ class LocalModel:
     def config(self, **options: Any) -> ModelConfig:
         """A ModelConfig that sends requests to this model, schema-constrained, with an
         input budget counted by its own tokenizer and small enough for its context."""
-        from summarize.client import ModelConfig
+        from summarize.client import ModelConfig, RetryPolicy
 
         if options.get("mode") is None:
             options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
+        options.setdefault("timeout", TIMEOUT_SECONDS)
+        options.setdefault(
+            "retry", RetryPolicy(max_attempts=2, max_seconds=2 * options["timeout"] + 30)
+        )
         budget = self.input_budget(options.get("max_tokens"))
         options["max_input_tokens"] = min(options.get("max_input_tokens", budget), budget)
         return ModelConfig(
