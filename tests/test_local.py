@@ -127,8 +127,9 @@ def test_long_articles_are_counted_and_split_by_the_models_own_tokenizer(
 
 def test_a_local_model_waits_minutes_not_seconds_and_retries_once(local: LocalModel) -> None:
     """CPU generation is slow and a timed-out request keeps running: 600 s, two attempts,
-    unless --timeout says otherwise."""
+    and answers capped at the context share reserved for them, unless flags say otherwise."""
     config = local.config()
+    assert config.max_tokens == 2048  # the answer's reserved share of the context
     assert config.timeout == 600
     assert config.retry.max_attempts == 2
     assert config.retry.max_seconds > 2 * config.timeout

@@ -34,7 +34,7 @@ PREFIX = "gguf:"
 GGUF_MAGIC = b"GGUF"
 MEMORY_HEADROOM = 1.2  # weights plus KV cache and buffers; a 135M model needs ~0.2 GB
 PROMPT_TOKENS = 512  # the prompt's instructions and the title around the article (~350)
-ANSWER_TOKENS = 2048  # room for the brief when --max-tokens does not say
+ANSWER_TOKENS = 2048  # the brief's share of the context unless --max-tokens says otherwise
 SMALLEST_BUDGET = 500  # the least --max-input-tokens accepts
 # A CPU answers a long article in minutes, not seconds, and a request that times out is
 # still being generated: a retry only queues behind it. So wait long, and retry once.
@@ -140,6 +140,9 @@ class LocalModel:
 
         if options.get("mode") is None:
             options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
+        # The answer's share of the context, as the budget below reserves it: a small
+        # model can otherwise generate until the context is full.
+        options.setdefault("max_tokens", ANSWER_TOKENS)
         options.setdefault("timeout", TIMEOUT_SECONDS)
         options.setdefault(
             "retry", RetryPolicy(max_attempts=2, max_seconds=2 * options["timeout"] + 30)
