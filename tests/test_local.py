@@ -141,3 +141,18 @@ def test_hosted_models_keep_the_60_second_timeout() -> None:
     from summarize.client import ModelConfig
 
     assert ModelConfig(model="m", base_url="http://localhost:8000/v1").timeout == 60
+
+
+def test_answers_name_the_model_by_file_name_not_by_its_path(local: LocalModel) -> None:
+    """llama.cpp echoes the model in every answer; recorded answers must not carry the
+    user's folders, so the model is served under its file name."""
+    import urllib.request
+
+    body = {"model": local.name, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    request = urllib.request.Request(
+        f"{local.url}/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert json.load(response)["model"] == MODEL.name

@@ -99,3 +99,13 @@ def test_the_readme_shows_the_table_the_default_eval_prints() -> None:
     table = [line for line in result.stdout.splitlines() if line[:1] in set("┏┃┡│└")]
     assert len(table) == 4 + 15  # header rows and borders, and one row per field
     assert "\n".join(table) in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_real_models_recorded_run_replays_to_its_stored_report(tmp_path: Path) -> None:
+    """evals/responses/smollm2 was recorded live from SmolLM2-135M (`--record`): replayed
+    offline it reproduces that run's report byte for byte, runaway answers included."""
+    report = tmp_path / "smollm2.json"
+    result = runner.invoke(app, ["eval", "--mock", "smollm2", "--report", str(report)])
+    assert result.exit_code == 0, result.stderr
+    assert report.read_text() == (EVALS / "reports" / "smollm2.json").read_text()
+    assert "cut off at its token limit" in report.read_text()  # real failures, kept as such

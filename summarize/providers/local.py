@@ -112,6 +112,9 @@ class LocalModel:
             ) from None
         params = xllamacpp.CommonParams()
         params.model.path = str(self.path)
+        # Answers name the model by file name, not by a path that shows the user's folders
+        # (recorded eval responses keep the raw answer).
+        params.model_alias = {self.name}
         params.n_ctx = self.context
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
