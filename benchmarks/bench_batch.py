@@ -61,7 +61,7 @@ def answer(request: Request) -> Reply:
     """A brief the way a model writes one: a threat quoting the article's first sentence,
     a condition from it, a deadline, actors and dates, so grounding, date resolution and
     threat assembly all run (a no-threat answer would skip most of them)."""
-    story = request.json()["messages"][-1]["content"].split("<article>\n", 1)[1]
+    story = request.article
     sentence = FIRST_SENTENCE.split(story.strip(), maxsplit=1)[0]
     payload = {
         "summary": "The United States threatened Canada with tariffs.",

@@ -68,14 +68,10 @@ def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
 
 
 def _interrupted() -> tuple[str, Exit]:
-    return (
-        ("terminated", Exit.TERMINATED)
-        if terminated.is_set()
-        else (
-            "interrupted",
-            Exit.INTERRUPTED,
-        )
-    )
+    """What stopped the run, as the message word and the exit code."""
+    if terminated.is_set():
+        return "terminated", Exit.TERMINATED
+    return "interrupted", Exit.INTERRUPTED
 
 
 def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:

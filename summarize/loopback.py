@@ -47,6 +47,11 @@ class Request:
         payload = self.json() or {}
         return "\n".join(str(m.get("content") or "") for m in payload.get("messages", []))
 
+    @property
+    def article(self) -> str:
+        """The article (or the part of it) the prompt fences in `<article>` tags."""
+        return self.prompt_text.split("<article>\n", 1)[-1].split("\n</article>", 1)[0]
+
 
 @dataclass
 class Reply:

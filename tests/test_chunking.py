@@ -86,7 +86,7 @@ def test_merge_joins_the_same_threat_and_keeps_different_ones() -> None:
 
 def first_sentence_as_evidence(request: Request) -> Reply:
     """A model that quotes the first sentence of whatever part of the article it is sent."""
-    part = request.json()["messages"][-1]["content"].split("<article>\n", 1)[1]
+    part = request.article
     sentence = re.split(r"(?<=[.!?\u201d])\s", part.strip(), maxsplit=1)[0]
     payload = {
         "summary": "The United States threatened Canada with tariffs.",

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,12 +144,13 @@ class LocalModel:
             options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
         # The answer's share of the context, as the budget below reserves it: a small
         # model can otherwise generate until the context is full.
-        options.setdefault("max_tokens", ANSWER_TOKENS)
+        if options.get("max_tokens") is None:
+            options["max_tokens"] = ANSWER_TOKENS
         options.setdefault("timeout", TIMEOUT_SECONDS)
         options.setdefault(
             "retry", RetryPolicy(max_attempts=2, max_seconds=2 * options["timeout"] + 30)
         )
-        budget = self.input_budget(options.get("max_tokens"))
+        budget = self.input_budget(options["max_tokens"])
         options["max_input_tokens"] = min(options.get("max_input_tokens", budget), budget)
         return ModelConfig(
             model=self.name,
@@ -161,14 +161,14 @@ class LocalModel:
             **options,
         )
 
-    def input_budget(self, max_tokens: int | None) -> int:
+    def input_budget(self, max_tokens: int) -> int:
         """Article tokens per request that leave room in the context for the prompt and
-        the answer; ConfigError when the context is too small for any article."""
-        budget = self.context - PROMPT_TOKENS - (max_tokens or ANSWER_TOKENS)
+        an answer of `max_tokens`; ConfigError when the context is too small for any."""
+        budget = self.context - PROMPT_TOKENS - max_tokens
         if budget < SMALLEST_BUDGET:
             raise ConfigError(
                 f"{PREFIX}{self.path}: a context of {self.context:,} tokens leaves no room "
-                f"for an article beside the prompt and a {max_tokens or ANSWER_TOKENS:,}-token "
+                f"for an article beside the prompt and a {max_tokens:,}-token "
                 "answer; raise SUMMARIZE_CONTEXT or lower --max-tokens"
             )
         return budget
