@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from summarize.clean import normalize_for_match
-from summarize.dates import direction_of, resolve
+from summarize.dates import resolve_mention
 from summarize.errors import SummarizeError
 from summarize.evaluation.gold import load_gold
 from summarize.pipeline import clean_article
@@ -28,12 +28,11 @@ EVALS = Path(__file__).resolve().parent
 
 def problems_in(gold: dict[str, Any], article_text: str, published: Any) -> list[str]:
     """Every way one gold brief breaks the labelling guide's mechanical rules."""
-    haystack = normalize_for_match(article_text)
     found = _contract_problems(gold)
     for threat in gold["threats"]:
-        found += _threat_problems(threat, haystack, published)
+        found += _threat_problems(threat, article_text, published)
     for mention in gold["dates"]:
-        found += _date_problems(mention, haystack, published)
+        found += _date_problems(mention, article_text, published)
     return found
 
 
@@ -48,7 +47,8 @@ def _contract_problems(gold: dict[str, Any]) -> list[str]:
     return found
 
 
-def _threat_problems(threat: dict[str, Any], haystack: str, published: Any) -> list[str]:
+def _threat_problems(threat: dict[str, Any], article_text: str, published: Any) -> list[str]:
+    haystack = normalize_for_match(article_text)
     found = [
         f"evidence not in the cleaned article: {quote!r}"
         for quote in threat["evidence"]
@@ -60,7 +60,7 @@ def _threat_problems(threat: dict[str, Any], haystack: str, published: Any) -> l
         if normalize_for_match(condition).casefold() not in haystack.casefold()
     ]
     if deadline := threat.get("deadline"):
-        expected = resolve(deadline["text"], published, direction="future")
+        expected = resolve_mention(deadline["text"], published, article=article_text, deadline=True)
         if expected != deadline["date"]:
             found.append(
                 f"deadline {deadline['text']!r}: gold {deadline['date']}, resolver {expected}"
@@ -68,7 +68,8 @@ def _threat_problems(threat: dict[str, Any], haystack: str, published: Any) -> l
     return found
 
 
-def _date_problems(mention: dict[str, Any], haystack: str, published: Any) -> list[str]:
+def _date_problems(mention: dict[str, Any], article_text: str, published: Any) -> list[str]:
+    haystack = normalize_for_match(article_text)
     try:
         ResolvedDate.model_validate(mention)
     except ValidationError as error:
@@ -76,7 +77,9 @@ def _date_problems(mention: dict[str, Any], haystack: str, published: Any) -> li
     found = []
     if normalize_for_match(mention["text"]).casefold() not in haystack.casefold():
         found.append(f"date text not in the article: {mention['text']!r}")
-    expected = resolve(mention["text"], published, direction=direction_of(mention["event"]))
+    expected = resolve_mention(
+        mention["text"], published, article=article_text, event=mention["event"]
+    )
     if expected != mention["date"]:
         found.append(
             f"date {mention['text']!r} ({mention['event']}): gold {mention['date']}, "

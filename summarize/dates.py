@@ -5,29 +5,43 @@ ISO dates, because arithmetic on calendars is exactly what language models get w
 The rules, which `evals/README.md` states for labellers too:
 
 - a full date resolves to YYYY-MM-DD, a month with a year to YYYY-MM, a year to YYYY;
+  a range ("July 27-28", "27 to 28 July") to its first day; "early/mid/late" and "the
+  end/start of" keep the precision of what they qualify ("mid-2025" is 2025, "the end of
+  the year" the year of publication, "late March" YYYY-03);
+- the direction (past or future) of an expression comes from the expression and its own
+  clause in the article, never from modals elsewhere (`summarize.tense`): "next", "by",
+  "until", "coming" look ahead, "last", "since" back; otherwise the verb group governing
+  the expression decides ("talks will resume on Monday" ahead, "said on Monday" back).
+  Only when the expression is not found in the article does the event description
+  decide, by its first verb group; with no signal at all, past;
 - a day and month without a year take the year that puts them closest to publication,
-  unless the event's tense points the other way and that date is more than a month on
-  the other side ("met in September" in a June story is last September); a month alone
+  unless the direction points the other way and that date is more than a month on the
+  other side ("met in September" in a June story is last September); a month alone
   likewise, its first day standing for it;
 - a weekday alone is the most recent such day on or before publication, or the next one
-  after it when the expression or its event looks ahead ("next Friday", "by Friday",
-  "talks will resume on Monday");
+  after it when the direction is future;
 - "<weekday> last week" and "last <weekday>" are that day in the previous calendar week;
 - "last August" / "next August" are the nearest August strictly before / after the month
   of publication;
 - "last week" is publication minus 7 days; "last month" / "last year" resolve to the
-  previous YYYY-MM / YYYY; "yesterday", "today", "tomorrow", "this week", "next week" likewise;
+  previous YYYY-MM / YYYY; "yesterday", "today", "tomorrow", "this week", "next week"
+  likewise; "N days/weeks ago" count back;
+- a duration ("14 days", "within 30 days", "in two weeks", "a 90-day deadline") never
+  resolves backwards: as a threat's deadline it counts forward from the date the
+  expression names as the start of the clock ("30 days from March 1", "within 60 days
+  of January 20") or else from publication, to a full date; anywhere else, or when the
+  clock starts at something that is not a date ("within 30 days of the ruling"), null;
 - with no publication date, relative expressions resolve to null; so does anything
   unparseable.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, timedelta
-from typing import Literal
 
-Direction = Literal["past", "future"]
+from summarize.tense import Direction, direction_in_article, direction_of_event, locate
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
@@ -66,8 +80,48 @@ DAY_MONTH = (
     re.compile(rf"^(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH},?(?:\s+{_YEAR})?$"),
     re.compile(rf"^{_MONTH}\s+{_DAY},?(?:\s+{_YEAR})?$"),
 )
-MONTH_YEAR = re.compile(rf"^(?:early |mid-?|late |the end of )?{_MONTH}(?:\s*,?\s*{_YEAR})?$")
-YEAR_ONLY = re.compile(rf"^(?:early |mid-?|late |the end of )?{_YEAR}$")
+MONTH_YEAR = re.compile(rf"^{_MONTH}(?:\s*,?\s*{_YEAR})?$")
+YEAR_ONLY = re.compile(rf"^{_YEAR}$")
+# "early 2025", "mid-March", "the end of the year": the qualified part keeps its precision.
+QUALIFIER = re.compile(
+    r"^(?:early|earlier|mid|middle|late|later|(?:the\s+)?(?:end|start|beginning|middle|rest)"
+    r"\s+of)(?:\s+|-)"
+)
+# "July 27-28", "27 to 28 July", "July 27-August 2": a range stands for its first day.
+RANGE_TAIL = re.compile(
+    rf"(?<![\d-])(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|\u2013|\u2014|to|through|and)\s*"
+    rf"(?:{_MONTH.replace('(?P<month>', '(?:')}\s+)?\d{{1,2}}(?:st|nd|rd|th)?(?!\d)"
+)
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty-five": 45,
+    "sixty": 60,
+    "ninety": 90,
+}
+DURATION = re.compile(
+    r"^(?:within|in|for|after|another|a further|an?|the)?\s*"
+    r"(?P<n>\d+|" + "|".join(_NUMBER_WORDS) + r")[\s-]"
+    r"(?P<unit>hour|day|week|month|year)s?['\u2019]?"
+    r"(?:\s+(?:deadline|window|period|grace period|ultimatum|time limit|notice|timeline))?"
+    r"(?:\s+(?:of|from|after|starting|beginning)\s+(?P<anchor>.+))?$"
+)
 WEEKDAY = re.compile(
     r"^(?:(?P<before>last|next|this|coming|this coming)\s+)?(?P<weekday>"
     + "|".join(WEEKDAYS)
@@ -133,6 +187,35 @@ def _weekday(match: re.Match[str], published: date, direction: Direction) -> dat
     return published - timedelta(days=(published.weekday() - target) % 7)
 
 
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _duration(phrase: str, published: date | None, *, deadline: bool) -> str | bool | None:
+    """A duration's end as a deadline, None when it has none; False when not a duration."""
+    m = DURATION.match(phrase)
+    if m is None:
+        return False
+    if not deadline:
+        return None
+    start = published
+    if m["anchor"]:
+        anchored = resolve(m["anchor"], published)
+        if anchored is None or len(anchored) != 10:
+            return None  # the clock starts at something that is not a day
+        start = date.fromisoformat(anchored)
+    if start is None:
+        return None
+    n = int(m["n"]) if m["n"].isdigit() else _NUMBER_WORDS[m["n"]]
+    unit = m["unit"]
+    if unit in ("hour", "day", "week"):
+        days = {"hour": n // 24, "day": n, "week": 7 * n}[unit]
+        return (start + timedelta(days=days)).isoformat()
+    return _add_months(start, n * (12 if unit == "year" else 1)).isoformat()
+
+
 _RELATIVE: dict[str, object] = {
     "today": 0,
     "tonight": 0,
@@ -149,6 +232,8 @@ _RELATIVE: dict[str, object] = {
     "next month": ("month", 1),
     "last year": ("year", -1),
     "this year": ("year", 0),
+    "the year": ("year", 0),
+    "the month": ("month", 0),
     "next year": ("year", 1),
 }
 
@@ -213,8 +298,11 @@ def _valid(year: int, month: int, day: int) -> str | None:
 
 def _fallback(phrase: str, published: date | None) -> str | None:
     """Anything the patterns above do not cover: dateparser, only for absolute dates."""
-    if published is None and not re.search(r"\b(?:1[89]|2\d)\d{2}\b", phrase):
+    has_year = re.search(r"\b(?:1[89]|2\d)\d{2}\b", phrase)
+    if published is None and not has_year:
         return None
+    if not has_year and re.search(r"\b(?:hour|day|week|month|year)s?\b", phrase):
+        return None  # a span of time: dateparser would count it back from publication
     import dateparser  # deferred: it takes ~0.3 s to import and most phrases never need it
 
     settings: dict[str, object] = {"PREFER_DAY_OF_MONTH": "first", "RETURN_TIME_AS_PERIOD": True}
@@ -233,15 +321,32 @@ def _fallback(phrase: str, published: date | None) -> str | None:
     return parsed.isoformat() if data.period == "day" else None
 
 
-def resolve(text: str, published: date | None, *, direction: Direction = "past") -> str | None:
-    """Resolve one verbatim date expression to ISO 8601, or None when it cannot be."""
-    phrase = re.sub(r"\s+", " ", text.strip().lower()).strip(" .,;")
-    if FUTURE_WORDS.match(phrase):
+def _normalize(text: str) -> str:
+    phrase = re.sub(r"\s+", " ", text.strip().lower().replace("\u2019", "'")).strip(" .,;")
+    return RANGE_TAIL.sub(r"\1", phrase)
+
+
+def resolve(
+    text: str,
+    published: date | None,
+    *,
+    direction: Direction = "past",
+    deadline: bool = False,
+) -> str | None:
+    """Resolve one verbatim date expression to ISO 8601, or None when it cannot be.
+
+    `deadline` marks a threat's time limit: it looks ahead, and a duration counts forward.
+    """
+    phrase = _normalize(text)
+    if deadline or FUTURE_WORDS.match(phrase):
         direction = "future"
     while (stripped := LEADING_WORDS.sub("", phrase)) != phrase:
         phrase = stripped
     if not phrase:
         return None
+    if (ended := _duration(phrase, published, deadline=deadline)) is not False:
+        return ended if isinstance(ended, str) else None
+    phrase = QUALIFIER.sub("", phrase)
     if (absolute := _absolute(phrase, published, direction)) is not None:
         return absolute
     if published is None:
@@ -253,6 +358,46 @@ def resolve(text: str, published: date | None, *, direction: Direction = "past")
     return _fallback(phrase, published)
 
 
-def direction_of(event: str) -> Direction:
-    """Whether an event description looks ahead ('will meet'), for weekday resolution."""
-    return "future" if FUTURE_EVENT.search(event) else "past"
+def direction_for(text: str, article: str | None, event: str = "") -> Direction:
+    """Past or future for one expression: its clause in the article, else its event."""
+    found = direction_in_article(text, article, event) if article else None
+    return found or direction_of_event(event) or "past"
+
+
+# A day named in the deadline's sentence ("On Tuesday, Kenya gave the agency 14 days"):
+# the day the clock started, when it is not after publication.
+_CLOCK_START = re.compile(
+    r"\b(?:(?:last|this)\s+)?(?:" + "|".join(WEEKDAYS) + r")\b|"
+    r"\b(?:" + "|".join(MONTHS) + r")\s+\d{1,2}\b|\b\d{1,2}\s+(?:" + "|".join(MONTHS) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _clock_start(text: str, published: date | None, article: str | None) -> date | None:
+    """The day the article's sentence says a duration's clock started, if it names one."""
+    found = locate(text, article) if article and published else None
+    if found is None or published is None:
+        return None
+    sentence = found[0]
+    for match in _CLOCK_START.finditer(sentence):
+        value = resolve(match.group(), published, direction="past")
+        if value and len(value) == 10 and date.fromisoformat(value) <= published:
+            return date.fromisoformat(value)
+    return None
+
+
+def resolve_mention(
+    text: str,
+    published: date | None,
+    *,
+    article: str | None,
+    event: str = "",
+    deadline: bool = False,
+) -> str | None:
+    """Resolve an expression the model copied from `article` (the cleaned text)."""
+    if deadline:
+        if DURATION.match(LEADING_WORDS.sub("", _normalize(text))):
+            start = _clock_start(text, published, article) or published
+            return resolve(text, start, deadline=True)
+        return resolve(text, published, deadline=True)
+    return resolve(text, published, direction=direction_for(text, article, event))

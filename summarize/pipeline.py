@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from summarize.articles import Article, article_from_text
 from summarize.chunking import OVERLAP_CHARS, merge, split
 from summarize.clean import Cleaned, clean, normalize_for_match
-from summarize.dates import direction_of, resolve
+from summarize.dates import resolve_mention
 from summarize.errors import ArticleFailed, InputError, SummarizeError
 from summarize.injection import injection_warnings
 from summarize.prompts import Prompt
@@ -79,14 +79,15 @@ def clean_article(article: Article) -> Cleaned:
 
 
 def resolve_dates(
-    extraction: Extraction, article: Article
+    extraction: Extraction, article: Article, text: str | None = None
 ) -> tuple[list[ResolvedDate], list[Threat]]:
-    """Turn the model's verbatim expressions into ISO dates against the publication date."""
+    """Turn the model's verbatim expressions into ISO dates against the publication date;
+    `text`, the cleaned article, is where each expression's own clause gives its tense."""
     published = article.published
     dates = [
         ResolvedDate(
             text=mention.text,
-            date=resolve(mention.text, published, direction=direction_of(mention.event)),
+            date=resolve_mention(mention.text, published, article=text, event=mention.event),
             event=mention.event,
         )
         for mention in extraction.dates
@@ -98,7 +99,7 @@ def resolve_dates(
         if extracted.deadline:
             deadline = ResolvedDate(
                 text=extracted.deadline,
-                date=resolve(extracted.deadline, published, direction="future"),
+                date=resolve_mention(extracted.deadline, published, article=text, deadline=True),
                 event=f"deadline: {extracted.action}",
             )
         threats.append(Threat(**fields, deadline=deadline))
@@ -135,7 +136,7 @@ def assemble(
     *,
     run: dict[str, Any],
 ) -> Brief:
-    dates, threats = resolve_dates(extraction, article)
+    dates, threats = resolve_dates(extraction, article, cleaned.text)
     meta = ArticleMeta(
         id=article.id,
         source=article.source,

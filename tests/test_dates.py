@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from summarize.dates import direction_of, resolve
+from summarize.dates import resolve, resolve_mention
+from summarize.tense import direction_in_article, direction_of_event
 
 TUESDAY = date(2023, 8, 1)  # seed 000 was published on Tuesday 1 August 2023
 
@@ -31,8 +32,96 @@ def test_weekdays_resolve_relative_to_publication(text: str, expected: str) -> N
 
 def test_a_weekday_in_a_future_event_resolves_forward() -> None:
     """'Talks will resume on Thursday' means the coming Thursday."""
-    assert direction_of("talks will resume") == "future"
+    assert direction_of_event("talks will resume") == "future"
     assert resolve("Thursday", TUESDAY, direction="future") == "2023-08-03"
+
+
+LINDNER = (
+    "German Finance Minister Christian Lindner said on Wednesday that a trade war would do "
+    "more harm than good. Talks will resume on Monday, officials said. On Friday, the "
+    "minister met his French counterpart, and the two are scheduled to meet again Thursday."
+)
+THURSDAY_OCT_3 = date(2024, 10, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "event", "expected"),
+    [
+        # The issue's case: "would" later in the sentence and in the event must not leak.
+        ("Wednesday", "Lindner said a trade war would do more harm", "2024-10-02"),
+        ("Monday", "talks resume", "2024-10-07"),  # "will resume" governs it in the article
+        ("Friday", "the minister met his counterpart", "2024-09-27"),  # "met", after a comma
+        ("Thursday", "the two meet again", "2024-10-10"),  # "scheduled to", in its own clause
+    ],
+)
+def test_direction_comes_from_the_expressions_own_clause_in_the_article(
+    text: str, event: str, expected: str
+) -> None:
+    """The verb governing the expression in the article decides, not modals elsewhere."""
+    assert resolve_mention(text, THURSDAY_OCT_3, article=LINDNER, event=event) == expected
+
+
+def test_the_event_decides_only_when_the_expression_is_not_in_the_article() -> None:
+    """A paraphrased expression falls back to the event's first verb group, so a 'would'
+    inside reported speech does not turn a past weekday into next week."""
+    event = "Lindner said a trade war would do more harm"
+    assert direction_in_article("Tuesday", LINDNER, event) == "past"
+    assert resolve_mention("Tuesday", THURSDAY_OCT_3, article=LINDNER, event=event) == (
+        "2024-10-01"
+    )
+    assert resolve_mention("Tuesday", THURSDAY_OCT_3, article=None, event="will vote") == (
+        "2024-10-08"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14 days", "2021-04-07"),
+        ("within 30 days", "2021-04-23"),
+        ("in two weeks", "2021-04-07"),
+        ("a 90-day deadline", "2021-06-22"),
+        ("48 hours", "2021-03-26"),
+        ("six months", "2021-09-24"),
+        ("30 days from April 1", "2021-05-01"),  # the clock starts where the text says
+    ],
+)
+def test_a_duration_deadline_counts_forward(text: str, expected: str) -> None:
+    """A deadline stated as a duration ends after publication, never before it."""
+    published = date(2021, 3, 24)  # Kenya gave the UNHCR 14 days to close two camps
+    assert resolve(text, published, deadline=True) == expected
+    assert resolve(text, published) is None  # not a deadline: no date to give
+
+
+def test_a_duration_deadline_counts_from_the_day_its_sentence_names() -> None:
+    """'On Tuesday, Kenya gave the agency 14 days': the clock started on Tuesday."""
+    article = "On Tuesday, Kenya gave the UN refugee agency 14 days to close two camps."
+    published = date(2021, 3, 25)  # a Thursday
+    assert resolve_mention("14 days", published, article=article, deadline=True) == ("2021-04-06")
+
+
+def test_a_duration_whose_clock_starts_at_no_date_is_null() -> None:
+    """'Within 30 days of the ruling': the ruling's date is unknown, so the end is too."""
+    assert resolve("within 30 days of the ruling", TUESDAY, deadline=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("July 27-28", "2023-07-27"),
+        ("27 to 28 July", "2023-07-27"),
+        ("July 27-August 2", "2023-07-27"),
+        ("mid-2025", "2025"),
+        ("the end of the year", "2023"),
+        ("late March", "2023-03"),
+        ("earlier this month", "2023-08"),
+        ("the end of the week", None),
+    ],
+)
+def test_ranges_and_qualified_periods(text: str, expected: str | None) -> None:
+    """A range is its first day; 'mid-', 'late', 'the end of' keep the precision of what
+    they qualify."""
+    assert resolve(text, TUESDAY) == expected
 
 
 @pytest.mark.parametrize(

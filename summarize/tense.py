@@ -1,0 +1,323 @@
+"""Whether a date expression looks back or ahead, read from its own clause in the article.
+
+"Lindner said on Wednesday that a trade war would do more harm": Wednesday belongs to
+"said", so it lies in the past, whatever "would" does later in the sentence. The signal is
+the verb group nearest the expression inside its clause, not any modal in the sentence:
+
+1. a preposition right before the expression decides first: "by", "until", "till",
+   "next", "coming" look ahead, "since" and "last" back;
+2. the article is split into sentences, and each sentence into clauses at commas,
+   semicolons, colons, dashes and the conjunctions that start a new finite verb ("and",
+   "but", "while", "after", "before", "when", "because", "although");
+3. from the expression, the clause is read backwards to the nearest verb marker, then
+   forwards;
+4. a verb marker and up to three words before it form its verb group: a past auxiliary
+   ("had", "has", "was", "were", "did") makes it past ("was signed on Monday"),
+   then a future marker ("will", "would", "shall", "must", "could", "may", "plans",
+   "scheduled", "expected", "due", "is set") makes it future ("will be held on Monday",
+   "is expected to vote Tuesday"), then a past form ("said", "met", any "-ed" word)
+   makes it past;
+5. present-tense verbs other than "say(s)" decide nothing: "the talks begin Monday" and
+   "the ministry says" look alike without a parser, so the rule does not guess.
+
+When the expression is not in the article (a model paraphrased it), or its clause has no
+verb ("before the election in November"), the event description is read from its start,
+its first verb group deciding: "Lindner said a trade war would do more harm" is past;
+without an event, the nearest marker in the sentence decides. No marker at all is None,
+and the caller's default (past) holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Direction = Literal["past", "future"]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])|\n+")
+_CLAUSE_BREAK = re.compile(
+    r"[,;:()\u2013\u2014\"\u201c\u201d]|\s-\s|\b(?:and|but|while|after|before|when|because|although|"
+    r"though|whereas|where|which|who)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+PAST_AUXILIARIES = frozenset({"had", "has", "have", "was", "were", "did", "been"})
+FUTURE_MARKERS = frozenset(
+    {
+        "will",
+        "would",
+        "shall",
+        "must",
+        "could",
+        "may",
+        "might",
+        "should",
+        "set",
+        "plans",
+        "plan",
+        "planned",
+        "planning",
+        "scheduled",
+        "slated",
+        "expected",
+        "due",
+        "upcoming",
+        "intends",
+        "aims",
+        "going",
+    }
+)
+# Irregular past forms a news story uses; regular ones are recognised by "-ed".
+IRREGULAR_PAST = frozenset(
+    {
+        "said",
+        "told",
+        "met",
+        "went",
+        "came",
+        "took",
+        "gave",
+        "made",
+        "held",
+        "began",
+        "spoke",
+        "wrote",
+        "left",
+        "saw",
+        "sent",
+        "won",
+        "lost",
+        "fell",
+        "rose",
+        "struck",
+        "hit",
+        "fought",
+        "fled",
+        "drove",
+        "flew",
+        "grew",
+        "knew",
+        "led",
+        "meant",
+        "paid",
+        "ran",
+        "sat",
+        "sold",
+        "stood",
+        "thought",
+        "understood",
+        "brought",
+        "bought",
+        "caught",
+        "found",
+        "got",
+        "heard",
+        "kept",
+        "laid",
+        "lay",
+        "felt",
+        "rode",
+        "rang",
+        "shot",
+        "shut",
+        "sought",
+        "spent",
+        "split",
+        "spread",
+        "stole",
+        "swore",
+        "threw",
+        "tore",
+        "woke",
+        "withdrew",
+        "undertook",
+        "became",
+        "arose",
+        "broke",
+        "chose",
+        "forbade",
+        "forgave",
+        "froze",
+        "hid",
+        "overtook",
+        "overthrew",
+        "sank",
+        "sang",
+        "slid",
+        "swept",
+        "taught",
+        "upheld",
+        "withheld",
+        "says",
+        "say",
+    }
+)
+# "-ed" words that are not verbs in the past, or that point ahead.
+_NOT_PAST_ED = frozenset(
+    {
+        "united",
+        "hundred",
+        "indeed",
+        "need",
+        "speed",
+        "seed",
+        "feed",
+        "red",
+        "bed",
+        "shed",
+        "embed",
+        "proceed",
+        "succeed",
+        "exceed",
+        "breed",
+        "greed",
+        "creed",
+        "deed",
+        "weed",
+        "sped",
+        "armed",
+        "alleged",
+        "so-called",
+        "advanced",
+        "limited",
+        "detailed",
+        "related",
+        "based",
+        "led",
+    }
+)
+FUTURE_PREPOSITIONS = frozenset({"by", "until", "till", "next", "coming"})
+PAST_PREPOSITIONS = frozenset({"since", "last"})
+_MAX_GROUP = 3  # words before a verb marker that belong to its verb group
+
+
+def _is_marker(word: str) -> bool:
+    return word in PAST_AUXILIARIES or word in FUTURE_MARKERS or _is_past_form(word)
+
+
+def _is_past_form(word: str) -> bool:
+    if word in IRREGULAR_PAST:
+        return True
+    return len(word) > 4 and word.endswith("ed") and word not in _NOT_PAST_ED
+
+
+def _group_direction(words: list[str], index: int) -> Direction:
+    """The direction of the verb group ending at words[index]."""
+    group = words[max(0, index - _MAX_GROUP) : index + 1]
+    if any(w in PAST_AUXILIARIES for w in group):
+        return "past"
+    if words[index] == "set" and not (
+        {"is", "are", "am", "be"} & set(group) or words[index + 1 : index + 2] == ["to"]
+    ):
+        return "past"  # "elections set for February were delayed": a participle
+    if any(w in FUTURE_MARKERS for w in group):
+        return "future"
+    return "past"
+
+
+def _words(text: str) -> list[str]:
+    text = re.sub(r"\bMay\b", "month", text.replace("\u2019", "'"))  # the month, not the modal
+    text = re.sub(r"'ll\b", " will", re.sub(r"won't\b", "will not", text, flags=re.I))
+    return _WORD.findall(text.lower())
+
+
+def _nearest(words: list[str], start: int, step: int) -> int | None:
+    index = start
+    while 0 <= index < len(words):
+        if _is_marker(words[index]):
+            return index
+        index += step
+    return None
+
+
+def _clause_direction(before: str, after: str) -> Direction | None:
+    """Direction from the words before and after the expression within one span."""
+    left, right = _words(before), _words(after)
+    if (i := _nearest(left, len(left) - 1, -1)) is not None:
+        return _group_direction(left, i)
+    if (j := _nearest(right, 0, 1)) is not None:
+        # A verb group after the expression: "On Monday, officials said": read it whole.
+        end = j
+        while end + 1 < len(right) and _is_marker(right[end + 1]) and end - j < _MAX_GROUP:
+            end += 1
+        return _group_direction(right, end)
+    return None
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for boundary in _SENTENCE_END.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
+    left, right = 0, len(sentence)
+    for brk in _CLAUSE_BREAK.finditer(sentence):
+        if brk.end() <= start:
+            left = brk.end()
+        elif brk.start() >= end and right == len(sentence):
+            right = brk.start()
+    return left, right
+
+
+def locate(expression: str, article: str, event: str = "") -> tuple[str, int, int] | None:
+    """The sentence holding the expression and the expression's span in it; of several
+    occurrences, the one whose sentence shares the most words with the event."""
+    phrase = re.escape(re.sub(r"\s+", " ", expression.strip()))
+    if not phrase:
+        return None
+    pattern = re.compile(r"(?<!\w)" + phrase.replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE)
+    event_words = set(_words(event)) - {"the", "a", "an", "of", "to", "in", "on", "and"}
+    best: tuple[int, str, int, int] | None = None
+    for s_start, s_end in _sentences(article):
+        sentence = article[s_start:s_end]
+        for match in pattern.finditer(sentence):
+            overlap = len(event_words & set(_words(sentence)))
+            if best is None or overlap > best[0]:
+                best = (overlap, sentence, match.start(), match.end())
+    return None if best is None else best[1:]
+
+
+def direction_in_article(expression: str, article: str, event: str = "") -> Direction | None:
+    """The direction of the expression's own clause in the article; failing that, of the
+    event's first verb group, then of the nearest marker in the sentence. None when the
+    expression is not in the article or nothing marks a tense."""
+    found = locate(expression, article, event)
+    if found is None:
+        return direction_of_event(event)
+    sentence, start, end = found
+    preceding = _words(sentence[:start])[-1:]
+    if preceding and preceding[0] in FUTURE_PREPOSITIONS:
+        return "future"
+    if preceding and preceding[0] in PAST_PREPOSITIONS:
+        return "past"
+    left, right = _clause_bounds(sentence, start, end)
+    in_clause = _clause_direction(sentence[left:start], sentence[end:right])
+    if in_clause is not None:
+        return in_clause
+    if (from_event := direction_of_event(event)) is not None:
+        return from_event
+    before, after = _words(sentence[:start]), _words(sentence[end:])
+    i = _nearest(before, len(before) - 1, -1)
+    j = _nearest(after, 0, 1)
+    if i is None and j is None:
+        return None
+    if j is None or (i is not None and len(before) - i <= j + 1):
+        return _group_direction(before, i) if i is not None else None
+    return _group_direction(after, j)
+
+
+def direction_of_event(event: str) -> Direction | None:
+    """The direction of an event description: its first verb group decides."""
+    words = _words(event)
+    first = _nearest(words, 0, 1)
+    if first is None:
+        return None
+    end = first
+    while end + 1 < len(words) and _is_marker(words[end + 1]) and end - first < _MAX_GROUP:
+        end += 1
+    return _group_direction(words, end)
