@@ -41,7 +41,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from summarize.tense import Direction, direction_in_article, direction_of_event, locate
+from summarize.tense import Direction, direction_of_event, locate, read_direction
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
@@ -161,10 +161,19 @@ def _year_for(month: int, day: int, published: date, direction: Direction) -> da
     return closest
 
 
-def _month_for(month: int, published: date, direction: Direction) -> str:
-    """A month without a year, by the same rule, its first day standing for it."""
-    chosen = _year_for(month, 1, published, direction)
-    return f"{chosen.year:04d}-{month:02d}" if chosen else f"{published.year:04d}-{month:02d}"
+def _month_for(month: int, published: date, direction: Direction, certain: bool) -> str:
+    """A month without a year, by the same rule, its first day standing for it; and a
+    past event cannot lie in a month that has not begun, nor a future one in a month
+    that is over ("visited from January" in a December story is this January)."""
+    chosen = _year_for(month, 1, published, direction) or date(published.year, month, 1)
+    year = chosen.year
+    if not certain:
+        return f"{year:04d}-{month:02d}"
+    if direction == "past" and (year, month) > (published.year, published.month):
+        year -= 1
+    if direction == "future" and (year, month) < (published.year, published.month):
+        year += 1
+    return f"{year:04d}-{month:02d}"
 
 
 def _shift_month(day: date, months: int) -> str:
@@ -182,8 +191,10 @@ def _weekday(match: re.Match[str], published: date, direction: Direction) -> dat
         return week_start + timedelta(days=7 + target)
     if after == "this week" or before == "this":
         return week_start + timedelta(days=target)
-    if before in ("next", "coming", "this coming") or direction == "future":
+    if before in ("next", "coming", "this coming"):
         return published + timedelta(days=(target - published.weekday()) % 7 or 7)
+    if direction != "past":  # "will meet on Thursday" in a Thursday story is that day
+        return published + timedelta(days=(target - published.weekday()) % 7)
     return published - timedelta(days=(published.weekday() - target) % 7)
 
 
@@ -266,7 +277,9 @@ def _relative(phrase: str, published: date) -> str | None:
     return None
 
 
-def _absolute(phrase: str, published: date | None, direction: Direction) -> str | None:
+def _absolute(
+    phrase: str, published: date | None, direction: Direction, certain: bool = False
+) -> str | None:
     if m := ISO_FULL.match(phrase):
         return _valid(int(m["year"]), int(m["m"]), int(m["d"]))
     if m := ISO_MONTH.match(phrase):
@@ -283,7 +296,7 @@ def _absolute(phrase: str, published: date | None, direction: Direction) -> str 
         month = _month_number(m["month"])
         if m["year"]:
             return f"{m['year']}-{month:02d}"
-        return _month_for(month, published, direction) if published else None
+        return _month_for(month, published, direction, certain) if published else None
     if m := YEAR_ONLY.match(phrase):
         return m["year"]
     return None
@@ -331,10 +344,13 @@ def resolve(
     published: date | None,
     *,
     direction: Direction = "past",
+    certain: bool = False,
     deadline: bool = False,
 ) -> str | None:
     """Resolve one verbatim date expression to ISO 8601, or None when it cannot be.
 
+    `certain` says the direction came from the expression's own clause, so a month that
+    has not begun cannot hold a past event (nor one that is over a future one).
     `deadline` marks a threat's time limit: it looks ahead, and a duration counts forward.
     """
     phrase = _normalize(text)
@@ -347,7 +363,12 @@ def resolve(
     if (ended := _duration(phrase, published, deadline=deadline)) is not False:
         return ended if isinstance(ended, str) else None
     phrase = QUALIFIER.sub("", phrase)
-    if (absolute := _absolute(phrase, published, direction)) is not None:
+    if (relative_year := RELATIVE_YEAR.match(phrase)) and published is not None:
+        year = published.year + _YEAR_STEP[relative_year["which"]]
+        head = relative_year["head"]
+        if MONTH_YEAR.match(head) or any(p.match(head) for p in DAY_MONTH):
+            phrase = f"{head} {year}"
+    if (absolute := _absolute(phrase, published, direction, certain)) is not None:
         return absolute
     if published is None:
         return _fallback(phrase, None)
@@ -358,10 +379,13 @@ def resolve(
     return _fallback(phrase, published)
 
 
-def direction_for(text: str, article: str | None, event: str = "") -> Direction:
-    """Past or future for one expression: its clause in the article, else its event."""
-    found = direction_in_article(text, article, event) if article else None
-    return found or direction_of_event(event) or "past"
+def direction_for(text: str, article: str | None, event: str = "") -> tuple[Direction, bool]:
+    """Past or future for one expression, and whether its own clause said so: its clause
+    in the article, else its event, else past."""
+    found = read_direction(text, article, event) if article else None
+    if found is not None:
+        return found
+    return direction_of_event(event) or "past", False
 
 
 # A day named in the deadline's sentence ("On Tuesday, Kenya gave the agency 14 days"):
@@ -373,17 +397,38 @@ _CLOCK_START = re.compile(
 )
 
 
-def _clock_start(text: str, published: date | None, article: str | None) -> date | None:
-    """The day the article's sentence says a duration's clock started, if it names one."""
-    found = locate(text, article) if article and published else None
-    if found is None or published is None:
-        return None
-    sentence = found[0]
+def _clock_start(sentence: str, published: date) -> date | None:
+    """The day the sentence says a duration's clock started, if it names one."""
     for match in _CLOCK_START.finditer(sentence):
         value = resolve(match.group(), published, direction="past")
         if value and len(value) == 10 and date.fromisoformat(value) <= published:
             return date.fromisoformat(value)
     return None
+
+
+_ANCHOR_AFTER = re.compile(r"\s*(?:after|from|of|since|following)\s+(?P<anchor>[^,.;:]+)", re.I)
+_YEAR_AFTER = re.compile(r"\s*,?\s*(?:of\s+)?(?P<which>this|last|next)\s+year\b", re.I)
+RELATIVE_YEAR = re.compile(r"^(?P<head>.+?),?\s+(?:of\s+)?(?P<which>this|last|next)\s+year$")
+_YEAR_STEP = {"last": -1, "this": 0, "next": 1}
+
+
+def _duration_deadline(
+    text: str, published: date | None, following: str, sentence: str
+) -> str | None:
+    """A duration deadline read in its sentence: "14 days after his removal" starts the
+    clock at something that is not a date (null); "On Tuesday ... gave 48 hours" on Tuesday."""
+    duration = DURATION.match(LEADING_WORDS.sub("", _normalize(text)))
+    if published is None or duration is None:
+        return None
+    if not duration["anchor"] and (anchor := _ANCHOR_AFTER.match(following)):
+        words = anchor["anchor"].split()[:5]
+        for size in range(len(words), 0, -1):
+            value = resolve(" ".join(words[:size]), published)
+            if value and len(value) == 10:
+                return resolve(text, date.fromisoformat(value), deadline=True)
+        return None
+    start = _clock_start(sentence, published) if sentence else None
+    return resolve(text, start or published, deadline=True)
 
 
 def resolve_mention(
@@ -394,10 +439,15 @@ def resolve_mention(
     event: str = "",
     deadline: bool = False,
 ) -> str | None:
-    """Resolve an expression the model copied from `article` (the cleaned text)."""
+    """Resolve an expression the model copied from `article` (the cleaned text), reading
+    what follows it there too: "January of this year", "14 days after his removal"."""
+    found = locate(text, article, event) if article else None
+    sentence, following = (found[0], found[0][found[2] :]) if found else ("", "")
+    if (year := _YEAR_AFTER.match(following)) and not re.search(r"\d{4}", text):
+        text = f"{text} {year['which']} year"
     if deadline:
         if DURATION.match(LEADING_WORDS.sub("", _normalize(text))):
-            start = _clock_start(text, published, article) or published
-            return resolve(text, start, deadline=True)
+            return _duration_deadline(text, published, following, sentence)
         return resolve(text, published, deadline=True)
-    return resolve(text, published, direction=direction_for(text, article, event))
+    direction, certain = direction_for(text, article, event)
+    return resolve(text, published, direction=direction, certain=certain)

@@ -29,10 +29,14 @@ and the caller's default (past) holds.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Literal
 
-Direction = Literal["past", "future"]
+# "future_in_past" is "would": ahead of a reported moment that may itself be past ("said
+# the ship would depart in early February"), so it moves a weekday forward but does not
+# push a month or a day into another year.
+Direction = Literal["past", "future", "future_in_past"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])|\n+")
 _CLAUSE_BREAK = re.compile(
@@ -47,6 +51,19 @@ FUTURE_MARKERS = frozenset(
     {
         "will",
         "would",
+        "is",
+        "are",
+        "am",
+        "hopes",
+        "hope",
+        "wants",
+        "want",
+        "seeks",
+        "seek",
+        "intend",
+        "aim",
+        "expects",
+        "expect",
         "shall",
         "must",
         "could",
@@ -151,6 +168,18 @@ IRREGULAR_PAST = frozenset(
         "withheld",
         "says",
         "say",
+        "seen",
+        "done",
+        "given",
+        "taken",
+        "gone",
+        "known",
+        "shown",
+        "written",
+        "spoken",
+        "begun",
+        "broken",
+        "chosen",
     }
 )
 # "-ed" words that are not verbs in the past, or that point ahead.
@@ -202,15 +231,25 @@ def _is_past_form(word: str) -> bool:
     return len(word) > 4 and word.endswith("ed") and word not in _NOT_PAST_ED
 
 
-def _group_direction(words: list[str], index: int) -> Direction:
-    """The direction of the verb group ending at words[index]."""
+SCHEDULED = frozenset({"set", "scheduled", "planned", "slated", "due", "expected"})
+_PRESENT_BE = frozenset({"is", "are", "am", "be"})
+
+
+def _group_direction(words: list[str], index: int) -> Direction | None:
+    """The direction of the verb group ending at words[index]; None for a bare participle
+    of scheduling ("a report set for release Friday"), which the main verb decides."""
     group = words[max(0, index - _MAX_GROUP) : index + 1]
-    if any(w in PAST_AUXILIARIES for w in group):
+    if any(w in PAST_AUXILIARIES for w in group) and words[index] not in ("has", "have"):
         return "past"
-    if words[index] == "set" and not (
-        {"is", "are", "am", "be"} & set(group) or words[index + 1 : index + 2] == ["to"]
+    marker = words[index]
+    if (
+        marker in SCHEDULED
+        and not (_PRESENT_BE & set(group))
+        and words[index + 1 : index + 2] != ["to"]
     ):
-        return "past"  # "elections set for February were delayed": a participle
+        return None
+    if "would" in group:
+        return "future_in_past"
     if any(w in FUTURE_MARKERS for w in group):
         return "future"
     return "past"
@@ -218,40 +257,62 @@ def _group_direction(words: list[str], index: int) -> Direction:
 
 def _words(text: str) -> list[str]:
     text = re.sub(r"\bMay\b", "month", text.replace("\u2019", "'"))  # the month, not the modal
+    text = re.sub(r"\b(there|it|that|what|he|she)'s\b", r"\1 is", text, flags=re.IGNORECASE)
     text = re.sub(r"'ll\b", " will", re.sub(r"won't\b", "will not", text, flags=re.I))
     return _WORD.findall(text.lower())
 
 
-def _nearest(words: list[str], start: int, step: int) -> int | None:
+def _nearest(words: list[str], start: int, step: int, *, strong: bool = False) -> int | None:
+    """The index of the nearest verb marker; `strong` skips the present of "be"."""
     index = start
     while 0 <= index < len(words):
-        if _is_marker(words[index]):
+        if _is_marker(words[index]) and not (strong and words[index] in _PRESENT_BE):
             return index
         index += step
     return None
 
 
-def _clause_direction(before: str, after: str) -> Direction | None:
+def _group_ending(words: list[str], start: int) -> int:
+    """A verb group read forwards from its first marker: "officials have said"."""
+    end = start
+    while end + 1 < len(words) and _is_marker(words[end + 1]) and end - start < _MAX_GROUP:
+        end += 1
+    return end
+
+
+def _decided(words: list[str], index: int, rest: list[str]) -> Direction:
+    """The group's direction; a bare participle of scheduling or a bare "has" takes the
+    main verb after the expression when that is past ("elections set for February were
+    delayed"), and looks ahead otherwise ("a report set for release Friday")."""
+    found = _group_direction(words, index)
+    if found is not None:
+        return found
+    j = _nearest(rest, 0, 1)
+    if j is not None and _group_direction(rest, _group_ending(rest, j)) == "past":
+        return "past"
+    return "future"
+
+
+def _clause_direction(before: str, after: str, rest: list[str]) -> Direction | None:
     """Direction from the words before and after the expression within one span."""
     left, right = _words(before), _words(after)
     if (i := _nearest(left, len(left) - 1, -1)) is not None:
-        return _group_direction(left, i)
+        return _decided(left, i, rest)
     if (j := _nearest(right, 0, 1)) is not None:
         # A verb group after the expression: "On Monday, officials said": read it whole.
-        end = j
-        while end + 1 < len(right) and _is_marker(right[end + 1]) and end - j < _MAX_GROUP:
-            end += 1
-        return _group_direction(right, end)
+        return _decided(right, _group_ending(right, j), [])
     return None
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=16)
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    """Sentence spans of an article, kept for the few articles whose dates are resolving."""
     spans, start = [], 0
     for boundary in _SENTENCE_END.finditer(text):
         spans.append((start, boundary.start()))
         start = boundary.end()
     spans.append((start, len(text)))
-    return spans
+    return tuple(spans)
 
 
 def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -282,33 +343,41 @@ def locate(expression: str, article: str, event: str = "") -> tuple[str, int, in
     return None if best is None else best[1:]
 
 
-def direction_in_article(expression: str, article: str, event: str = "") -> Direction | None:
-    """The direction of the expression's own clause in the article; failing that, of the
-    event's first verb group, then of the nearest marker in the sentence. None when the
-    expression is not in the article or nothing marks a tense."""
+def read_direction(expression: str, article: str, event: str = "") -> tuple[Direction, bool] | None:
+    """The direction of the expression in the article, and whether its own clause (or the
+    preposition before it) gave it; the event's first verb group or the nearest marker
+    elsewhere in the sentence are weaker readings. None when nothing marks a tense."""
     found = locate(expression, article, event)
     if found is None:
-        return direction_of_event(event)
+        from_event = direction_of_event(event)
+        return None if from_event is None else (from_event, False)
     sentence, start, end = found
     preceding = _words(sentence[:start])[-1:]
     if preceding and preceding[0] in FUTURE_PREPOSITIONS:
-        return "future"
+        return "future", True
     if preceding and preceding[0] in PAST_PREPOSITIONS:
-        return "past"
+        return "past", True
     left, right = _clause_bounds(sentence, start, end)
-    in_clause = _clause_direction(sentence[left:start], sentence[end:right])
-    if in_clause is not None:
-        return in_clause
-    if (from_event := direction_of_event(event)) is not None:
-        return from_event
     before, after = _words(sentence[:start]), _words(sentence[end:])
-    i = _nearest(before, len(before) - 1, -1)
-    j = _nearest(after, 0, 1)
+    in_clause = _clause_direction(sentence[left:start], sentence[end:right], after)
+    if in_clause is not None:
+        return in_clause, True
+    if (from_event := direction_of_event(event)) is not None:
+        return from_event, False
+    # Across clauses only verbs with a tense count: a present "is" elsewhere says nothing.
+    i = _nearest(before, len(before) - 1, -1, strong=True)
+    j = _nearest(after, 0, 1, strong=True)
     if i is None and j is None:
         return None
     if j is None or (i is not None and len(before) - i <= j + 1):
-        return _group_direction(before, i) if i is not None else None
-    return _group_direction(after, j)
+        return (_decided(before, i, after), False) if i is not None else None
+    return _decided(after, _group_ending(after, j), []), False
+
+
+def direction_in_article(expression: str, article: str, event: str = "") -> Direction | None:
+    """The direction `read_direction` gives, without its certainty."""
+    reading = read_direction(expression, article, event)
+    return None if reading is None else reading[0]
 
 
 def direction_of_event(event: str) -> Direction | None:
@@ -317,7 +386,5 @@ def direction_of_event(event: str) -> Direction | None:
     first = _nearest(words, 0, 1)
     if first is None:
         return None
-    end = first
-    while end + 1 < len(words) and _is_marker(words[end + 1]) and end - first < _MAX_GROUP:
-        end += 1
-    return _group_direction(words, end)
+    end = _group_ending(words, first)
+    return _decided(words, end, words[end + 1 :])
