@@ -1,4 +1,5 @@
-"""Check gold files before they land: contract, verbatim quotes, dates the resolver agrees on.
+"""Check gold files before they land: contract, verbatim quotes, dates the resolver agrees on,
+aliases that do not clash with the built-in alias table.
 
     python3 evals/check_gold.py                 # every file in evals/gold
     python3 evals/check_gold.py evals/gold/voa-8009495.json ...
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from summarize.clean import normalize_for_match
 from summarize.dates import resolve_mention
 from summarize.errors import SummarizeError
-from summarize.evaluation.gold import load_gold
+from summarize.evaluation.gold import alias_clashes, load_gold
 from summarize.pipeline import clean_article
 from summarize.schema import Actor, ResolvedDate, Threat
 
@@ -28,7 +29,7 @@ EVALS = Path(__file__).resolve().parent
 
 def problems_in(gold: dict[str, Any], article_text: str, published: Any) -> list[str]:
     """Every way one gold brief breaks the labelling guide's mechanical rules."""
-    found = _contract_problems(gold)
+    found = _contract_problems(gold) + alias_clashes(gold.get("aliases") or {})
     for threat in gold["threats"]:
         found += _threat_problems(threat, article_text, published)
     for mention in gold["dates"]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from summarize.articles import Article, read_file
 from summarize.errors import ConfigError, InputError
+from summarize.evaluation.scoring import AliasTable
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,24 @@ def load_gold(gold_dir: Path) -> list[GoldCase]:
     if not cases:
         raise ConfigError(f"{gold_dir}: holds no gold files (<article-id>.json)")
     return sorted(cases, key=lambda case: case.id)
+
+
+def alias_clashes(aliases: dict[str, list[str]]) -> list[str]:
+    """Gold aliases that the built-in table already gives another meaning: "U.N." listed
+    under "United Nations Security Council" is the United Nations there, and the built-in
+    meaning wins, so the gold alias would be ignored without a word."""
+    builtin = AliasTable()
+    found = []
+    for canonical, variants in aliases.items():
+        own = builtin.canonical(canonical)
+        for variant in (canonical, *variants):
+            theirs = builtin.canonical(variant)
+            if builtin.knows(variant) and theirs != own:
+                found.append(
+                    f"alias {variant!r} of {canonical!r} is {theirs!r} in the built-in alias "
+                    "table (summarize/evaluation/scoring.py), which wins: drop or rename it"
+                )
+    return found
 
 
 def gold_to_extraction(gold: dict[str, Any]) -> dict[str, Any]:

@@ -4,14 +4,18 @@ Pure functions over plain dicts in the brief's JSON contract, so a report can be
 recomputed from stored JSON alone. The method, which `evals/README.md` restates:
 
 1. Names are compared after normalisation (case, punctuation, a leading "the") and
-   through an alias table: the built-in one below plus each gold file's `aliases`.
+   through an alias table: the built-in one below plus each gold file's `aliases` (a gold
+   alias that clashes with a built-in one loses; `gold.alias_clashes` names it). Issuers
+   and speakers also match by their tokens with titles stripped, speakers by surname too
+   ("Rubio" = "Secretary of State Marco Rubio"); never by substring.
 2. Predicted threats are matched one-to-one to gold threats by the assignment that
    maximises total similarity (issuer 0.4, targets Jaccard 0.4, category 0.2); a pair
    below `MATCH_THRESHOLD` is no match. Unmatched predictions are false positives, which
    includes any threat predicted in a no-threat article; unmatched gold are misses.
-3. On matched pairs: issuer, category, speaker and deadline accuracy; targets P/R/F1;
-   `action` and `conditions` similarity as token F1 after normalisation, counted correct at
-   or above `TEXT_THRESHOLD`.
+3. On matched pairs: issuer, category and deadline accuracy (a deadline whose gold date
+   is null judged on its text); targets and speaker P/R/F1 (a speaker named where gold
+   has none is a false positive); `action` and `conditions` similarity as token F1 after
+   normalisation, counted correct at or above `TEXT_THRESHOLD`.
 4. Actors P/R/F1 by role on (name, role) pairs; dates P/R/F1 on resolved ISO values;
    grounding: the share of evidence quotes found verbatim in the cleaned article.
 Aggregates are micro-averaged over all items, with their counts.
@@ -136,6 +140,133 @@ class AliasTable:
 
     def same(self, left: str | None, right: str | None) -> bool:
         return self.canonical(left) == self.canonical(right)
+
+    def knows(self, name: str) -> bool:
+        return normalize_name(name) in self._canonical
+
+
+# Words that give a person's office, not their name: stripped before names are compared.
+TITLE_WORDS = frozenset(
+    {
+        "president",
+        "prime",
+        "minister",
+        "secretary",
+        "state",
+        "department",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "foreign",
+        "defense",
+        "defence",
+        "deputy",
+        "ambassador",
+        "general",
+        "gen",
+        "lt",
+        "col",
+        "chancellor",
+        "king",
+        "queen",
+        "leader",
+        "chief",
+        "envoy",
+        "special",
+        "representative",
+        "senator",
+        "sen",
+        "rep",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "professor",
+        "prof",
+        "adviser",
+        "advisor",
+        "national",
+        "security",
+        "interior",
+        "finance",
+        "affairs",
+        "ministry",
+        "official",
+        "commander",
+        "supreme",
+        "vice",
+        "acting",
+        "former",
+        "premier",
+        "governor",
+        "mayor",
+        "director",
+        "head",
+        "us",
+        "un",
+        "uk",
+        "eu",
+        "provincial",
+        "sheikh",
+        "crown",
+        "prince",
+        "emir",
+        "sir",
+        "lord",
+        "of",
+        "the",
+        "for",
+        "a",
+        "an",
+        "and",
+        "to",
+        "in",
+        "at",
+        "on",
+    }
+)
+
+
+def _capitalised_words(part: str) -> int:
+    words = re.findall(r"[^\W\d_][\w'-]*", part)
+    return sum(w[0].isupper() and w.casefold().rstrip(".") not in TITLE_WORDS for w in words)
+
+
+def person_tokens(name: str) -> list[str]:
+    """A person's name as tokens, titles stripped: "Matthew Miller, spokesperson for the US
+    Department of State" is [matthew, miller]. Of comma-separated parts, the first that
+    holds two or more capitalised non-title words names the person (else the one with
+    most): "Ontario's premier, Doug Ford" is [doug, ford]."""
+    parts = [p for p in re.sub(r"['\u2019]s\b", "", name).split(",") if p.strip()] or [name]
+    named = [p for p in parts if _capitalised_words(p) >= 2]
+    part = named[0] if named else max(parts, key=_capitalised_words)
+    return [t for t in normalize_name(part).split() if t not in TITLE_WORDS]
+
+
+def same_speaker(predicted: str | None, gold: str | None, names: AliasTable) -> bool:
+    """Two speakers are one person when the alias table says so, or when their names,
+    titles stripped, are equal or one is the other's surname part ("Rubio" and "Secretary
+    of State Marco Rubio"). Never by substring: "e", "State" or "Minister" name no one."""
+    if predicted is None or gold is None:
+        return predicted is None and gold is None
+    if names.same(predicted, gold):
+        return True
+    p, g = person_tokens(predicted), person_tokens(gold)
+    if not p or not g:
+        return False
+    shorter, longer = sorted((p, g), key=len)
+    return shorter[-1] == longer[-1] and set(shorter) <= set(longer)
+
+
+def same_issuer(predicted: str | None, gold: str | None, names: AliasTable) -> bool:
+    """Issuers (states, organisations) match through the alias table or by their
+    normalised names with titles stripped; no surname rule: "States" is not a state."""
+    if predicted is None or gold is None:
+        return predicted is None and gold is None
+    if names.same(predicted, gold):
+        return True
+    p = [t for t in normalize_name(predicted).split() if t not in TITLE_WORDS]
+    return bool(p) and p == [t for t in normalize_name(gold).split() if t not in TITLE_WORDS]
 
 
 def tokens(text: str) -> list[str]:
@@ -264,7 +395,7 @@ def multiset_counts(predicted: Iterable[Any], gold: Iterable[Any]) -> Counts:
 def threat_similarity(
     predicted: Mapping[str, Any], gold: Mapping[str, Any], names: AliasTable
 ) -> float:
-    issuer = float(names.same(predicted.get("issuer"), gold.get("issuer")))
+    issuer = float(same_issuer(predicted.get("issuer"), gold.get("issuer"), names))
     p_targets = {names.canonical(t) for t in predicted.get("targets") or []}
     g_targets = {names.canonical(t) for t in gold.get("targets") or []}
     union = p_targets | g_targets
@@ -305,19 +436,24 @@ def match_threats(
     return sorted(pairs)
 
 
-def _speaker_matches(predicted: str | None, gold: str | None, names: AliasTable) -> bool:
-    if predicted is None or gold is None:
-        return predicted is None and gold is None
-    if names.same(predicted, gold):
-        return True
-    p, g = normalize_name(predicted), normalize_name(gold)
-    # "Matthew Miller" names the same person as "State Department spokesman Matthew Miller".
-    return bool(p and g) and (p in g or g in p)
+def speaker_counts(predicted: str | None, gold: str | None, names: AliasTable) -> Counts:
+    """One matched threat's speaker as counts: a named speaker the gold brief lacks is a
+    false positive, a gold speaker not named (or named wrongly) a false negative."""
+    if predicted is not None and gold is not None and same_speaker(predicted, gold, names):
+        return Counts(tp=1)
+    return Counts(fp=int(predicted is not None), fn=int(gold is not None))
 
 
-def _deadline_date(threat: Mapping[str, Any]) -> str | None:
-    deadline = threat.get("deadline")
-    return deadline.get("date") if isinstance(deadline, Mapping) else None
+def deadline_matches(predicted: Mapping[str, Any], gold: Mapping[str, Any]) -> bool:
+    """Deadlines agree on their resolved date; a gold deadline whose date is null (no
+    day can be given) is judged on its text, by token F1 at `TEXT_THRESHOLD`, and a
+    predicted one with a date where gold has none is wrong."""
+    p, g = predicted.get("deadline"), gold.get("deadline")
+    if not isinstance(p, Mapping) or not isinstance(g, Mapping):
+        return not isinstance(p, Mapping) and not isinstance(g, Mapping)
+    if g.get("date") is not None or p.get("date") is not None:
+        return bool(p.get("date") == g.get("date"))
+    return token_f1(p.get("text") or "", g.get("text") or "") >= TEXT_THRESHOLD
 
 
 @dataclass
@@ -328,7 +464,7 @@ class ArticleScore:
     threats: Counts = field(default_factory=Counts)
     issuer: Accuracy = field(default_factory=Accuracy)
     category: Accuracy = field(default_factory=Accuracy)
-    speaker: Accuracy = field(default_factory=Accuracy)
+    speaker: Counts = field(default_factory=Counts)
     deadline: Accuracy = field(default_factory=Accuracy)
     action: Accuracy = field(default_factory=Accuracy)
     conditions: Accuracy = field(default_factory=Accuracy)
@@ -352,10 +488,11 @@ def _score_pair(
     score: ArticleScore, p: Mapping[str, Any], g: Mapping[str, Any], names: AliasTable
 ) -> None:
     """Field-level scores of one matched (predicted, gold) threat pair."""
-    issuer_ok = names.same(p.get("issuer"), g.get("issuer"))
-    speaker_ok = _speaker_matches(p.get("speaker"), g.get("speaker"), names)
+    issuer_ok = same_issuer(p.get("issuer"), g.get("issuer"), names)
+    speaker = speaker_counts(p.get("speaker"), g.get("speaker"), names)
+    speaker_ok = not (speaker.fp or speaker.fn)
     category_ok = p.get("category") == g.get("category")
-    deadline_ok = _deadline_date(p) == _deadline_date(g)
+    deadline_ok = deadline_matches(p, g)
     action = token_f1(p.get("action") or "", g.get("action") or "")
     conditions = list_similarity(p.get("conditions") or [], g.get("conditions") or [])
     targets = multiset_counts(
@@ -363,7 +500,7 @@ def _score_pair(
         {names.canonical(t) for t in g.get("targets") or []},
     )
     score.issuer.add(issuer_ok)
-    score.speaker.add(speaker_ok)
+    score.speaker.add(speaker)
     score.category.add(category_ok)
     score.deadline.add(deadline_ok)
     score.action.add(action >= TEXT_THRESHOLD, action)
@@ -381,7 +518,7 @@ def _score_pair(
         if differs:
             score.note(kind, f"{p.get(key)!r}, gold {g.get(key)!r}")
     if not deadline_ok:
-        score.note("wrong deadline", f"{_deadline_date(p)!r}, gold {_deadline_date(g)!r}")
+        score.note("wrong deadline", f"{p.get('deadline')!r}, gold {g.get('deadline')!r}")
 
 
 def _score_threats(
@@ -474,6 +611,7 @@ class Totals:
     failed: int = 0
     threats: Counts = field(default_factory=Counts)
     targets: Counts = field(default_factory=Counts)
+    speaker: Counts = field(default_factory=Counts)
     dates: Counts = field(default_factory=Counts)
     actors: dict[str, Counts] = field(default_factory=lambda: {r: Counts() for r in ROLES})
     accuracies: dict[str, Accuracy] = field(default_factory=dict)
@@ -483,18 +621,11 @@ class Totals:
         self.failed += score.error is not None
         self.threats.add(score.threats)
         self.targets.add(score.targets)
+        self.speaker.add(score.speaker)
         self.dates.add(score.dates)
         for role, counts in score.actors.items():
             self.actors[role].add(counts)
-        for name in (
-            "issuer",
-            "category",
-            "speaker",
-            "deadline",
-            "action",
-            "conditions",
-            "grounding",
-        ):
+        for name in ("issuer", "category", "deadline", "action", "conditions", "grounding"):
             self.accuracies.setdefault(name, Accuracy()).merge(getattr(score, name))
 
     def fields(self) -> dict[str, dict[str, Any]]:
@@ -512,9 +643,10 @@ class Totals:
             "action",
             "conditions",
         ):
+            p_r = {"targets": self.targets, "speaker": self.speaker}.get(name)
             table[name] = (
-                self.targets.as_dict()
-                if name == "targets"
+                p_r.as_dict()
+                if p_r is not None
                 else self.accuracies.get(name, Accuracy()).as_dict()
             )
         table["actors"] = actors_all.as_dict()
