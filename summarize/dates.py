@@ -41,7 +41,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from summarize.tense import Direction, direction_of_event, locate, read_direction
+from summarize.tense import Direction, Located, direction_at, direction_of_event, locate
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
@@ -379,12 +379,12 @@ def resolve(
     return _fallback(phrase, published)
 
 
-def direction_for(text: str, article: str | None, event: str = "") -> tuple[Direction, bool]:
-    """Past or future for one expression, and whether its own clause said so: its clause
-    in the article, else its event, else past."""
-    found = read_direction(text, article, event) if article else None
-    if found is not None:
-        return found
+def direction_for(found: Located | None, event: str = "") -> tuple[Direction, bool]:
+    """Past or future for one expression located in the article, and whether its own
+    clause said so: its clause, else its event, else past."""
+    reading = direction_at(found, event)
+    if reading is not None:
+        return reading
     return direction_of_event(event) or "past", False
 
 
@@ -449,5 +449,5 @@ def resolve_mention(
         if DURATION.match(LEADING_WORDS.sub("", _normalize(text))):
             return _duration_deadline(text, published, following, sentence)
         return resolve(text, published, deadline=True)
-    direction, certain = direction_for(text, article, event)
+    direction, certain = direction_for(found, event)
     return resolve(text, published, direction=direction, certain=certain)

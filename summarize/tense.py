@@ -29,6 +29,7 @@ and the caller's default (past) holds.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from typing import Literal
@@ -255,10 +256,15 @@ def _group_direction(words: list[str], index: int) -> Direction | None:
     return "past"
 
 
+_MAY = re.compile(r"\bMay\b")  # the month, not the modal
+_IS = re.compile(r"\b(there|it|that|what|he|she)'s\b", re.IGNORECASE)
+_WONT = re.compile(r"won't\b", re.IGNORECASE)
+_WILL = re.compile(r"'ll\b")
+
+
 def _words(text: str) -> list[str]:
-    text = re.sub(r"\bMay\b", "month", text.replace("\u2019", "'"))  # the month, not the modal
-    text = re.sub(r"\b(there|it|that|what|he|she)'s\b", r"\1 is", text, flags=re.IGNORECASE)
-    text = re.sub(r"'ll\b", " will", re.sub(r"won't\b", "will not", text, flags=re.I))
+    text = _MAY.sub("month", text.replace("\u2019", "'"))
+    text = _WILL.sub(" will", _WONT.sub("will not", _IS.sub(r"\1 is", text)))
     return _WORD.findall(text.lower())
 
 
@@ -315,6 +321,11 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+@functools.lru_cache(maxsize=16)
+def _starts(text: str) -> list[int]:
+    return [start for start, _ in _sentences(text)]
+
+
 def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
     left, right = 0, len(sentence)
     for brk in _CLAUSE_BREAK.finditer(sentence):
@@ -325,29 +336,41 @@ def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
-def locate(expression: str, article: str, event: str = "") -> tuple[str, int, int] | None:
+Located = tuple[str, int, int]  # a sentence, and the expression's start and end in it
+
+
+def locate(expression: str, article: str, event: str = "") -> Located | None:
     """The sentence holding the expression and the expression's span in it; of several
     occurrences, the one whose sentence shares the most words with the event."""
     phrase = re.escape(re.sub(r"\s+", " ", expression.strip()))
     if not phrase:
         return None
     pattern = re.compile(r"(?<!\w)" + phrase.replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE)
+    matches = list(pattern.finditer(article))
+    if not matches:
+        return None
+    spans = _sentences(article)
+    starts = _starts(article)
+    found: list[Located] = []
+    for match in matches:
+        s_start, s_end = spans[bisect.bisect_right(starts, match.start()) - 1]
+        if match.end() <= s_end:
+            found.append((article[s_start:s_end], match.start() - s_start, match.end() - s_start))
+    if len(found) <= 1 or not event:
+        return found[0] if found else None
     event_words = set(_words(event)) - {"the", "a", "an", "of", "to", "in", "on", "and"}
-    best: tuple[int, str, int, int] | None = None
-    for s_start, s_end in _sentences(article):
-        sentence = article[s_start:s_end]
-        for match in pattern.finditer(sentence):
-            overlap = len(event_words & set(_words(sentence)))
-            if best is None or overlap > best[0]:
-                best = (overlap, sentence, match.start(), match.end())
-    return None if best is None else best[1:]
+    return max(found, key=lambda item: len(event_words & set(_words(item[0]))))
 
 
 def read_direction(expression: str, article: str, event: str = "") -> tuple[Direction, bool] | None:
     """The direction of the expression in the article, and whether its own clause (or the
     preposition before it) gave it; the event's first verb group or the nearest marker
     elsewhere in the sentence are weaker readings. None when nothing marks a tense."""
-    found = locate(expression, article, event)
+    return direction_at(locate(expression, article, event), event)
+
+
+def direction_at(found: Located | None, event: str = "") -> tuple[Direction, bool] | None:
+    """`read_direction` for an expression already located in its sentence."""
     if found is None:
         from_event = direction_of_event(event)
         return None if from_event is None else (from_event, False)
