@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
+from summarize.articles import article_from_text
+from summarize.client import ModelClient
 from summarize.dates import resolve, resolve_mention
+from summarize.loopback import QueueResponder
+from summarize.pipeline import brief_article
+from summarize.prompts import load_prompt
 from summarize.tense import direction_in_article, direction_of_event
-from tests.conftest import ROOT
+from tests.conftest import ROOT, extraction
 
 TUESDAY = date(2023, 8, 1)  # seed 000 was published on Tuesday 1 August 2023
 
@@ -305,3 +310,40 @@ def test_the_held_out_expressions_are_reported_separately() -> None:
     print(f"held-out dates: {len(rows) - len(misses)}/{len(rows)} = {accuracy:.3f}: {misses}")
     assert len(rows) >= 40
     assert len(misses) <= 2, misses
+
+
+def test_the_pipeline_reads_each_date_in_the_cleaned_article(
+    client: ModelClient, queue: QueueResponder
+) -> None:
+    """A model's event descriptions carry no tense ("talks resume") or the wrong one ("a
+    trade war would do more harm"); the brief's dates follow the article's own clauses, and
+    a duration deadline counts forward."""
+    text = (
+        "German Finance Minister Christian Lindner said on Wednesday that a trade war would "
+        "do more harm than good. Talks will resume on Monday, officials said. The European "
+        "Union gave Washington 14 days to withdraw the tariffs."
+    )
+    article = article_from_text(text, id="lindner", source="lindner.txt", published=THURSDAY_OCT_3)
+    threat = {
+        "issuer": "European Union",
+        "speaker": None,
+        "targets": ["United States"],
+        "action": "retaliate",
+        "category": "tariffs",
+        "conditions": [],
+        "deadline": "14 days",
+        "evidence": ["The European Union gave Washington 14 days to withdraw the tariffs."],
+    }
+    queue.push(
+        extraction(
+            threats=[threat],
+            dates=[
+                {"text": "Wednesday", "event": "Lindner said a trade war would do more harm"},
+                {"text": "Monday", "event": "talks resume"},
+            ],
+        )
+    )
+    brief = brief_article(article, client, load_prompt())
+    assert [d.date for d in brief.dates] == ["2024-10-02", "2024-10-07"]
+    assert brief.threats[0].deadline is not None
+    assert brief.threats[0].deadline.date == "2024-10-17"  # 3 October + 14 days, not minus
