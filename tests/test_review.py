@@ -1,0 +1,240 @@
+"""The review page: written by `brief --html` and `report --html`, self-contained, every
+piece of article text escaped, highlights on the text they quote."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from summarize.articles import article_from_text
+from summarize.clean import clean
+from summarize.cli import app
+from summarize.loopback import LoopbackServer, QueueResponder, RoutingResponder
+from summarize.review import page_for, render
+from summarize.schema import Brief
+from tests.conftest import ROOT, SEEDS
+
+runner = CliRunner()
+GOLD_ANSWERS = ROOT / "evals" / "responses" / "gold"
+
+
+def gold_answer(article_id: str) -> dict[str, Any]:
+    stored = json.loads((GOLD_ANSWERS / f"{article_id}.json").read_text(encoding="utf-8"))
+    return dict(stored["exchanges"][0]["payload"])
+
+
+def seed_gold_answers(server: LoopbackServer) -> None:
+    """Each seed answered with its hand-labelled gold brief, routed by its opening words."""
+    routes = {}
+    for seed in sorted(SEEDS.glob("*.txt")):
+        opening = clean(seed.read_text(encoding="utf-8")).text[:120]
+        routes[opening] = QueueResponder([gold_answer(seed.stem)] * 3)
+    server.responder = RoutingResponder(routes)
+
+
+class Page(HTMLParser):
+    """The parts of the page a test checks: marks with their text, the article text
+    divs, script and external references."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.marks: list[tuple[dict[str, str | None], str]] = []
+        self.texts: list[str] = []
+        self.scripts = 0
+        self.external: list[str] = []
+        self._stack: list[str] = []
+        self._mark: dict[str, str | None] | None = None
+        self._mark_text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+            if found.get("src"):
+                self.external.append(str(found["src"]))
+        if tag in {"link", "img", "iframe", "object", "embed"}:
+            self.external.append(tag)
+        if tag == "div" and found.get("class") == "text":
+            self.texts.append("")
+            self._stack.append("text")
+        elif tag == "div" and self._stack:
+            self._stack.append("div")
+        if tag == "mark":
+            self._mark, self._mark_text = found, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._stack:
+            self._stack.pop()
+        if tag == "mark" and self._mark is not None:
+            self.marks.append((self._mark, "".join(self._mark_text)))
+            self._mark = None
+
+    def handle_data(self, data: str) -> None:
+        if self._stack and self._stack[-1] == "text":
+            self.texts[-1] += data
+        if self._mark is not None:
+            self._mark_text.append(data)
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+HOSTILE = (
+    "Minister says </textarea><script>alert('owned')</script> is not a threat.\n\n"
+    'The ministry said: "We will impose sanctions on <b>Acme</b> by Friday if talks fail."\n\n'
+    "Share on Facebook\n"
+)
+
+
+def hostile_brief() -> Brief:
+    return Brief.model_validate(
+        {
+            "summary": "A minister <img src=x onerror=alert(1)> spoke.",
+            "threats": [
+                {
+                    "issuer": "Ministry <script>",
+                    "targets": ["<b>Acme</b>"],
+                    "action": "impose sanctions",
+                    "category": "sanctions",
+                    "conditions": ["if talks fail"],
+                    "deadline": {"text": "Friday", "date": "2025-03-14", "event": "deadline"},
+                    "evidence": [
+                        "We will impose sanctions on <b>Acme</b>",
+                        "</textarea><script>alert('owned')</script>",
+                    ],
+                }
+            ],
+            "actors": [],
+            "dates": [{"text": "Friday", "date": "2025-03-14", "event": "talks end"}],
+            "article": {
+                "id": "x",
+                "source": "x.txt",
+                "title": "<script>alert('title')</script>",
+                "chars_raw": 1,
+                "chars_clean": 1,
+            },
+            "run": {"provider": "p", "model": "m", "prompt_version": "v"},
+            "grounding": {"grounded": False, "ungrounded": ["invented <i>quote</i>"]},
+            "warnings": ["possible prompt injection (instruction override): <script>"],
+        }
+    )
+
+
+def test_article_text_with_script_and_textarea_shows_as_text() -> None:
+    """Markup in the article, the brief and the warnings is escaped: the page's one
+    script is its own, and the hostile text reads back, as text, exactly."""
+    html = render([page_for(hostile_brief(), HOSTILE, "a-x")])
+    page = parse(html)
+    assert page.scripts == 1  # the page's own
+    assert "<script>alert" not in html
+    assert "</textarea>" not in html
+    assert "<b>Acme" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;" in html
+    cleaned = clean(HOSTILE).text
+    assert page.texts == [cleaned]  # the text reads back unchanged, markup and all
+    marked = {text for _, text in page.marks}
+    assert "</textarea><script>alert('owned')</script>" in marked
+
+
+def test_every_highlight_sits_on_the_text_it_quotes_in_its_threat_colour() -> None:
+    brief = hostile_brief()
+    page_data = page_for(brief, HOSTILE, "a-x")
+    page = parse(render([page_data]))
+    text = page.texts[0]
+    position = 0
+    by_token: dict[str, str] = {}
+    for attrs, marked in page.marks:
+        position = text.index(marked, position)
+        for token in str(attrs["data-marks"]).split():
+            by_token[token] = by_token.get(token, "") + marked
+    assert by_token["t0-evidence-0"] == "We will impose sanctions on <b>Acme</b>"
+    assert by_token["t0-condition-0"] == "if talks fail"
+    assert by_token["t0-deadline-0"] == "Friday"
+    assert by_token["d-date-0"] == "Friday"  # the same words, marked for both
+    evidence = next(a for a, t in page.marks if "t0-evidence-0" in str(a["data-marks"]))
+    assert "--colour: #e6194b" in str(evidence["style"])
+
+
+def test_the_page_loads_nothing_and_shows_removed_lines_and_warnings_loudly() -> None:
+    html = render([page_for(hostile_brief(), HOSTILE, "a-x")])
+    page = parse(html)
+    assert page.external == []
+    assert "default-src 'none'" in html  # the browser refuses any fetch the page tries
+    assert "removed by cleaning (1 line(s))" in html
+    assert "[share button]</span> Share on Facebook" in html
+    assert 'class="loud ungrounded"' in html
+    assert "invented &lt;i&gt;quote&lt;/i&gt;" in html
+    assert 'class="loud warning injection"' in html
+    assert 'class="tl-point deadline"' in html  # Friday, 2025-03-14, on the timeline
+
+
+def test_brief_html_and_report_from_saved_briefs_show_the_same_highlights(
+    model_env: LoopbackServer, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """`brief --html` writes the page; `report` rebuilds it from the JSONL, the articles
+    read again from their files, and from the JSONL alone with --embed-text."""
+    seed_gold_answers(model_env)
+    monkeypatch.chdir(ROOT)
+    jsonl, embedded = tmp_path / "briefs.jsonl", tmp_path / "embedded.jsonl"
+    direct, again, alone = (
+        tmp_path / "direct.html",
+        tmp_path / "again.html",
+        tmp_path / "alone.html",
+    )
+    result = runner.invoke(
+        app, ["brief", "seeds", "--jsonl", str(jsonl), "--html", str(direct), "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["report", str(jsonl), "--html", str(again)])
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["brief", "seeds", "--jsonl", str(embedded), "--embed-text", "-q"])
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in embedded.read_text().splitlines()]
+    assert all(r["article"]["text"] for r in records)
+    monkeypatch.chdir(tmp_path)  # the seeds' relative paths no longer lead anywhere
+    result = runner.invoke(app, ["report", str(embedded), "--html", str(alone)])
+    assert result.exit_code == 0, result.stderr
+    pages = [parse(path.read_text(encoding="utf-8")) for path in (direct, again, alone)]
+    assert len(pages[0].texts) == 3
+    marks = [sorted((str(a["data-marks"]), t) for a, t in p.marks) for p in pages]
+    assert marks[0] == marks[1] == marks[2]  # the JSONL is in finishing order
+    assert ("t0-evidence-1", "We will not hesitate to do so in the future.") in marks[0]
+
+
+def test_report_without_the_article_says_so_loudly(tmp_path: Path) -> None:
+    saved = hostile_brief().model_dump(mode="json")
+    saved["article"]["source"] = "<stdin>"
+    (tmp_path / "b.jsonl").write_text(json.dumps(saved) + "\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["report", str(tmp_path / "b.jsonl"), "--html", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "--embed-text" in result.stderr
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Text not shown: &lt;stdin&gt;: an article read from standard input" in html
+
+
+def test_report_of_a_file_that_holds_no_briefs_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.jsonl"
+    bad.write_text("not json\n", encoding="utf-8")
+    result = runner.invoke(app, ["report", str(bad), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert "notes.jsonl: not a JSON array or JSON lines" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_failure_is_listed_in_the_index() -> None:
+    from summarize.pipeline import Failure
+
+    article = article_from_text("Some story.", id="s", source="s.txt")
+    html = render([], [Failure(article.id, article.source, "provider", "HTTP 503 <x>")])
+    assert "failed: HTTP 503 &lt;x&gt;" in html
