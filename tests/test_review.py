@@ -4,10 +4,12 @@ piece of article text escaped, highlights on the text they quote."""
 from __future__ import annotations
 
 import json
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from summarize.articles import article_from_text
@@ -16,6 +18,7 @@ from summarize.cli import app
 from summarize.loopback import LoopbackServer, QueueResponder, RoutingResponder
 from summarize.review import page_for, render
 from summarize.schema import Brief
+from tests.chromium import Browser, chromium_path
 from tests.conftest import ROOT, SEEDS
 
 runner = CliRunner()
@@ -238,3 +241,152 @@ def test_a_failure_is_listed_in_the_index() -> None:
     article = article_from_text("Some story.", id="s", source="s.txt")
     html = render([], [Failure(article.id, article.source, "provider", "HTTP 503 <x>")])
     assert "failed: HTTP 503 &lt;x&gt;" in html
+
+
+# --- In a real browser ---------------------------------------------------------------------
+
+CHROMIUM = chromium_path()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (Debian: apt-get install -y chromium); "
+    "the review page is not checked in a real browser",
+)
+
+# Each article's text, and each highlight's item tokens and [start, end) within it.
+READ_MARKS = """
+[...document.querySelectorAll("section.article")].map(section => {
+  const text = section.querySelector(".text");
+  return {
+    id: section.id,
+    text: text.textContent,
+    marks: [...text.querySelectorAll("mark")].map(mark => {
+      const before = document.createRange();
+      before.setStart(text, 0);
+      before.setEndBefore(mark);
+      const start = before.toString().length;
+      return [mark.dataset.marks, start, start + mark.textContent.length];
+    }),
+  };
+})
+"""
+
+
+def expected_marks(brief: Brief) -> dict[str, set[tuple[int, int]]]:
+    """Every item's spans by the token the page marks it with."""
+    spans: dict[str, set[tuple[int, int]]] = {}
+    for n, threat in enumerate(brief.threats):
+        for kind, items in (
+            ("evidence", threat.evidence_spans),
+            ("condition", threat.condition_spans),
+        ):
+            for i, item in enumerate(items):
+                spans[f"t{n}-{kind}-{i}"] = set(item.spans)
+        if threat.deadline is not None:
+            spans[f"t{n}-deadline-0"] = set(threat.deadline.spans)
+    for i, when in enumerate(brief.dates):
+        spans[f"d-date-{i}"] = set(when.spans)
+    return {token: found for token, found in spans.items() if found}
+
+
+def covered(marks: list[tuple[str, int, int]]) -> dict[str, set[tuple[int, int]]]:
+    """The spans each token's highlights cover, adjacent pieces joined."""
+    pieces: dict[str, list[tuple[int, int]]] = {}
+    for tokens, start, end in marks:
+        for token in tokens.split():
+            pieces.setdefault(token, []).append((start, end))
+    joined: dict[str, set[tuple[int, int]]] = {}
+    for token, parts in pieces.items():
+        runs: list[tuple[int, int]] = []
+        for start, end in sorted(parts):
+            if runs and runs[-1][1] == start:
+                runs[-1] = (runs[-1][0], end)
+            else:
+                runs.append((start, end))
+        joined[token] = set(runs)
+    return joined
+
+
+@needs_chromium
+def test_the_seeds_page_in_headless_chromium(
+    model_env: LoopbackServer, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Highlights cover exactly the spans of the brief, a click on a card scrolls its
+    quotes into view and flashes them, nothing is logged as an error, nothing fetched."""
+    seed_gold_answers(model_env)
+    monkeypatch.chdir(ROOT)
+    html, jsonl = tmp_path / "seeds.html", tmp_path / "seeds.jsonl"
+    result = runner.invoke(
+        app, ["brief", "seeds", "--html", str(html), "--jsonl", str(jsonl), "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    briefs = {
+        b.article.id: b
+        for b in (Brief.model_validate_json(line) for line in jsonl.read_text().splitlines())
+    }
+    url = html.resolve().as_uri()
+    assert CHROMIUM is not None
+    with Browser(CHROMIUM, width=1280, height=600) as browser:
+        browser.open(url)
+        articles = browser.evaluate(READ_MARKS)
+        assert len(articles) == 3
+        for article in articles:
+            brief = briefs[article["id"].removeprefix("a-")]
+            raw = (ROOT / brief.article.source).read_text(encoding="utf-8")
+            assert article["text"] == clean(raw).text
+            assert covered(article["marks"]) == expected_marks(brief)
+        assert covered(articles[0]["marks"])["t0-evidence-1"]  # the seed's quote is marked
+
+        # Scroll to the end of the first article: its card stays in view (sticky), its
+        # first quote is above the window. A real click on the card brings it back.
+        state = browser.evaluate(CLICK_SETUP)
+        assert state["markTop"] < 0, state
+        browser.click(state["x"], state["y"])
+        time.sleep(0.3)
+        after = browser.evaluate(AFTER_CLICK)
+        assert after["scrollY"] < state["scrollY"]
+        assert 0 <= after["markTop"] < after["innerHeight"]
+        assert after["flashing"] >= 2  # both of the threat's highlighted quotes flash
+
+        assert browser.problems() == []
+        assert browser.requests() == [url]  # the page itself, and nothing else
+
+
+CLICK_SETUP = """
+(() => {
+  const section = document.querySelector("section.article");
+  window.scrollTo(0, section.offsetTop + section.offsetHeight - window.innerHeight);
+  const card = section.querySelector(".card").getBoundingClientRect();
+  const mark = section.querySelector("mark[data-marks~='t0-evidence-0']");
+  return {x: card.left + card.width / 2, y: card.top + 20, scrollY: window.scrollY,
+          markTop: mark.getBoundingClientRect().top};
+})()
+"""
+AFTER_CLICK = """
+(() => {
+  const section = document.querySelector("section.article");
+  const mark = section.querySelector("mark[data-marks~='t0-evidence-0']");
+  return {scrollY: window.scrollY, innerHeight: window.innerHeight,
+          markTop: mark.getBoundingClientRect().top,
+          flashing: section.querySelectorAll("mark.flash").length};
+})()
+"""
+
+
+@needs_chromium
+def test_hostile_markup_runs_nothing_in_the_browser(tmp_path: Path) -> None:
+    """The article's <script> is text on the page: no dialog opens, no extra element."""
+    page = tmp_path / "hostile.html"
+    page.write_text(render([page_for(hostile_brief(), HOSTILE, "a-x")]), encoding="utf-8")
+    assert CHROMIUM is not None
+    with Browser(CHROMIUM) as browser:
+        browser.open(page.resolve().as_uri())
+        counts = browser.evaluate(
+            "[document.scripts.length, document.images.length,"
+            " document.querySelectorAll('b').length]"
+        )
+        assert counts == [1, 0, 0]
+        assert "<script>alert('owned')</script>" in browser.evaluate(
+            "document.querySelector('.text').textContent"
+        )
+        assert not any(e["method"] == "Page.javascriptDialogOpening" for e in browser.events)
+        assert browser.problems() == []
