@@ -185,41 +185,81 @@ def _point(
     return TimelinePoint(days[0], days[1], label, when.text, when.event, anchor, token, deadline)
 
 
-def _axis(rows: dict[str, list[TimelinePoint]]) -> tuple[date, date, list[tuple[float, str]]]:
-    """The axis's first and last day, and about six evenly spaced labelled ticks."""
-    points = [p for row in rows.values() for p in row]
-    if not points:
-        today = date.today()
-        return today, today, []
-    first = min(p.start for p in points)
-    last = max(p.end for p in points)
-    if last == first:
-        first, last = first - timedelta(days=1), last + timedelta(days=1)
-    span = (last - first).days
-    ticks = [(100.0 * k / 5, (first + timedelta(days=span * k // 5)).isoformat()) for k in range(6)]
-    return first, last, ticks
+NEWS_WINDOW = timedelta(days=2 * 365)  # how far from the publication dates the axis reaches
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The timeline's axis: its first and last day, and where a point sits on it (in
+    percent of the width). History a story recalls (an armistice of 1953) would squeeze
+    the news into a sliver, so the axis covers the dates within two years of the
+    articles' publication; a point beyond is pinned to the edge and says so."""
+
+    first: date
+    last: date
+    ticks: list[tuple[float, str]]
+
+    @classmethod
+    def fit(cls, points: list[TimelinePoint], published: list[date]) -> Axis:
+        if not points:
+            today = date.today()
+            return cls(today, today, [])
+        first = min(p.start for p in points)
+        last = max(p.end for p in points)
+        if published:
+            first = max(first, min(published) - NEWS_WINDOW)
+            last = min(last, max(published) + NEWS_WINDOW)
+        if last <= first:
+            first, last = first - timedelta(days=1), first + timedelta(days=1)
+        span = (last - first).days
+        ticks = [
+            (100.0 * k / 5, (first + timedelta(days=span * k // 5)).isoformat()) for k in range(6)
+        ]
+        return cls(first, last, ticks)
+
+    def place(self, point: TimelinePoint) -> dict[str, Any]:
+        days = max((self.last - self.first).days, 1)
+        start = min(max(point.start, self.first), self.last)
+        end = min(max(point.end, self.first), self.last)
+        left = 100.0 * (start - self.first).days / days
+        width = 100.0 * ((end - start).days + 1) / days
+        beyond = "before" if point.end < self.first else "after" if point.start > self.last else ""
+        return {
+            "left": round(left, 3),
+            "width": round(min(width, 100.0 - left), 3),
+            "beyond": beyond,
+        }
 
 
 def render(pages: list[ArticlePage], failures: Iterable[Failure] = ()) -> str:
     """The whole page as one HTML string."""
     rows = timeline(pages)
-    first, last, ticks = _axis(rows)
-    days = max((last - first).days, 1)
-
-    def position(point: TimelinePoint) -> dict[str, float]:
-        left = 100.0 * (point.start - first).days / days
-        width = 100.0 * ((point.end - point.start).days + 1) / days
-        return {"left": round(left, 3), "width": round(min(width, 100.0 - left), 3)}
-
+    published = [
+        date.fromisoformat(page.brief.article.published[:10])
+        for page in pages
+        if page.brief.article.published
+    ]
+    axis = Axis.fit([p for row in rows.values() for p in row], published)
+    placed: dict[str, list[tuple[TimelinePoint, dict[str, Any]]]] = {}
+    pinned: dict[str, dict[str, list[TimelinePoint]]] = {}
+    for issuer, points in rows.items():
+        placed[issuer] = []
+        pinned[issuer] = {"before": [], "after": []}
+        for point in points:
+            at = axis.place(point)
+            if at["beyond"]:
+                pinned[issuer][at["beyond"]].append(point)
+            else:
+                placed[issuer].append((point, at))
     return (
         _environment()
         .get_template("review.html.j2")
         .render(
             pages=pages,
             failures=list(failures),
-            rows=rows,
-            ticks=ticks,
-            position=position,
+            rows=placed,
+            pinned=pinned,
+            ticks=axis.ticks,
             palette=PALETTE,
         )
     )

@@ -17,7 +17,7 @@ from summarize.clean import clean
 from summarize.cli import app
 from summarize.loopback import LoopbackServer, QueueResponder, RoutingResponder
 from summarize.review import page_for, render
-from summarize.schema import Brief
+from summarize.schema import Brief, ResolvedDate
 from tests.chromium import Browser, chromium_path
 from tests.conftest import ROOT, SEEDS
 
@@ -390,3 +390,58 @@ def test_hostile_markup_runs_nothing_in_the_browser(tmp_path: Path) -> None:
         )
         assert not any(e["method"] == "Page.javascriptDialogOpening" for e in browser.events)
         assert browser.problems() == []
+
+
+def test_the_timeline_puts_each_deadline_on_its_issuers_row_and_pins_old_history() -> None:
+    """A deadline goes on its issuer's row, the article's dates too; a date decades
+    before the news is pinned to the axis's edge and labelled, not allowed to squeeze it."""
+    brief = hostile_brief()
+    brief.article.published = "2025-03-10"
+    brief.dates.append(ResolvedDate(text="1953", date="1953", event="armistice"))
+    other = hostile_brief().model_copy(deep=True)
+    other.threats, other.article.id, other.article.published = [], "y", "2025-01-02"
+    html = render([page_for(brief, HOSTILE, "a-x"), page_for(other, HOSTILE, "a-y")])
+    rows = timeline_rows(html)
+    assert set(rows) == {"Ministry <script>", "(no threat)"}
+    ministry = rows["Ministry <script>"]
+    deadline = next(p for p in ministry if "deadline" in p["class"])
+    assert deadline["title"].startswith("2025-03-14: deadline")
+    assert deadline["data-token"] == "t0-deadline-0"
+    pinned = next(p for p in ministry if "tl-pinned before" in p["class"])
+    assert pinned["text"] == "\u25c0\u00a01 earlier"
+    assert pinned["title"] == "1953: armistice\n"
+    assert all("1953" not in p.get("title", "") for p in ministry if p is not pinned)
+    assert [p["data-article"] for p in rows["(no threat)"]] == ["a-y"]
+
+
+def timeline_rows(html: str) -> dict[str, list[dict[str, str]]]:
+    """Each timeline row's issuer and its points' attributes (and text)."""
+
+    class Rows(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.rows: dict[str, list[dict[str, str]]] = {}
+            self.issuer: str | None = None
+            self.reading: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = {k: v or "" for k, v in attrs}
+            if found.get("class") == "tl-issuer":
+                self.reading = "issuer"
+            elif found.get("class", "").startswith("tl-p") and self.issuer is not None:
+                self.rows[self.issuer].append({**found, "text": ""})
+                self.reading = "point"
+
+        def handle_endtag(self, tag: str) -> None:
+            self.reading = None
+
+        def handle_data(self, data: str) -> None:
+            if self.reading == "issuer":
+                self.issuer = data
+                self.rows[data] = []
+            elif self.reading == "point" and self.issuer is not None:
+                self.rows[self.issuer][-1]["text"] += data
+
+    parser = Rows()
+    parser.feed(html.split('<h2 id="timeline">')[1].split("</div>\n\n", maxsplit=1)[0])
+    return parser.rows
