@@ -27,7 +27,7 @@ from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, SummarizeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from summarize.batch import BatchOutcome, Item
     from summarize.cache import AnswerCache
@@ -294,7 +294,13 @@ def brief(
             jsonl.close()
     results = outcome.results
     _write_results(
-        results, json_out, csv_out, quiet=quiet, output_format=output_format, html=(html_out, items)
+        results,
+        json_out,
+        csv_out,
+        quiet=quiet,
+        output_format=output_format,
+        html=html_out,
+        items=items,
     )
     stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
     _report_stop(outcome, jsonl_out, max_total_tokens)
@@ -312,10 +318,12 @@ def _write_results(
     *,
     quiet: bool,
     output_format: OutputFormat,
-    html: tuple[Path | None, list[Item]] = (None, []),
+    html: Path | None = None,
+    items: Sequence[Item] = (),
 ) -> None:
-    """The data: a JSON array to a file or stdout, the review page of `html` (its path
-    and the articles read), and the rendered briefs on stdout."""
+    """The data: a JSON array to a file or stdout, the review page, and the rendered
+    briefs on stdout; `items` are the articles read, whose text the page and the
+    Markdown report show."""
     from summarize.export import json_text, write_json
     from summarize.pipeline import Failure
     from summarize.render import print_brief
@@ -334,19 +342,19 @@ def _write_results(
         from summarize.formats import write_csv
 
         write_csv(str(csv_out), results)
-    if html[0] is not None:
-        _write_review(results, html[0], _texts(html[1]))
+    if html is not None:
+        _write_review(results, html, _texts(items))
     if not quiet and output_format is OutputFormat.MARKDOWN:
         from summarize.formats import markdown_report
 
-        sys.stdout.write(markdown_report(results))
+        sys.stdout.write(markdown_report(results, _texts(items)))
     elif not quiet:
         for result in results:
             if not isinstance(result, Failure):
                 print_brief(stdout, result)
 
 
-def _texts(items: list[Item]) -> dict[str, str]:
+def _texts(items: Sequence[Item]) -> dict[str, str]:
     """Each article's text as read, by id (ids are unique within a run)."""
     return {item.id: item.text for item in items if isinstance(item, Article)}
 

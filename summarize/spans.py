@@ -252,3 +252,21 @@ def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: 
             place(threat.deadline)
     for date in dates:
         place(date)
+
+
+def in_context(text: str, span: Span, *, words: int = 6) -> tuple[str, str, str]:
+    """The passage at `span` with up to `words` words either side, whitespace folded;
+    '…' marks where the text goes on. For showing a quote where it stands."""
+    start, end = span
+    before = text[:start].split()
+    after = text[end:].split()
+    lead = " ".join(before[-words:]) if words else ""
+    trail = " ".join(after[:words]) if words else ""
+    if len(before) > words:
+        lead = "\u2026 " + lead
+    if len(after) > words:
+        trail += " \u2026"
+    # keep a space only where the text has one: a quote may start or end inside a word
+    gap_before = " " if lead and (start == 0 or text[start - 1].isspace()) else ""
+    gap_after = " " if trail and (end >= len(text) or text[end].isspace()) else ""
+    return lead + gap_before, " ".join(text[start:end].split()), gap_after + trail
