@@ -16,18 +16,32 @@ A cleaned line that matches no raw line in order gets no raw offsets, never wron
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from summarize.clean import BULLET, SPACES, STRAIGHT, TYPOGRAPHIC, normalize_for_match
+from summarize.clean import (
+    BULLET,
+    STRAIGHT,
+    TYPOGRAPHIC,
+    normalize_for_match,
+)
 from summarize.schema import Located, ResolvedDate, Span, Threat
 
 WORD_CHAR = re.compile(r"\w")
 WHITESPACE = re.compile(r"\s")
 ZERO_WIDTH = "".join(char for char, straight in STRAIGHT.items() if not straight)
-GAP = re.compile(rf"[\s{ZERO_WIDTH}]+")  # what matching reads as one space, or nothing
+# A gap is what matching reads as one space (or as nothing, if it is only zero-width
+# characters). Most gaps are one plain space and map to themselves; only the others
+# (longer runs, other whitespace, zero-width characters) move later characters.
+WHITESPACE_CHARS = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+GAP_CHARS = WHITESPACE_CHARS + ZERO_WIDTH  # U+3000 is the last whitespace character
+# Every gap character but the plain space, as one character class: a scan for it is a
+# fast charset search, unlike the category test of `\\s`.
+SHIFTING_CHAR = re.compile("[" + re.escape(GAP_CHARS.replace(" ", "")) + "]")
+SHIFTING_GAP = re.compile(rf"[\s{ZERO_WIDTH}]{{2,}}|[^\S ]|[{ZERO_WIDTH}]")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -35,29 +49,77 @@ def _straight(match: re.Match[str]) -> str:
     return STRAIGHT[match.group()]
 
 
-def _fold_map(text: str) -> tuple[str, list[int]]:
-    """`text` in match form, and for each of its characters the index in `text` it came
-    from. Equal to `normalize_for_match(text)` (a property test keeps it so): a run of
-    whitespace becomes one space, placed at the run's first whitespace character."""
+@dataclass(frozen=True)
+class OffsetMap:
+    """Positions in a derived string back to positions in its source, stored as runs:
+    `starts[i]` in the derived string is `sources[i]` in the source, and the run goes on
+    one to one until the next start. Compact and fast for text that is mostly unchanged."""
+
+    starts: tuple[int, ...]
+    sources: tuple[int, ...]
+
+    def __getitem__(self, position: int) -> int:
+        run = bisect.bisect_right(self.starts, position) - 1
+        return self.sources[run] + position - self.starts[run]
+
+
+def _fold_map(text: str, *, with_text: bool = True) -> tuple[str, OffsetMap]:
+    """`text` in match form, and where each of its characters came from in `text`. Equal
+    to `normalize_for_match(text)` (a property test keeps it so): a gap becomes one space,
+    placed at the gap's first whitespace character. Without `with_text`, the map alone
+    (the caller has the text from `normalize_for_match`)."""
+    body_start = len(text) - len(text.lstrip(GAP_CHARS))
+    body_end = max(len(text.rstrip(GAP_CHARS)), body_start)
+    if not with_text and _only_plain_gaps(text, body_start, body_end):
+        return "", _paragraph_map(text, body_start, body_end)
     pieces: list[str] = []
-    origin: list[int] = []
-    space_at: int | None = None  # where the gap before the next word starts, if any
-    position = 0
-    for gap in [*GAP.finditer(text), None]:
-        word_end = gap.start() if gap else len(text)
-        if position < word_end:
-            if space_at is not None and pieces:
-                pieces.append(" ")
-                origin.append(space_at)
-            pieces.append(text[position:word_end])
-            origin.extend(range(position, word_end))
-            space_at = None
-        if gap is None:
-            break
-        if space_at is None and (blank := WHITESPACE.search(gap.group())):
-            space_at = gap.start() + blank.start()
+    starts: list[int] = []
+    sources: list[int] = []
+    length = 0  # of the derived string so far
+    position = body_start
+    for gap in SHIFTING_GAP.finditer(text, body_start, body_end):
+        if position < gap.start():
+            pieces.append(text[position : gap.start()])
+            starts.append(length)
+            sources.append(position)
+            length += gap.start() - position
+        if blank := WHITESPACE.search(gap.group()):
+            pieces.append(" ")
+            starts.append(length)
+            sources.append(gap.start() + blank.start())
+            length += 1
         position = gap.end()
-    return TYPOGRAPHIC.sub(_straight, "".join(pieces)), origin
+    if position < body_end:
+        pieces.append(text[position:body_end])
+        starts.append(length)
+        sources.append(position)
+    offsets = OffsetMap(tuple(starts), tuple(sources))
+    return (TYPOGRAPHIC.sub(_straight, "".join(pieces)) if with_text else ""), offsets
+
+
+def _only_plain_gaps(text: str, start: int, end: int) -> bool:
+    """Whether every gap in text[start:end] is one plain space or one paragraph break
+    (as in a cleaned article), checked with string methods, far faster than a scan."""
+    body = text[start:end]
+    return (
+        "  " not in body
+        and " \n" not in body
+        and "\n " not in body
+        and "\n\n\n" not in body
+        and not SHIFTING_CHAR.search(body.replace("\n\n", ""))
+    )
+
+
+def _paragraph_map(text: str, start: int, end: int) -> OffsetMap:
+    """The offset map of text[start:end] whose only shifting gaps are "\n\n"."""
+    starts, sources = [0], [start]
+    length, position = 0, start
+    while (brk := text.find("\n\n", position, end)) >= 0:
+        length += brk - position + 1  # the words, then the break's one space
+        position = brk + 2
+        starts.append(length)
+        sources.append(position)
+    return OffsetMap(tuple(starts), tuple(sources))
 
 
 def _casefold_map(text: str) -> tuple[str, list[int], list[bool]]:
@@ -125,8 +187,8 @@ class Haystack:
                 at = haystack.find(needle, at + 1)
 
     @functools.cached_property
-    def _origin(self) -> list[int]:
-        return _fold_map(self.text)[1]
+    def _origin(self) -> OffsetMap:
+        return _fold_map(self.text, with_text=False)[1]
 
     @functools.cached_property
     def _folded_map(self) -> tuple[str, list[int] | None, list[bool] | None]:
@@ -152,53 +214,77 @@ def haystack(article_text: str) -> Haystack:
     return Haystack(article_text)
 
 
-def clean_line(raw_line: str) -> tuple[str, list[int]]:
+def _squeeze(text: str, runs: re.Pattern[str], replacement: str) -> tuple[str, OffsetMap]:
+    """`text` with each match of `runs` replaced by `replacement` ('' or one character,
+    placed at the match's start), and the map back into `text`."""
+    pieces: list[str] = []
+    starts: list[int] = [0]
+    sources: list[int] = [0]
+    length = position = 0
+    for run in runs.finditer(text):
+        pieces.append(text[position : run.start()])
+        length += run.start() - position
+        pieces.append(replacement)
+        length += len(replacement)
+        position = run.end()
+        starts.append(length)
+        sources.append(position)
+    pieces.append(text[position:])
+    return "".join(pieces), OffsetMap(tuple(starts), tuple(sources))
+
+
+IDENTITY = OffsetMap((0,), (0,))
+ZERO_WIDTH_RUN = re.compile(f"[{ZERO_WIDTH}]+")
+# clean.SPACES's runs, less the lone " " that stays where it is (most of them)
+SHIFTING_SPACES = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")
+TAB_LIKE = re.compile(r"[\t\f\v]")
+
+
+def clean_line(raw_line: str) -> tuple[str, Callable[[int], int]]:
     """A raw line as cleaning keeps it (typographic characters straightened, runs of
     spaces folded, trimmed, a leading bullet dropped: `clean.normalize` and `clean.BULLET`
-    step by step), with each character's index in `raw_line`."""
-    origin = [i for i, char in enumerate(raw_line) if STRAIGHT.get(char, char)]
-    line = TYPOGRAPHIC.sub(_straight, raw_line)
-    folded: list[int] = []
-    position = 0
-    for run in SPACES.finditer(line):
-        folded += origin[position : run.start() + 1]
-        position = run.end()
-    folded += origin[position:]
-    line = SPACES.sub(" ", line)
-    start = len(line) - len(line.lstrip())
+    step by step), and a function from each of its positions to one in `raw_line`."""
+    line, visible = raw_line, IDENTITY
+    if ZERO_WIDTH_RUN.search(raw_line):
+        line, visible = _squeeze(raw_line, ZERO_WIDTH_RUN, "")
+    line, folded = TYPOGRAPHIC.sub(_straight, line), IDENTITY
+    if "  " in line or TAB_LIKE.search(line):
+        line, folded = _squeeze(line, SHIFTING_SPACES, " ")
+    skipped = len(line) - len(line.lstrip())
     line = line.strip()
-    folded = folded[start : start + len(line)]
     if bullet := BULLET.match(line):
-        line, folded = line[bullet.end() :], folded[bullet.end() :]
-    return line, folded
+        line, skipped = line[bullet.end() :], skipped + bullet.end()
+    return line, lambda position: visible[folded[position + skipped]]
 
 
-@dataclass(frozen=True)
 class RawMap:
     """Offsets in the cleaned text to offsets in the raw article text, where a cleaned
-    line can be traced to the raw line it came from."""
+    line can be traced to the raw line it came from (each raw line cleaned as `clean_line`
+    does, in order; a property test holds `clean_line` to cleaning's own functions)."""
 
-    # per cleaned line: its start in the cleaned text, its length, and its character map
-    # into the raw text (None when no raw line was found for it)
-    lines: tuple[tuple[int, int, tuple[int, ...] | None], ...]
+    def __init__(self, lines: list[tuple[int, int, Callable[[int], int] | None]]) -> None:
+        # per cleaned line: its start and length in the cleaned text, and the map of its
+        # characters into the raw text (None when no raw line was found for it)
+        self.lines = lines
+        self._starts = [start for start, _, _ in lines]
 
     @classmethod
     def build(cls, raw: str, cleaned_text: str) -> RawMap:
         raw_lines = [(offset, *clean_line(line)) for offset, line in _raw_lines(raw)]
         position = 0  # the next raw line to try: cleaning keeps lines in order
-        lines: list[tuple[int, int, tuple[int, ...] | None]] = []
+        lines: list[tuple[int, int, Callable[[int], int] | None]] = []
         start = 0
         for kept in cleaned_text.split("\n\n") if cleaned_text else []:
-            mapping: tuple[int, ...] | None = None
+            mapping: Callable[[int], int] | None = None
             for number in range(position, len(raw_lines)):
-                offset, line, origin = raw_lines[number]
+                offset, line, source = raw_lines[number]
                 if line == kept:
-                    mapping = tuple(offset + index for index in origin)
+                    mapping = functools.partial(_shifted, source, offset)
                     position = number + 1
                     break
             lines.append((start, len(kept), mapping))
             start += len(kept) + 2
-        return cls(tuple(lines))
+        return cls(lines)
 
     def raw_span(self, span: Span) -> Span | None:
         """The raw offsets of a cleaned span, or None when either end is not traceable."""
@@ -209,10 +295,17 @@ class RawMap:
         return start, end + 1
 
     def _raw_offset(self, offset: int) -> int | None:
-        for start, length, mapping in self.lines:
-            if start <= offset < start + length:
-                return mapping[offset - start] if mapping is not None else None
-        return None  # the blank line between paragraphs: no character of any quote end
+        number = bisect.bisect_right(self._starts, offset) - 1
+        if number < 0:
+            return None
+        start, length, mapping = self.lines[number]
+        if mapping is None or offset >= start + length:
+            return None  # untraced, or the blank line between paragraphs
+        return mapping(offset - start)
+
+
+def _shifted(source: Callable[[int], int], offset: int, position: int) -> int:
+    return offset + source(position)
 
 
 def _raw_lines(raw: str) -> list[tuple[int, str]]:

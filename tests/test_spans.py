@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from summarize.articles import read_file
-from summarize.clean import clean, normalize_for_match
+from summarize.clean import BULLET, STRAIGHT, clean, normalize, normalize_for_match
 from summarize.client import ModelClient
 from summarize.loopback import QueueResponder
 from summarize.pipeline import brief_article, check_grounding
 from summarize.prompts import load_prompt
 from summarize.schema import ExtractedThreat
-from summarize.spans import Haystack, RawMap, _fold_map
+from summarize.spans import Haystack, RawMap, _fold_map, clean_line
 from tests.conftest import SEED_000, extraction
 
 # Characters that matching treats specially: typographic quotes and spaces, zero-width
@@ -31,12 +31,23 @@ def normal(text: str, *, ignore_case: bool = False) -> str:
     return folded.casefold() if ignore_case else folded
 
 
-@given(texts)
+# Cleaned articles: words, single spaces and paragraph breaks, which take a fast path.
+cleaned_like = st.lists(
+    st.tuples(st.text(alphabet="ab\u2019", min_size=1, max_size=4), st.sampled_from([" ", "\n\n"]))
+).map(lambda parts: "".join(word + gap for word, gap in parts))
+
+
+@given(st.one_of(texts, cleaned_like))
 def test_the_offset_map_reads_text_exactly_as_normalize_for_match_does(text: str) -> None:
-    matchable, origin = _fold_map(text)
+    matchable, offsets = _fold_map(text)
     assert matchable == normalize_for_match(text)
-    assert len(origin) == len(matchable)
-    assert origin == sorted(set(origin))
+    _, fast = _fold_map(text, with_text=False)
+    assert [fast[i] for i in range(len(matchable))] == [offsets[i] for i in range(len(matchable))]
+    origin = [offsets[i] for i in range(len(matchable))]
+    assert origin == sorted(set(origin))  # in order, no character twice
+    for index, source in enumerate(origin):  # each character is its source, straightened
+        expected = " " if text[source].isspace() else STRAIGHT.get(text[source], text[source])
+        assert matchable[index] == expected
 
 
 @settings(max_examples=300)
@@ -179,3 +190,13 @@ def test_a_case_insensitive_match_never_splits_a_character_that_folds_to_two() -
     article = Haystack("Stra\u00dfe")
     assert article.spans("s", ignore_case=True) == [(0, 1)]
     assert article.spans("SS", ignore_case=True) == [(4, 5)]
+
+
+@given(st.text(alphabet=st.sampled_from([*TRICKY, "\u2022", "*", "-", "\v"]), max_size=40))
+def test_a_raw_line_is_cleaned_as_cleaning_does_and_each_character_traced(raw: str) -> None:
+    raw = raw.replace("\n", " ").replace("\r", " ")
+    line, source = clean_line(raw)
+    assert line == BULLET.sub("", normalize(raw))
+    for index, char in enumerate(line):
+        original = raw[source(index)]
+        assert char == (" " if original in " \t\f\v" else STRAIGHT.get(original, original))
