@@ -110,7 +110,8 @@ def _evidence(threat: Threat) -> list[Located]:
 def _brief_section(brief: Brief, raw: str | None) -> list[str]:
     meta = brief.article
     title = meta.title or meta.id
-    heading = f"## [{_cell(title)}]({meta.url})" if meta.url else f"## {_cell(title)}"
+    linked = meta.url and meta.url.startswith(("http://", "https://")) and ")" not in meta.url
+    heading = f"## [{_cell(title)}]({meta.url})" if linked else f"## {_cell(title)}"
     lines = [heading, "", f"*{meta.source} · published {meta.published or 'unknown'}*", ""]
     lines += [brief.summary, ""]
     if brief.threats:

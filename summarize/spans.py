@@ -321,8 +321,9 @@ def _raw_lines(raw: str) -> list[tuple[int, str]]:
 
 def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: str | None) -> None:
     """Fill in the spans of every evidence quote, condition and date expression (the
-    threats' deadlines too), in place. Evidence matches as grounding does; conditions and
-    dates ignore case; a date expression must stand as whole words ('May' not in 'Mayor').
+    threats' deadlines too), in place. Evidence and conditions match as grounding does
+    (conditions ignoring case); a date expression must stand as whole words ('May' is not
+    in 'Mayor') and is matched as written, or ignoring case only when that finds nothing.
     `raw` is the article text as read; without it raw spans stay empty."""
     found_in = haystack(cleaned)
     raw_map = RawMap.build(raw, cleaned) if raw is not None else None
@@ -335,7 +336,10 @@ def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: 
         return Located(text=text, found=bool(spans), spans=spans, raw_spans=raw_spans(spans))
 
     def place(date: ResolvedDate) -> None:
-        date.spans = found_in.spans(date.text, ignore_case=True, whole_words=True)
+        # as written first: "May" the month is not "may" the verb, unless only that is there
+        date.spans = found_in.spans(date.text, whole_words=True) or found_in.spans(
+            date.text, ignore_case=True, whole_words=True
+        )
         date.raw_spans = raw_spans(date.spans)
 
     for threat in threats:

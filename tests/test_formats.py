@@ -131,6 +131,8 @@ def test_markdown_report_escapes_markup_in_article_and_brief() -> None:
     assert "<script>" not in report
     assert "<b>" not in report
     assert "**\\<script\\>alert(1)\\</script\\> \\| \\*loudly\\***" in report
+    brief.article.url = "javascript:alert(1)"
+    assert "javascript:" not in markdown_report([brief])
 
 
 def test_a_quote_in_context_keeps_the_words_and_says_where_the_text_goes_on() -> None:

@@ -445,3 +445,13 @@ def timeline_rows(html: str) -> dict[str, list[dict[str, str]]]:
     parser = Rows()
     parser.feed(html.split('<h2 id="timeline">')[1].split("</div>\n\n", maxsplit=1)[0])
     return parser.rows
+
+
+def test_only_a_web_address_becomes_a_link() -> None:
+    """A header's url is the article's to set: a javascript: address is shown as no link."""
+    brief = hostile_brief()
+    brief.article.url = "javascript:alert(1)"
+    html = render([page_for(brief, HOSTILE, "a-x")])
+    assert "javascript:" not in html
+    brief.article.url = "https://www.voanews.com/a/1.html"
+    assert 'href="https://www.voanews.com/a/1.html"' in render([page_for(brief, HOSTILE, "a-x")])

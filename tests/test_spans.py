@@ -14,8 +14,8 @@ from summarize.client import ModelClient
 from summarize.loopback import QueueResponder
 from summarize.pipeline import brief_article, check_grounding
 from summarize.prompts import load_prompt
-from summarize.schema import ExtractedThreat
-from summarize.spans import Haystack, RawMap, _fold_map, clean_line
+from summarize.schema import ExtractedThreat, ResolvedDate
+from summarize.spans import Haystack, RawMap, _fold_map, clean_line, locate
 from tests.conftest import SEED_000, extraction
 
 # Characters that matching treats specially: typographic quotes and spaces, zero-width
@@ -51,9 +51,9 @@ def test_the_offset_map_reads_text_exactly_as_normalize_for_match_does(text: str
 
 
 @settings(max_examples=300)
-@given(texts, st.data(), st.booleans())
+@given(texts, st.data(), st.booleans(), st.booleans())
 def test_every_span_holds_the_quote_and_found_means_grounded(
-    text: str, data: st.DataObject, ignore_case: bool
+    text: str, data: st.DataObject, ignore_case: bool, whole_words: bool
 ) -> None:
     """text[start:end], normalised, equals the quote, normalised; a quote is found (has a
     span) exactly when grounding's containment test says it occurs."""
@@ -61,6 +61,9 @@ def test_every_span_holds_the_quote_and_found_means_grounded(
     quote = text[start : data.draw(st.integers(start, len(text)))]
     quote = data.draw(st.sampled_from([quote, quote.upper(), quote + "b", " " + quote]))
     article = Haystack(text)
+    if whole_words:  # a date expression's rule: fewer places, each still the quote
+        every = set(article.spans(quote, ignore_case=ignore_case))
+        assert set(article.spans(quote, ignore_case=ignore_case, whole_words=True)) <= every
     spans = article.spans(quote, ignore_case=ignore_case)
     for begin, end in spans:
         held = text[begin:end]
@@ -88,6 +91,18 @@ def test_a_date_expression_matches_whole_words_only() -> None:
     article = Haystack("The Mayor spoke in May. may-day.")
     spans = article.spans("may", ignore_case=True, whole_words=True)
     assert [article.text[b:e] for b, e in spans] == ["May", "may"]
+
+
+def test_a_date_is_located_as_written_before_case_is_ignored() -> None:
+    text = "Talks may resume in May. By monday, or Monday at the latest."
+    dates = [
+        ResolvedDate(text="May", date="2025-05", event="talks"),
+        ResolvedDate(text="MONDAY", date=None, event="deadline"),
+    ]
+    locate([], dates, text, text)
+    assert [text[b:e] for b, e in dates[0].spans] == ["May"]
+    assert [text[b:e] for b, e in dates[1].spans] == ["monday", "Monday"]
+    assert dates[1].raw_spans == dates[1].spans  # the text was clean already
 
 
 LINE_CHARS = "abc \t\u00a0\u2019\u201c\u200b"
