@@ -455,3 +455,26 @@ def test_only_a_web_address_becomes_a_link() -> None:
     assert "javascript:" not in html
     brief.article.url = "https://www.voanews.com/a/1.html"
     assert 'href="https://www.voanews.com/a/1.html"' in render([page_for(brief, HOSTILE, "a-x")])
+
+
+def test_report_reads_an_article_again_from_its_line_of_a_corpus_and_takes_a_json_array(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    """A brief of a JSONL corpus names its source 'corpus.jsonl:N'; the report reads that
+    line again. A --json array works as well as JSON lines."""
+    seed_gold_answers(model_env)
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    corpus = tmp_path / "corpus.jsonl"
+    story = {"id": "story", "text": seed.read_text(encoding="utf-8"), "title": "T"}
+    corpus.write_text("\n" + json.dumps(story) + "\n", encoding="utf-8")  # line 2
+    saved, page = tmp_path / "briefs.json", tmp_path / "r.html"
+    result = runner.invoke(app, ["brief", str(corpus), "--json", str(saved), "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(saved.read_text())[0]["article"]["source"] == f"{corpus}:2"
+    result = runner.invoke(app, ["report", str(saved), "--html", str(page)])
+    assert result.exit_code == 0, result.stderr
+    shown = parse(page.read_text(encoding="utf-8"))
+    assert shown.texts == [clean(story["text"]).text]
+    assert ("t0-evidence-1", "We will not hesitate to do so in the future.") in [
+        (a["data-marks"], t) for a, t in shown.marks
+    ]
