@@ -2,11 +2,12 @@
 
 A quote is *found* when it occurs in the cleaned article after both are put in the form
 `clean.normalize_for_match` defines (typographic quotes straightened, zero-width
-characters dropped, every run of whitespace one space); conditions and date expressions
-also ignore case. `Haystack` builds that form of an article once, with a map from each of
-its characters back to the cleaned text, so every occurrence it finds is also a
-`[start, end)` span of the cleaned text, and `check_grounding` (pipeline) asks the same
-object whether a quote is there at all: found means at least one span.
+characters dropped, every run of whitespace one space); conditions also ignore case, and
+date expressions must stand as whole words (see `locate`). `Haystack` builds that form
+of an article once, with a map from each of its characters back to the cleaned text, so
+every occurrence it finds is also a `[start, end)` span of the cleaned text, and
+`check_grounding` (pipeline) asks the same object whether a quote is there at all: found
+means at least one span.
 
 `RawMap` takes a span of the cleaned text back to the article text as read, line by line:
 cleaning keeps story lines whole (whitespace folded, quotes straightened, a bullet
@@ -111,7 +112,8 @@ def _only_plain_gaps(text: str, start: int, end: int) -> bool:
 
 
 def _paragraph_map(text: str, start: int, end: int) -> OffsetMap:
-    """The offset map of text[start:end] whose only shifting gaps are "\n\n"."""
+    """The offset map of text[start:end] whose only gaps that move characters are
+    paragraph breaks (two newlines, read as one space)."""
     starts, sources = [0], [start]
     length, position = 0, start
     while (brk := text.find("\n\n", position, end)) >= 0:
