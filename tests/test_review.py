@@ -347,6 +347,15 @@ def test_the_seeds_page_in_headless_chromium(
         assert 0 <= after["markTop"] < after["innerHeight"]
         assert after["flashing"] >= 2  # both of the threat's highlighted quotes flash
 
+        # The timeline: a real click on a dated point flashes that date in its article.
+        browser.evaluate(UNFLASH)
+        point = browser.evaluate(TIMELINE_POINT)
+        flashed = FLASHED.replace("ARTICLE", point["article"]).replace("TOKEN", point["token"])
+        assert browser.evaluate(flashed) == 0
+        browser.click(point["x"], point["y"])
+        time.sleep(0.3)
+        assert browser.evaluate(flashed) >= 1
+
         assert browser.problems() == []
         assert browser.requests() == [url]  # the page itself, and nothing else
 
@@ -360,6 +369,19 @@ CLICK_SETUP = """
   return {x: card.left + card.width / 2, y: card.top + 20, scrollY: window.scrollY,
           markTop: mark.getBoundingClientRect().top};
 })()
+"""
+TIMELINE_POINT = """
+(() => {
+  document.getElementById("timeline").scrollIntoView();
+  const point = document.querySelector(".tl-point[data-token^='d-date']");
+  const box = point.getBoundingClientRect();
+  return {x: box.left + Math.min(box.width / 2, 3), y: box.top + box.height / 2,
+          token: point.dataset.token, article: point.dataset.article};
+})()
+"""
+UNFLASH = "document.querySelectorAll('mark.flash').forEach(m => m.classList.remove('flash'))"
+FLASHED = """
+document.querySelectorAll("#ARTICLE mark.flash[data-marks~='TOKEN']").length
 """
 AFTER_CLICK = """
 (() => {
@@ -478,3 +500,15 @@ def test_report_reads_an_article_again_from_its_line_of_a_corpus_and_takes_a_jso
     assert ("t0-evidence-1", "We will not hesitate to do so in the future.") in [
         (a["data-marks"], t) for a, t in shown.marks
     ]
+
+
+def test_a_date_not_in_the_article_says_so() -> None:
+    brief = hostile_brief()
+    brief.dates.append(ResolvedDate(text="next month", date="2025-04", event="talks resume"))
+    html = render([page_for(brief, HOSTILE, "a-x")])
+    assert (
+        "&ldquo;next month&rdquo; &rarr; 2025-04: talks resume "
+        '<span class="missing">(not found in the article)</span>'
+    ) in html
+    assert 'data-token="d-date-0"' in html  # Friday is in the text: a click shows it
+    assert 'data-token="d-date-1"' not in html
