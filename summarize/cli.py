@@ -27,6 +27,8 @@ from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, SummarizeError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from summarize.batch import BatchOutcome, Item
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient, ModelConfig
@@ -220,6 +222,16 @@ def brief(
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="Write one CSV row per threat.")
     ] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a review page: quotes highlighted in the articles."),
+    ] = None,
+    embed_text: Annotated[
+        bool,
+        typer.Option(
+            "--embed-text", help="Keep each article's text in --json/--jsonl (for report)."
+        ),
+    ] = False,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.batch import run_batch
@@ -271,7 +283,7 @@ def brief(
                 template,
                 concurrency=concurrency,
                 max_total_tokens=max_total_tokens,
-                on_result=report,
+                on_result=_embedding_text(report, items) if embed_text else report,
             )
     finally:
         client.close()
@@ -281,7 +293,15 @@ def brief(
         if jsonl is not None:
             jsonl.close()
     results = outcome.results
-    _write_results(results, json_out, csv_out, quiet=quiet, output_format=output_format)
+    _write_results(
+        results,
+        json_out,
+        csv_out,
+        quiet=quiet,
+        output_format=output_format,
+        html=html_out,
+        items=items,
+    )
     stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
     _report_stop(outcome, jsonl_out, max_total_tokens)
     failed = sum(isinstance(r, Failure) for r in results)
@@ -298,8 +318,12 @@ def _write_results(
     *,
     quiet: bool,
     output_format: OutputFormat,
+    html: Path | None = None,
+    items: Sequence[Item] = (),
 ) -> None:
-    """The data: a JSON array to a file or stdout, and the rendered briefs on stdout."""
+    """The data: a JSON array to a file or stdout, the review page, and the rendered
+    briefs on stdout; `items` are the articles read, whose text the page and the
+    Markdown report show."""
     from summarize.export import json_text, write_json
     from summarize.pipeline import Failure
     from summarize.render import print_brief
@@ -318,14 +342,71 @@ def _write_results(
         from summarize.formats import write_csv
 
         write_csv(str(csv_out), results)
+    if html is not None:
+        _write_review(results, html, _texts(items))
     if not quiet and output_format is OutputFormat.MARKDOWN:
         from summarize.formats import markdown_report
 
-        sys.stdout.write(markdown_report(results))
+        sys.stdout.write(markdown_report(results, _texts(items)))
     elif not quiet:
         for result in results:
             if not isinstance(result, Failure):
                 print_brief(stdout, result)
+
+
+def _texts(items: Sequence[Item]) -> dict[str, str]:
+    """Each article's text as read, by id (ids are unique within a run)."""
+    return {item.id: item.text for item in items if isinstance(item, Article)}
+
+
+def _embedding_text(
+    report: Callable[[int, Result], None], items: list[Item]
+) -> Callable[[int, Result], None]:
+    """`report`, after putting each brief's article text in it (--embed-text)."""
+    from summarize.schema import Brief
+
+    texts = _texts(items)
+
+    def embed(index: int, result: Result) -> None:
+        if isinstance(result, Brief):
+            result.article.text = texts.get(result.article.id)
+        report(index, result)
+
+    return embed
+
+
+def _write_review(
+    results: list[Result], html_out: Path, texts: dict[str, str], *, base: Path | None = None
+) -> None:
+    from summarize.review import pages_for, write_html
+
+    pages, failures = pages_for(results, texts, base=base)
+    for page in pages:
+        if page.note:
+            stderr.print(f"note: {page.note}", highlight=False, soft_wrap=True)
+    try:
+        write_html(html_out, pages, failures)
+    except OSError as error:
+        raise _fail(f"{html_out}: cannot be written ({error.strerror})") from None
+
+
+@app.command()
+def report(
+    briefs: Annotated[
+        Path, typer.Argument(help="Briefs saved by summarize brief --jsonl or --json.")
+    ],
+    html_out: Annotated[Path, typer.Option("--html", help="Write the review page to this file.")],
+) -> None:
+    """Write the review page of saved briefs; each article's text is the one embedded
+    with --embed-text, else read again from its source and cleaned again."""
+    from summarize.review import read_results
+
+    try:
+        results = read_results(briefs)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    _write_review(results, html_out, {}, base=briefs.resolve().parent)
+    stderr.print(f"wrote {html_out}: {len(results)} result(s)", highlight=False)
 
 
 def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | None) -> None:

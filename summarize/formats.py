@@ -2,18 +2,29 @@
 
 JSON and JSONL (`summarize.export`) carry everything; these carry what an analyst pastes
 into a memo or filters in a spreadsheet. CSV cells join lists with "; ", and a deadline is
-its resolved date when there is one, else the article's own words.
+its resolved date when there is one, else the article's own words. The Markdown report
+shows each evidence quote in its sentence (a few words either side, from its span) when
+the article's text is at hand; article and model text is escaped so that a renderer shows
+it as text, never as markup.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
+from summarize.clean import clean, normalize_for_match
 from summarize.export import write_atomically
 from summarize.pipeline import Failure, Result
-from summarize.schema import Brief, ResolvedDate, Threat
+from summarize.schema import Brief, Located, ResolvedDate, Threat
+from summarize.spans import in_context
+
+CONTEXT_WORDS = 6
+# Characters that would make text markup: HTML tags, table cells, emphasis, code, links.
+# ('_' inside a word and '#' away from a line's start are text in CommonMark.)
+MARKDOWN_ACTIVE = re.compile(r"([\\`*\[\]<>|])")
 
 CSV_COLUMNS = (
     "article_id",
@@ -68,14 +79,39 @@ def write_csv(path: str, results: Iterable[Result]) -> None:
 
 
 def _cell(text: str) -> str:
-    """Table-safe Markdown: pipes escaped, line breaks flattened."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Text as Markdown shows it literally, on one line: markup characters (pipes, HTML
+    angle brackets, emphasis, links) backslash-escaped, line breaks flattened."""
+    return MARKDOWN_ACTIVE.sub(r"\\\1", " ".join(text.split()))
 
 
-def _brief_section(brief: Brief) -> list[str]:
+def _evidence_line(item: Located, text: str | None) -> str:
+    """One evidence quote: in its context when the text holds it where its span says."""
+    if not item.found:
+        return f"> \u201c{_cell(item.text)}\u201d *(not found in the article)*"
+    span = item.spans[0] if item.spans else None
+    if text is None or span is None or span[1] > len(text):
+        return f"> \u201c{_cell(item.text)}\u201d"
+    if normalize_for_match(text[span[0] : span[1]]) != normalize_for_match(item.text):
+        return f"> \u201c{_cell(item.text)}\u201d"  # a text other than the one briefed
+    before, quote, after = in_context(text, span, words=CONTEXT_WORDS)
+    lead = _cell(before) + (" " if before.endswith(" ") else "")
+    trail = (" " if after.startswith(" ") else "") + _cell(after)
+    more = f" *(found {len(item.spans)} times)*" if len(item.spans) > 1 else ""
+    return f"> {lead}**{_cell(quote)}**{trail}{more}"
+
+
+def _evidence(threat: Threat) -> list[Located]:
+    """The threat's located evidence; unlocated (a brief from before spans) as found."""
+    if len(threat.evidence_spans) == len(threat.evidence):
+        return threat.evidence_spans
+    return [Located(text=quote, found=True) for quote in threat.evidence]
+
+
+def _brief_section(brief: Brief, raw: str | None) -> list[str]:
     meta = brief.article
     title = meta.title or meta.id
-    heading = f"## [{_cell(title)}]({meta.url})" if meta.url else f"## {_cell(title)}"
+    linked = meta.url and meta.url.startswith(("http://", "https://")) and ")" not in meta.url
+    heading = f"## [{_cell(title)}]({meta.url})" if linked else f"## {_cell(title)}"
     lines = [heading, "", f"*{meta.source} · published {meta.published or 'unknown'}*", ""]
     lines += [brief.summary, ""]
     if brief.threats:
@@ -88,8 +124,12 @@ def _brief_section(brief: Brief) -> list[str]:
                      "; ".join(t.conditions), _deadline(t.deadline))  # fmt: skip
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines.append("")
-        lines += [f"> {_cell(q)}" for t in brief.threats for q in t.evidence[:1]]
-        lines.append("")
+        text = clean(raw).text if raw is not None else None
+        for number, threat in enumerate(brief.threats, start=1):
+            lines.append(f"Evidence {number} ({_cell(threat.issuer)}: {_cell(threat.action)}):")
+            lines.append("")
+            lines += [_evidence_line(item, text) for item in _evidence(threat)]
+            lines.append("")
     else:
         lines += ["No threats.", ""]
     if dated := [d for d in brief.dates if d.date]:
@@ -101,8 +141,10 @@ def _brief_section(brief: Brief) -> list[str]:
     return lines
 
 
-def markdown_report(results: Iterable[Result]) -> str:
-    """One section per article; failures listed at the end."""
+def markdown_report(results: Iterable[Result], texts: Mapping[str, str] | None = None) -> str:
+    """One section per article; failures listed at the end. `texts` holds articles'
+    text as read, by id, for quotes in context (else a brief's embedded `article.text`)."""
+    texts = texts or {}
     results = list(results)
     briefs = [r for r in results if isinstance(r, Brief)]
     failures = [r for r in results if isinstance(r, Failure)]
@@ -110,7 +152,7 @@ def markdown_report(results: Iterable[Result]) -> str:
     lines.append(f"{len(briefs)} article(s) briefed, {len(failures)} failed.")
     lines.append("")
     for brief in briefs:
-        lines += _brief_section(brief)
+        lines += _brief_section(brief, texts.get(brief.article.id, brief.article.text))
         lines.append("")
     if failures:
         lines += ["## Failed", ""]

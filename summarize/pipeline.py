@@ -7,7 +7,6 @@ value in its place, never an exception that costs the others their briefs.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from summarize.articles import Article, article_from_text
 from summarize.chunking import OVERLAP_CHARS, merge, split
-from summarize.clean import Cleaned, clean, normalize_for_match
+from summarize.clean import Cleaned, clean
 from summarize.dates import resolve_mention
 from summarize.errors import ArticleFailed, InputError, SummarizeError
 from summarize.injection import injection_warnings
@@ -31,6 +30,7 @@ from summarize.schema import (
     RunInfo,
     Threat,
 )
+from summarize.spans import haystack, locate
 from summarize.tokens import count_tokens, fits
 
 if TYPE_CHECKING:
@@ -106,25 +106,18 @@ def resolve_dates(
     return dates, threats
 
 
-@functools.lru_cache(maxsize=64)
-def _searchable(article_text: str) -> tuple[str, str]:
-    """The article as quotes are matched against, as is and case-folded; kept for the
-    few articles in flight, whose grounding is checked after each re-ask and once more."""
-    haystack = normalize_for_match(article_text)
-    return haystack, haystack.casefold()
-
-
 def check_grounding(threats: Sequence[Threat | ExtractedThreat], article_text: str) -> Grounding:
     """Every evidence quote and condition must occur in the cleaned article, verbatim
     after whitespace and quote normalisation (case-insensitively for conditions, which
-    models often start with a capital)."""
+    models often start with a capital). "Occur" is `summarize.spans`' definition, the
+    one that also gives each quote its offsets."""
     if not any(threat.evidence or threat.conditions for threat in threats):
         return Grounding(grounded=True, ungrounded=[])
-    haystack, folded = _searchable(article_text)
+    article = haystack(article_text)
     missing: list[str] = []
     for threat in threats:
-        missing += [q for q in threat.evidence if normalize_for_match(q) not in haystack]
-        missing += [c for c in threat.conditions if normalize_for_match(c).casefold() not in folded]
+        missing += [q for q in threat.evidence if not article.contains(q)]
+        missing += [c for c in threat.conditions if not article.contains(c, ignore_case=True)]
     return Grounding(grounded=not missing, ungrounded=missing)
 
 
@@ -137,6 +130,7 @@ def assemble(
     run: dict[str, Any],
 ) -> Brief:
     dates, threats = resolve_dates(extraction, article, cleaned.text)
+    locate(threats, dates, cleaned.text, article.text)
     meta = ArticleMeta(
         id=article.id,
         source=article.source,

@@ -115,6 +115,26 @@ class Extraction(BaseModel):
 
 # --- What summarize hands back ------------------------------------------------------------
 
+# `[start, end)` character offsets: `text[start:end]` is the quoted passage.
+Span = tuple[int, int]
+
+
+class Located(BaseModel):
+    """Where one quoted item (an evidence quote or a condition) is in the article."""
+
+    text: str
+    found: bool = Field(description="Whether the item occurs in the cleaned article.")
+    spans: list[Span] = Field(
+        default_factory=list,
+        description="Every occurrence, as [start, end) offsets in the cleaned article; "
+        "empty when not found.",
+    )
+    raw_spans: list[Span | None] = Field(
+        default_factory=list,
+        description="The same occurrences in the article text as read, before cleaning; "
+        "null where cleaning changed the line beyond tracing.",
+    )
+
 
 class ResolvedDate(BaseModel):
     text: str
@@ -123,6 +143,13 @@ class ResolvedDate(BaseModel):
         "when it cannot be resolved."
     )
     event: str
+    spans: list[Span] = Field(
+        default_factory=list,
+        description="Where `text` occurs in the cleaned article, as [start, end) offsets.",
+    )
+    raw_spans: list[Span | None] = Field(
+        default_factory=list, description="The same occurrences in the article text as read."
+    )
 
     @field_validator("date")
     @classmethod
@@ -143,6 +170,9 @@ class Threat(BaseModel):
     conditions: list[str] = Field(default_factory=list)
     deadline: ResolvedDate | None = None
     evidence: list[str]
+    # One entry per evidence quote and per condition, in the same order.
+    evidence_spans: list[Located] = Field(default_factory=list)
+    condition_spans: list[Located] = Field(default_factory=list)
 
 
 class ArticleMeta(BaseModel):
@@ -155,6 +185,11 @@ class ArticleMeta(BaseModel):
     chars_raw: int
     chars_clean: int
     url: str | None = None
+    text: str | None = Field(
+        default=None,
+        description="The article text as read, before cleaning: only with --embed-text, so "
+        "`summarize report` can show it without the source.",
+    )
 
 
 class RunInfo(BaseModel):

@@ -8,8 +8,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from summarize.cli import app
-from summarize.formats import CSV_COLUMNS
+from summarize.formats import CSV_COLUMNS, markdown_report
 from summarize.loopback import LoopbackServer, QueueResponder, Reply, RoutingResponder
+from summarize.schema import ArticleMeta, Brief, RunInfo, Threat
+from summarize.spans import in_context
 from tests.conftest import extraction
 
 runner = CliRunner()
@@ -99,3 +101,63 @@ def test_markdown_report_has_a_linked_section_per_article_and_lists_failures(
     assert "## Failed" in stdout
     assert "three.txt" in stdout.split("## Failed")[1]
     assert "\u256d" not in stdout  # no terminal panel drawing in a Markdown report
+
+
+def test_markdown_report_shows_each_quote_in_context_from_its_span(tmp_path: Path) -> None:
+    """A few words either side of each evidence quote, the quote in bold."""
+    _, stdout, _ = run(tmp_path, "--format", "md")
+    assert (
+        "> \u2026 tariffs are not dropped by Canada, **I will substantially increase, on "
+        "April 2nd, the Tariffs on Cars** coming into the U.S., Trump said. \u2026"
+    ) in stdout
+    assert "> \u2026 coming into the U.S., Trump said. **Ontario said it would cut power.**\n" in (
+        stdout
+    )
+
+
+def test_markdown_report_flags_a_quote_not_found_and_counts_repeats() -> None:
+    brief = _brief("He said no. Later he said no. The rest.", evidence=["he said no.", "invented"])
+    report = markdown_report([brief], {"a": "He said no. Later he said no. The rest."})
+    assert "> He said no. Later **he said no.** The rest.\n" in report  # case as written
+    assert "> \u201cinvented\u201d *(not found in the article)*" in report
+    found_twice = _brief("A b. A b.", evidence=["A b."])
+    assert "*(found 2 times)*" in markdown_report([found_twice], {"a": "A b. A b."})
+
+
+def test_markdown_report_escapes_markup_in_article_and_brief() -> None:
+    text = "Intro words here. They said <script>alert(1)</script> | *loudly* today."
+    brief = _brief(text, evidence=["<script>alert(1)</script> | *loudly*"], title="<b>T</b>")
+    report = markdown_report([brief], {"a": text})
+    assert "<script>" not in report
+    assert "<b>" not in report
+    assert "**\\<script\\>alert(1)\\</script\\> \\| \\*loudly\\***" in report
+    brief.article.url = "javascript:alert(1)"
+    assert "javascript:" not in markdown_report([brief])
+
+
+def test_a_quote_in_context_keeps_the_words_and_says_where_the_text_goes_on() -> None:
+    text = "one two three four five QUOTE six seven"
+    start = text.index("QUOTE")
+    assert in_context(text, (start, start + 5), words=2) == (
+        "\u2026 four five ",
+        "QUOTE",
+        " six seven",
+    )
+    assert in_context("abcQUOTEdef", (3, 8), words=3) == ("abc", "QUOTE", "def")
+
+
+def _brief(text: str, *, evidence: list[str], title: str = "T") -> Brief:
+    from summarize.clean import clean
+    from summarize.spans import locate
+
+    threat = Threat(issuer="X", targets=["Y"], action="act", category="other", evidence=evidence)
+    brief = Brief(
+        summary="s",
+        threats=[threat],
+        actors=[],
+        dates=[],
+        article=ArticleMeta(id="a", source="a.txt", title=title, chars_raw=1, chars_clean=1),
+        run=RunInfo(provider="p", model="m", prompt_version="v"),
+    )
+    locate(brief.threats, brief.dates, clean(text).text, text)
+    return brief
