@@ -29,6 +29,10 @@ class ConfigError(SummarizeError):
     kind = "config"
 
 
+class NoModelConfigured(ConfigError):
+    """No model, endpoint or key was given: the CLI answers with the ways to get started."""
+
+
 class InputError(SummarizeError):
     """An article could not be read, or holds no text to brief."""
 
