@@ -581,10 +581,17 @@ def evaluate(
             show_default="not recorded", help="With --model: store raw responses as set NAME."
         ),
     ] = None,
-    gold: Annotated[Path, typer.Option(help="Folder of gold briefs.")] = Path("evals/gold"),
-    responses: Annotated[Path, typer.Option(help="Folder holding response sets.")] = Path(
-        "evals/responses"
-    ),
+    gold: Annotated[
+        Path | None,
+        typer.Option(show_default="the shipped evals/gold", help="Folder of gold briefs."),
+    ] = None,
+    responses: Annotated[
+        Path | None,
+        typer.Option(
+            show_default="the shipped evals/responses",
+            help="Folder holding response sets (--record writes there too).",
+        ),
+    ] = None,
     prompt: Annotated[
         Path | None, typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file to evaluate.")
     ] = None,
@@ -620,8 +627,11 @@ def evaluate(
         report_json,
         write_report,
     )
-    from summarize.evaluation.runner import run_eval
+    from summarize.evaluation.runner import run_eval, shipped_evals
     from summarize.prompts import load_prompt
+
+    gold = gold or shipped_evals() / "gold"
+    responses = responses or shipped_evals() / "responses"
 
     live = model is not None or base_url is not None
     if live and mock is not None:
