@@ -38,17 +38,22 @@ def _deadline(date: ResolvedDate | None) -> Text:
     return Text(f"{date.text} ({date.date})" if date.date else f"{date.text} (unresolved)")
 
 
-def _checked(item: str, ungrounded: set[str] | None) -> Text:
+def _checked(item: str, ungrounded: set[str] | None) -> RenderableType:
     """A quote or condition, shortened, with its grounding state: a tick when it was found
-    verbatim in the article, a cross and a note when not; none when never checked."""
-    line = Text()
-    if ungrounded is not None and item in ungrounded:
-        line.append("\u2717 ", style="bold yellow")
-    elif ungrounded is not None:
-        line.append("\u2713 ", style="green")
-    line.append(f"\u201c{shorten(item)}\u201d")
-    if ungrounded is not None and item in ungrounded:
-        line.append(f" {NOT_FOUND}", style="bold yellow")
+    verbatim in the article, a cross and a note when not; none when never checked. The
+    mark has a column of its own, so a wrapped quote lines up under its first word."""
+    quote = Text(f"\u201c{shorten(item)}\u201d")
+    if ungrounded is None:
+        return quote
+    found = item not in ungrounded
+    if not found:
+        quote.append(f" {NOT_FOUND}", style="bold yellow")
+    line = Table.grid(padding=(0, 1))
+    line.add_column(no_wrap=True)
+    line.add_column(overflow="fold")
+    line.add_row(
+        Text("\u2713", style="green") if found else Text("\u2717", style="bold yellow"), quote
+    )
     return line
 
 
@@ -93,23 +98,21 @@ def grounding_line(brief: Brief) -> Text:
         return Text(
             "\u2713 Grounded: every quote and condition was found in the article.", style="green"
         )
-    note = Text("\u2717 Unverified: not found in the article: ", style="bold yellow")
-    note.append("; ".join(f"\u201c{item}\u201d" for item in brief.grounding.ungrounded))
-    return note
+    items = "; ".join(f"\u201c{item}\u201d" for item in brief.grounding.ungrounded)
+    return Text.assemble(("\u2717 Unverified: not found in the article: ", "bold yellow"), items)
 
 
 def actors_line(brief: Brief) -> Text | None:
     if not brief.actors:
         return None
-    line = Text("Actors: ", style="bold")
-    line.append(", ".join(f"{actor.name} ({actor.role})" for actor in brief.actors))
-    return line
+    names = ", ".join(f"{actor.name} ({actor.role})" for actor in brief.actors)
+    return Text.assemble(("Actors: ", "bold"), names)
 
 
 def dates_timeline(brief: Brief) -> RenderableType | None:
     if not brief.dates:
         return None
-    table = Table(title="Timeline", title_justify="left", show_header=False, box=None)
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
     table.add_column("date", style="cyan", no_wrap=True)
     table.add_column("text", style="dim", ratio=1)
     table.add_column("event", ratio=2)
@@ -117,7 +120,7 @@ def dates_timeline(brief: Brief) -> RenderableType | None:
         table.add_row(
             Text(item.date or "unresolved"), Text(f"\u201c{item.text}\u201d"), Text(item.event)
         )
-    return table
+    return Group(Text("Timeline", style="bold"), table)
 
 
 def run_line(brief: Brief) -> Text:
@@ -137,12 +140,15 @@ def run_line(brief: Brief) -> Text:
 
 
 def brief_panel(brief: Brief) -> RenderableType:
+    """The whole brief in a box. Title and source head the body rather than the border,
+    where rich would cut them at the box's width."""
     meta = brief.article
     heading = Text(meta.title or meta.id, style="bold")
-    subtitle = Text(f"{meta.source}  \u00b7  published {meta.published or 'unknown'}")
+    where = Text(f"{meta.source} \u00b7 published {meta.published or 'unknown'}", style="dim")
     if brief.run.cached:
-        subtitle.append("  \u00b7  cached")
-    parts: list[RenderableType] = [Text(brief.summary), Text(""), threats_section(brief)]
+        where.append(" \u00b7 cached", style="bold")
+    parts: list[RenderableType] = [heading, where, Text("")]
+    parts += [Text(brief.summary), Text(""), threats_section(brief)]
     parts += [Text(""), grounding_line(brief)]
     if (actors := actors_line(brief)) is not None:
         parts += [Text(""), actors]
@@ -153,13 +159,7 @@ def brief_panel(brief: Brief) -> RenderableType:
     for warning in brief.warnings:
         parts.append(Text(f"Warning: {warning}", style="yellow"))
     parts += [Text(""), run_line(brief)]
-    return Panel(
-        Group(*parts),
-        title=heading,
-        subtitle=subtitle,
-        title_align="left",
-        subtitle_align="left",
-    )
+    return Panel(Group(*parts))
 
 
 def print_brief(console: Console, brief: Brief) -> None:
