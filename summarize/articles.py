@@ -16,6 +16,11 @@ Keys are case-insensitive; `published` takes an ISO date or timestamp (only the 
 used); unknown keys are kept in `Article.meta`. Without a header the whole file is the
 article. A `--published` date given on the command line wins over the header.
 
+Files that cannot carry a header (the text must stay byte for byte) get their dates from a
+`published.json` beside them, mapping file names to dates: `{"story.txt": "2025-03-13"}`
+or `{"story.txt": {"published": "2025-03-13", "note": "how it is known"}}`. A header
+or `--published` wins over it.
+
 Reading never raises for one bad file: `read_inputs` returns an `InputError` in that file's
 place, so the rest of the batch goes on.
 """
@@ -37,6 +42,7 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 FETCH_WORKERS = 8  # URLs fetched at once: waiting on servers, not on this machine
 ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl", *HTML_SUFFIXES}
 CORPUS_FIELDS = {"id", "text", "title", "published", "url"}
+SIDECAR = "published.json"  # publication dates for the files of its folder
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>(?:[^\n]*\n)*?)---[ \t]*(?:\r?\n|\Z)")
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*?)\s*$")
 
@@ -163,10 +169,34 @@ def read_file(path: Path, *, published: date | None = None, id: str | None = Non
     if path.suffix.lower() in HTML_SUFFIXES:
         from summarize.web import article_from_html  # deferred: trafilatura is heavy
 
-        return article_from_html(text, id=id or path.stem, source=source, published=published)
-    return article_from_text(
-        text, id=id or path.stem, source=source, published=published, warnings=warnings
-    )
+        article = article_from_html(text, id=id or path.stem, source=source, published=published)
+    else:
+        article = article_from_text(
+            text, id=id or path.stem, source=source, published=published, warnings=warnings
+        )
+    if article.published is None:
+        article = replace(article, published=sidecar_published(path))
+    return article
+
+
+def sidecar_published(path: Path) -> date | None:
+    """The date `published.json` in `path`'s folder gives `path`, or None. A sidecar that
+    is not a JSON object of dates fails the file, naming the sidecar and what to fix."""
+    sidecar = path.parent / SIDECAR
+    try:
+        entries = json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"{sidecar}: cannot read the publication dates ({error}); fix or remove it",
+            source=str(path),
+        ) from None
+    entry = entries.get(path.name) if isinstance(entries, dict) else None
+    value = entry.get("published") if isinstance(entry, dict) else entry
+    if value is None:
+        return None
+    return parse_published(str(value), source=f"{sidecar} ({path.name})")
 
 
 def read_corpus(path: Path, *, published: date | None = None) -> Iterator[Article | InputError]:
@@ -220,6 +250,8 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
     for child in sorted(path.rglob("*")):
         if any(part.startswith(".") for part in child.relative_to(path).parts):
             continue  # hidden files and folders (.git, .DS_Store) are never articles
+        if child.name == SIDECAR:
+            continue  # the folder's publication dates, read with each article
         if child.is_file() and child.suffix.lower() in ARTICLE_SUFFIXES:
             yield child
         elif child.is_file():

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from summarize.articles import Article, parse_published, read_file
-from summarize.errors import ConfigError, InputError, SummarizeError
+from summarize.errors import ConfigError, InputError, NoModelConfigured, SummarizeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -44,6 +45,22 @@ app = typer.Typer(
 )
 stdout = Console()
 stderr = Console(stderr=True)
+
+# What --help shows for options whose default is decided at run time.
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # client.DEFAULT_OPENAI_MODEL; client loads openai
+MODE_DEFAULT = "tools for OpenAI, json_schema elsewhere"
+SHIPPED_PROMPT = "the shipped prompt"
+NOT_WRITTEN = "not written"
+NO_MODEL = """no model configured. Three ways on, easiest first:
+  1. summarize eval
+     see it work offline: the whole pipeline on recorded answers, scored against gold
+  2. summarize brief --model gguf:PATH seeds/
+     a local GGUF model file run by llama.cpp on this machine (pip install 'summarize[local]')
+  3. OPENAI_API_KEY=... summarize brief seeds/
+     OpenAI (model gpt-4o-mini unless --model or SUMMARIZE_MODEL says otherwise); or
+     OPENAI_BASE_URL=http://localhost:11434/v1 (or --base-url) with --model NAME for an
+     OpenAI-compatible server (Ollama, vLLM, llama-server)"""
+CACHE_DEFAULT = "answers.sqlite3 in the user cache folder; summarize cache stats shows it"
 
 
 class OutputFormat(StrEnum):
@@ -77,8 +94,14 @@ def _interrupted() -> tuple[str, Exit]:
 
 
 def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message quotes paths, flags and commands: text, never rich markup.
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     return typer.Exit(int(code))
+
+
+def _config_message(error: ConfigError) -> str:
+    """What to tell the user: with no model at all, the ways to get started."""
+    return NO_MODEL if isinstance(error, NoModelConfigured) else str(error)
 
 
 def _published(value: str | None) -> date | None:
@@ -138,48 +161,72 @@ def brief(
         typer.Option(
             "--model",
             "-m",
-            help="Model name, or gguf:PATH for a local GGUF file [env: SUMMARIZE_MODEL].",
+            envvar="SUMMARIZE_MODEL",
+            show_default=f"{DEFAULT_OPENAI_MODEL} when OPENAI_API_KEY is set",
+            help="Model name, or gguf:PATH for a local GGUF file run by llama.cpp "
+            "(threads and context from SUMMARIZE_THREADS, SUMMARIZE_CONTEXT; "
+            "default all cores and 8192).",
         ),
     ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(
             "--base-url",
-            help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 "
-            "[env: OPENAI_BASE_URL].",
+            envvar="OPENAI_BASE_URL",
+            show_default="OpenAI's API, with OPENAI_API_KEY",
+            help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.",
         ),
     ] = None,
     mode: Annotated[
         str | None,
         typer.Option(
-            help="Structured-output mode: tools, json_schema, json or md_json "
-            "(default: tools for OpenAI, json_schema elsewhere)."
+            show_default=MODE_DEFAULT,
+            help="Structured-output mode: tools, json_schema, json or md_json.",
         ),
     ] = None,
     published: Annotated[
         str | None,
-        typer.Option(help="Publication date YYYY-MM-DD for every article (wins over headers)."),
+        typer.Option(
+            show_default="each file's front-matter header, or its folder's published.json",
+            help="Publication date YYYY-MM-DD for every article (wins over headers).",
+        ),
     ] = None,
     prompt: Annotated[
-        Path | None, typer.Option(help="Prompt file to use instead of the shipped one.")
+        Path | None,
+        typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file to use instead."),
     ] = None,
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Write all results as a JSON array (- for stdout)."),
+        typer.Option(
+            "--json",
+            show_default=NOT_WRITTEN,
+            help="Write all results as a JSON array (- for stdout).",
+        ),
     ] = None,
     jsonl_out: Annotated[
         Path | None,
-        typer.Option("--jsonl", help="Append one result per line as each article finishes."),
+        typer.Option(
+            "--jsonl",
+            show_default=NOT_WRITTEN,
+            help="Append one result per line as each article finishes.",
+        ),
     ] = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-j", min=1, max=256, help="Requests in flight.")
     ] = 8,
     timeout: Annotated[
         float | None,
-        typer.Option(min=1, help="Seconds per HTTP request [default: 60; 600 for a gguf: model]."),
+        typer.Option(
+            min=1, show_default="60; 600 for a gguf: model", help="Seconds per HTTP request."
+        ),
     ] = None,
     max_tokens: Annotated[
-        int | None, typer.Option(min=1, help="Cap on the model's output tokens.")
+        int | None,
+        typer.Option(
+            min=1,
+            show_default="no cap; 2048 for a gguf: model",
+            help="Cap on the model's output tokens.",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print no briefs and no progress bar.")
@@ -188,7 +235,9 @@ def brief(
         Path | None,
         typer.Option(
             "--cache",
-            help="Answer cache file [env: SUMMARIZE_CACHE; default: the user cache folder].",
+            envvar="SUMMARIZE_CACHE",
+            show_default=CACHE_DEFAULT,
+            help="Answer cache file.",
         ),
     ] = None,
     no_cache: Annotated[
@@ -203,11 +252,19 @@ def brief(
     ] = False,
     max_total_tokens: Annotated[
         int | None,
-        typer.Option(min=1, help="Stop starting articles once this many tokens are spent."),
+        typer.Option(
+            min=1,
+            show_default="no budget",
+            help="Stop starting articles once this many tokens are spent.",
+        ),
     ] = None,
     max_input_tokens: Annotated[
         int,
-        typer.Option(min=500, help="Article budget per request; longer ones are split."),
+        typer.Option(
+            min=500,
+            help="Article budget per request, in tokens (for a gguf: model, at most what its "
+            "context holds); longer articles are split.",
+        ),
     ] = 16_000,
     max_chunks: Annotated[
         int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
@@ -220,11 +277,16 @@ def brief(
         typer.Option("--format", help="How briefs print on stdout: terminal panels or Markdown."),
     ] = OutputFormat.TERMINAL,
     csv_out: Annotated[
-        Path | None, typer.Option("--csv", help="Write one CSV row per threat.")
+        Path | None,
+        typer.Option("--csv", show_default=NOT_WRITTEN, help="Write one CSV row per threat."),
     ] = None,
     html_out: Annotated[
         Path | None,
-        typer.Option("--html", help="Write a review page: quotes highlighted in the articles."),
+        typer.Option(
+            "--html",
+            show_default=NOT_WRITTEN,
+            help="Write a review page: quotes highlighted in the articles.",
+        ),
     ] = None,
     embed_text: Annotated[
         bool,
@@ -233,7 +295,12 @@ def brief(
         ),
     ] = False,
 ) -> None:
-    """Brief each article: who threatens whom, with what, on what condition, by when."""
+    """Brief each article: who threatens whom, with what, on what condition, by when.
+
+    Needs a model: OPENAI_API_KEY for OpenAI, OPENAI_BASE_URL (or --base-url) and a
+    --model for any OpenAI-compatible server, or --model gguf:PATH for a local file.
+    Without one, `summarize eval` shows the whole pipeline offline.
+    """
     from summarize.batch import run_batch
     from summarize.client import ModelClient
     from summarize.export import JsonlWriter
@@ -258,7 +325,7 @@ def brief(
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
-        raise _fail(str(error)) from None
+        raise _fail(_config_message(error)) from None
     _log_requests(config.api_key, enabled=verbose)
     items = _read_articles(paths, _published(published))
     client = ModelClient(config, cache=cache)
@@ -528,7 +595,10 @@ def _exit_now(code: Exit, *, abandoned: int) -> None:
 cache_app = typer.Typer(help="Inspect or empty the answer cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 CacheOption = Annotated[
-    Path | None, typer.Option("--cache", help="Cache file [env: SUMMARIZE_CACHE].")
+    Path | None,
+    typer.Option(
+        "--cache", envvar="SUMMARIZE_CACHE", show_default=CACHE_DEFAULT, help="Cache file."
+    ),
 ]
 
 
@@ -563,34 +633,76 @@ DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval`
 def evaluate(
     mock: Annotated[
         str | None,
-        typer.Option(help="Replay the stored response set NAME (offline). Default: midsize."),
+        typer.Option(
+            show_default=f"{DEFAULT_MOCK}, unless --model is given",
+            help="Replay the stored response set NAME (offline).",
+        ),
     ] = None,
     model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Run live against this model.")
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            show_default="none: replay offline",
+            help="Run live against this model (a name, or gguf:PATH); the environment's "
+            "SUMMARIZE_MODEL is not read here, so an eval is never live by accident.",
+        ),
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint for --model.")
+        str | None,
+        typer.Option(
+            "--base-url",
+            show_default="OPENAI_BASE_URL, else OpenAI's API",
+            help="OpenAI-compatible endpoint for --model.",
+        ),
     ] = None,
-    mode: Annotated[str | None, typer.Option(help="Structured-output mode for --model.")] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(show_default=MODE_DEFAULT, help="Structured-output mode for --model."),
+    ] = None,
     record: Annotated[
-        str | None, typer.Option(help="With --model: store raw responses as set NAME.")
+        str | None,
+        typer.Option(
+            show_default="not recorded", help="With --model: store raw responses as set NAME."
+        ),
     ] = None,
-    gold: Annotated[Path, typer.Option(help="Folder of gold briefs.")] = Path("evals/gold"),
-    responses: Annotated[Path, typer.Option(help="Folder holding response sets.")] = Path(
-        "evals/responses"
-    ),
-    prompt: Annotated[Path | None, typer.Option(help="Prompt file to evaluate.")] = None,
-    report: Annotated[Path | None, typer.Option(help="Write the full report as JSON.")] = None,
+    gold: Annotated[
+        Path | None,
+        typer.Option(show_default="the shipped evals/gold", help="Folder of gold briefs."),
+    ] = None,
+    responses: Annotated[
+        Path | None,
+        typer.Option(
+            show_default="the shipped evals/responses",
+            help="Folder holding response sets (--record writes there too).",
+        ),
+    ] = None,
+    prompt: Annotated[
+        Path | None, typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file to evaluate.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(show_default=NOT_WRITTEN, help="Write the full report as JSON."),
+    ] = None,
     compare: Annotated[
-        Path | None, typer.Option(help="Print per-field deltas against an old JSON report.")
+        Path | None,
+        typer.Option(
+            show_default="no comparison", help="Print per-field deltas against an old JSON report."
+        ),
     ] = None,
     min_f1: Annotated[
-        float | None, typer.Option(min=0, max=1, help="Exit 1 if threat F1 is below this.")
+        float | None,
+        typer.Option(
+            min=0, max=1, show_default="no threshold", help="Exit 1 if threat F1 is below this."
+        ),
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Per-article misses and extras.")
     ] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64)] = 4,
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", "-j", min=1, max=64, help="Articles briefed at once."),
+    ] = 4,
 ) -> None:
     """Score briefs against the hand-labelled gold set, per field."""
     from summarize.evaluation.report import (
@@ -600,8 +712,11 @@ def evaluate(
         report_json,
         write_report,
     )
-    from summarize.evaluation.runner import run_eval
+    from summarize.evaluation.runner import run_eval, shipped_evals
     from summarize.prompts import load_prompt
+
+    gold = gold or shipped_evals() / "gold"
+    responses = responses or shipped_evals() / "responses"
 
     live = model is not None or base_url is not None
     if live and mock is not None:

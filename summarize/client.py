@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from summarize.cache import CachedAnswer
-from summarize.errors import ConfigError, InvalidAnswer, ProviderError
+from summarize.errors import ConfigError, InvalidAnswer, NoModelConfigured, ProviderError
 from summarize.ratelimit import AdaptiveLimit
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class ModelConfig:
                     f"a base URL is set ({base_url}) but no model; "
                     "name one with --model or SUMMARIZE_MODEL"
                 )
-            raise ConfigError(HOW_TO_CONFIGURE)
+            raise NoModelConfigured(HOW_TO_CONFIGURE)
         if base_url is None and api_key is None:
             raise ConfigError(
                 f"model {model!r} is set but there is no endpoint: set OPENAI_API_KEY for "

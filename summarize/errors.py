@@ -4,6 +4,7 @@ The tree, drawn once so that callers can catch at the depth they care about::
 
     SummarizeError                  anything this library raises on purpose
     ├── ConfigError                 no model configured, malformed base URL, bad flag values
+    │   └── NoModelConfigured       no model, endpoint or key at all (the CLI: how to start)
     ├── InputError                  an article that cannot be read or holds no text
     └── ArticleFailed               one article could not be briefed; the batch goes on
         ├── ProviderError           the provider kept failing at the transport level
@@ -27,6 +28,10 @@ class ConfigError(SummarizeError):
     """The run cannot start: the model, endpoint or flags are not usable."""
 
     kind = "config"
+
+
+class NoModelConfigured(ConfigError):
+    """No model, endpoint or key was given: the CLI answers with the ways to get started."""
 
 
 class InputError(SummarizeError):

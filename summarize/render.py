@@ -1,79 +1,165 @@
-"""Show briefs in the terminal with `rich`: summary, threats table, dates timeline."""
+"""Show briefs in the terminal with `rich`: summary, each threat with its evidence, timeline.
+
+Everything a brief holds came from an article or a model, so it is put on screen as
+`Text`, never as a string rich would read as markup: a title "[/x]" or a quote with
+"[bold]" in it prints as written. The layout is one block per threat (a label column and
+a wrapping value column) rather than a wide table, so it reads the same at 80 columns
+(a pipe, a narrow terminal) as at 120.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from summarize.schema import Brief, ResolvedDate
+from summarize.schema import Brief, ResolvedDate, Threat
+
+QUOTE_CHARS = 200  # an evidence quote longer than this is shortened with an ellipsis
+NOT_FOUND = "(not found in the article)"
 
 
-def _deadline(date: ResolvedDate | None) -> str:
+def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`text` whole if it fits, else cut at a word boundary before `limit`, with '…'."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "\u2026"
+
+
+def _deadline(date: ResolvedDate | None) -> Text:
     if date is None:
-        return "-"
-    return f"{date.text} ({date.date})" if date.date else date.text
+        return Text("none stated", style="dim")
+    return Text(f"{date.text} ({date.date})" if date.date else f"{date.text} (unresolved)")
 
 
-def threats_table(brief: Brief) -> RenderableType:
+def _checked(item: str, ungrounded: set[str] | None) -> RenderableType:
+    """A quote or condition, shortened, with its grounding state: a tick when it was found
+    verbatim in the article, a cross and a note when not; none when never checked. The
+    mark has a column of its own, so a wrapped quote lines up under its first word."""
+    quote = Text(f"\u201c{shorten(item)}\u201d")
+    if ungrounded is None:
+        return quote
+    found = item not in ungrounded
+    if not found:
+        quote.append(f" {NOT_FOUND}", style="bold yellow")
+    line = Table.grid(padding=(0, 1))
+    line.add_column(no_wrap=True)
+    line.add_column(overflow="fold")
+    line.add_row(
+        Text("\u2713", style="green") if found else Text("\u2717", style="bold yellow"), quote
+    )
+    return line
+
+
+def threat_block(number: int, threat: Threat, ungrounded: set[str] | None) -> RenderableType:
+    """One threat: who against whom, then a label column and the values under it."""
+    heading = Text(f"{number}. ")
+    heading.append(threat.issuer, style="bold")
+    heading.append(" \u2192 " + (", ".join(threat.targets) or "no target named"))
+    heading.append(f"  [{threat.category}]", style="cyan")
+    rows = Table.grid(padding=(0, 1))
+    rows.add_column(style="dim", no_wrap=True, min_width=9)
+    rows.add_column(overflow="fold")
+    rows.add_row("action", Text(threat.action))
+    if threat.speaker:
+        rows.add_row("speaker", Text(threat.speaker))
+    if threat.conditions:
+        for index, condition in enumerate(threat.conditions):
+            rows.add_row("condition" if index == 0 else "", _checked(condition, ungrounded))
+    else:
+        rows.add_row("condition", Text("none (unconditional)", style="dim"))
+    rows.add_row("deadline", _deadline(threat.deadline))
+    for index, quote in enumerate(threat.evidence):
+        rows.add_row("evidence" if index == 0 else "", _checked(quote, ungrounded))
+    return Group(heading, Padding(rows, (0, 0, 0, 3)))
+
+
+def threats_section(brief: Brief) -> RenderableType:
     if not brief.threats:
         return Text("No threats in this article.", style="dim")
-    table = Table(title="Threats", title_justify="left", expand=True, show_lines=True)
-    table.add_column("Issuer → targets", ratio=3)
-    table.add_column("Action", ratio=3)
-    table.add_column("Category", no_wrap=True, min_width=15)
-    table.add_column("Conditions", ratio=3)
-    table.add_column("Deadline", ratio=2)
-    for threat in brief.threats:
-        who = Text(threat.issuer, style="bold")
-        if threat.speaker:
-            who.append(f"\n({threat.speaker})", style="dim")
-        who.append("\n→ " + ", ".join(threat.targets))
-        conditions = "\n".join(f"- {c}" for c in threat.conditions) or "unconditional"
-        table.add_row(who, threat.action, threat.category, conditions, _deadline(threat.deadline))
-    return table
+    ungrounded = None if brief.grounding is None else set(brief.grounding.ungrounded)
+    blocks: list[RenderableType] = [Text(f"Threats ({len(brief.threats)})", style="bold")]
+    for number, threat in enumerate(brief.threats, start=1):
+        blocks.append(threat_block(number, threat, ungrounded))
+    return Group(*blocks)
+
+
+def grounding_line(brief: Brief) -> Text:
+    """The brief's grounding state in one line: every quote found, or what was not."""
+    if brief.grounding is None:
+        return Text("Grounding: not checked", style="dim")
+    if brief.grounding.grounded:
+        return Text(
+            "\u2713 Grounded: every quote and condition was found in the article.", style="green"
+        )
+    items = "; ".join(f"\u201c{item}\u201d" for item in brief.grounding.ungrounded)
+    return Text.assemble(("\u2717 Unverified: not found in the article: ", "bold yellow"), items)
+
+
+def actors_line(brief: Brief) -> Text | None:
+    if not brief.actors:
+        return None
+    names = ", ".join(f"{actor.name} ({actor.role})" for actor in brief.actors)
+    return Text.assemble(("Actors: ", "bold"), names)
 
 
 def dates_timeline(brief: Brief) -> RenderableType | None:
     if not brief.dates:
         return None
-    table = Table(title="Timeline", title_justify="left", show_header=False, box=None)
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
     table.add_column("date", style="cyan", no_wrap=True)
-    table.add_column("text", style="dim")
-    table.add_column("event")
+    table.add_column("text", style="dim", ratio=1)
+    table.add_column("event", ratio=2)
     for item in sorted(brief.dates, key=lambda d: (d.date is None, d.date or "")):
-        table.add_row(item.date or "unresolved", f"\u201c{item.text}\u201d", item.event)
-    return table
+        table.add_row(
+            Text(item.date or "unresolved"), Text(f"\u201c{item.text}\u201d"), Text(item.event)
+        )
+    return Group(Text("Timeline", style="bold"), table)
+
+
+def run_line(brief: Brief) -> Text:
+    """Which model answered and what it cost; a cached brief says it made no call."""
+    run = brief.run
+    line = Text(f"{run.model} via {run.provider} \u00b7 prompt {run.prompt_version} \u00b7 ")
+    if run.cached:
+        line.append("from the cache: no model call this run", style="bold")
+        line.append(f" (asking cost {run.input_tokens:,}+{run.output_tokens:,} tokens)")
+    else:
+        line.append(
+            f"{run.input_tokens:,}+{run.output_tokens:,} tokens \u00b7 "
+            f"{run.attempts} attempt(s) \u00b7 {run.seconds:.1f}s"
+        )
+    line.stylize("dim")
+    return line
 
 
 def brief_panel(brief: Brief) -> RenderableType:
+    """The whole brief in a box. Title and source head the body rather than the border,
+    where rich would cut them at the box's width."""
     meta = brief.article
-    heading = meta.title or meta.id
-    subtitle = f"{meta.source}  ·  published {meta.published or 'unknown'}"
-    parts: list[RenderableType] = [Text(brief.summary), Text(""), threats_table(brief)]
+    heading = Text(meta.title or meta.id, style="bold")
+    where = Text(f"{meta.source} \u00b7 published {meta.published or 'unknown'}", style="dim")
+    if brief.run.cached:
+        where.append(" \u00b7 cached", style="bold")
+    parts: list[RenderableType] = [heading, where, Text("")]
+    parts += [Text(brief.summary), Text(""), threats_section(brief)]
+    parts += [Text(""), grounding_line(brief)]
+    if (actors := actors_line(brief)) is not None:
+        parts += [Text(""), actors]
     if (timeline := dates_timeline(brief)) is not None:
         parts += [Text(""), timeline]
-    if brief.grounding is not None and not brief.grounding.grounded:
-        note = Text("Unverified: not found in the article: ", style="bold yellow")
-        note.append("; ".join(f"\u201c{q}\u201d" for q in brief.grounding.ungrounded))
-        parts += [Text(""), note]
+    if brief.warnings:
+        parts.append(Text(""))
     for warning in brief.warnings:
         parts.append(Text(f"Warning: {warning}", style="yellow"))
-    run = brief.run
-    footer = (
-        f"{run.model} via {run.provider} · prompt {run.prompt_version} · "
-        f"{run.input_tokens}+{run.output_tokens} tokens · {run.attempts} attempt(s) · "
-        f"{run.seconds:.1f}s"
-    )
-    parts += [Text(""), Text(footer, style="dim")]
-    return Panel(
-        Group(*parts),
-        title=heading,
-        subtitle=subtitle,
-        title_align="left",
-        subtitle_align="left",
-    )
+    parts += [Text(""), run_line(brief)]
+    return Panel(Group(*parts))
 
 
 def print_brief(console: Console, brief: Brief) -> None:

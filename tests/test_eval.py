@@ -218,6 +218,10 @@ def test_a_recorded_live_run_replays_byte_for_byte(gold_set: Path, tmp_path: Pat
 
 
 def test_mock_and_model_together_are_refused(gold_set: Path) -> None:
-    """--mock and --model contradict each other: exit 2."""
+    """--mock and --model contradict each other: exit 2, saying so, before anything runs."""
     result = run_eval(gold_set, "--mock", "perfect", "--model", "m")
     assert result.exit_code == 2
+    assert "--mock replays stored responses and --model runs live: pass one of them" in (
+        result.stderr
+    )
+    assert result.stdout == ""

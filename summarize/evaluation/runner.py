@@ -21,6 +21,11 @@ from summarize.loopback import LoopbackServer, Responder
 from summarize.pipeline import Failure, Result, clean_article
 from summarize.prompts import Prompt
 
+# The shipped gold set, response sets and the articles they name: a wheel carries a copy
+# in the package (pyproject's force-include); a checkout or editable install has them in
+# the repository. Found from the installed package, so `summarize eval` runs anywhere.
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "_data"
+REPOSITORY = Path(__file__).resolve().parents[2]
 ROUTE_KEY_CHARS = 200
 REPLAY_RETRIES = RetryPolicy(max_attempts=5, max_seconds=30, initial_wait=0.0, max_wait=0.0)
 
@@ -34,6 +39,19 @@ class EvalRun:
     scores: list[ArticleScore]
     totals: Totals
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+def shipped_evals() -> Path:
+    """The `evals/` folder shipped with summarize: gold/, responses/ and articles/."""
+    packaged = PACKAGE_DATA / "evals"
+    return packaged if packaged.is_dir() else REPOSITORY / "evals"
+
+
+def _gold_label(gold_dir: Path) -> str:
+    """How a report names the gold set: the shipped one as `evals/gold` wherever it is
+    installed (reports compare across machines), any other by the path given."""
+    shipped = shipped_evals() / "gold"
+    return "evals/gold" if gold_dir.resolve() == shipped.resolve() else str(gold_dir)
 
 
 def _routes(cases: list[GoldCase]) -> tuple[dict[str, str], dict[str, str]]:
@@ -89,9 +107,14 @@ def run_eval(
     concurrency: int = 4,
 ) -> EvalRun:
     """Score `prompt` on the gold set, replaying `mock` or calling `config`'s model."""
-    cases = load_gold(gold_dir)
+    # Each article named as its gold file names it (`seeds/...`), not by where this install
+    # keeps it, so reports and failure messages read the same from any folder.
+    cases = [
+        replace(case, article=replace(case.article, source=case.gold["article"]["source"]))
+        for case in load_gold(gold_dir)
+    ]
     routes, texts = _routes(cases)
-    meta: dict[str, Any] = {"gold": str(gold_dir), "prompt_version": prompt.version}
+    meta: dict[str, Any] = {"gold": _gold_label(gold_dir), "prompt_version": prompt.version}
     responder: Responder
     if mock is not None:
         stored = load_meta(mock)
