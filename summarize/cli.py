@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, SummarizeError
@@ -41,7 +42,11 @@ app = typer.Typer(
     add_completion=False,
 )
 stdout = Console()
-stderr = Console(stderr=True)
+# Every diagnostic goes through this console, and most of what it prints came from
+# someone else: file names, JSONL values, provider errors. Markup and emoji codes are
+# off so `[/x]` or `:bomb:` print as written (never a MarkupError, never a vanished
+# `[redacted]`); our own styling is applied with Text spans (`_say`), not markup.
+stderr = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -74,8 +79,14 @@ def _interrupted() -> tuple[str, Exit]:
     return "interrupted", Exit.INTERRUPTED
 
 
+def _say(message: str, *, label: str = "", style: str = "") -> None:
+    """One diagnostic line on stderr: our `label` styled, `message` printed as text."""
+    line = Text.assemble((label, style), " " if label else "", message)
+    stderr.print(line)
+
+
 def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    _say(message, label="error:", style="bold red")
     return typer.Exit(int(code))
 
 
@@ -113,13 +124,15 @@ def clean(
         sys.stdout.write(f"{title}\n\n")
     sys.stdout.write(cleaned.text + "\n")
     if explain:
-        stderr.print(f"[bold]{len(cleaned.dropped)} line(s) removed:[/]", highlight=False)
+        _say(f"{len(cleaned.dropped)} line(s) removed:")
         for dropped in cleaned.dropped:
-            stderr.print(
-                f"  line {dropped.line:>4}  [cyan]{dropped.rule:<26}[/] {dropped.text[:90]}",
-                highlight=False,
-                markup=True,
+            line = Text.assemble(
+                f"  line {dropped.line:>4}  ",
+                (f"{dropped.rule:<26}", "cyan"),
+                " ",
+                dropped.text[:90],
             )
+            stderr.print(line)
 
 
 @app.command()
@@ -282,11 +295,11 @@ def brief(
             jsonl.close()
     results = outcome.results
     _write_results(results, json_out, csv_out, quiet=quiet, output_format=output_format)
-    stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
+    stderr.print(totals_line(outcome, skipped=skipped))
     _report_stop(outcome, jsonl_out, max_total_tokens)
     failed = sum(isinstance(r, Failure) for r in results)
     if failed:
-        stderr.print(f"{failed} of {len(results)} article(s) failed.", highlight=False)
+        stderr.print(f"{failed} of {len(results)} article(s) failed.")
     if failed or outcome.not_started:
         raise typer.Exit(int(Exit.SOME_FAILED))
 
@@ -309,9 +322,7 @@ def _write_results(
         sys.stdout.write(json_text(results))
         quiet = True  # stdout carries the JSON; a rendered brief would corrupt it
     elif json_out is not None and json_out.exists() and not briefed:
-        stderr.print(
-            f"note: kept the existing {json_out}: this run briefed no article", highlight=False
-        )
+        stderr.print(f"note: kept the existing {json_out}: this run briefed no article")
     elif json_out is not None:
         write_json(json_out, results)
     if csv_out is not None:
@@ -336,14 +347,12 @@ def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | No
             f"{how}: {outcome.not_started} article(s) not started"
             + (f", {outcome.abandoned} abandoned in flight" if outcome.abandoned else "")
             + (f"; finish them with --jsonl {jsonl_out} --resume" if jsonl_out else ""),
-            highlight=False,
         )
         _exit_now(code, abandoned=outcome.abandoned)
     if outcome.stopped == "token budget":
         stderr.print(
             f"stopped: --max-total-tokens {budget or 0:,} reached "
             f"({outcome.tokens.total:,} spent); {outcome.not_started} article(s) not started",
-            highlight=False,
         )
 
 
@@ -374,7 +383,7 @@ def _read_articles(paths: list[str], published: date | None) -> list[Item]:
     notes: list[str] = []
     items: list[Item] = list(read_inputs(paths, published=published, notes=notes))
     for note in notes:
-        stderr.print(f"note: {note}", highlight=False, soft_wrap=True)
+        stderr.print(f"note: {note}")
     return items
 
 
@@ -472,7 +481,7 @@ def cache_stats(cache_path: CacheOption = None) -> None:
 def cache_clear(cache_path: CacheOption = None) -> None:
     """Delete every stored answer."""
     removed = _existing_cache(cache_path).clear()
-    stderr.print(f"removed {removed} answer(s)", highlight=False)
+    stderr.print(f"removed {removed} answer(s)")
 
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline
@@ -556,7 +565,7 @@ def evaluate(
         write_report(report, result)
     threat_f1 = result["fields"]["threats"]["f1"]  # None: no threat in gold nor predicted
     if min_f1 is not None and threat_f1 is not None and threat_f1 < min_f1:
-        stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}", highlight=False)
+        stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}")
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
@@ -566,9 +575,9 @@ def main() -> None:
     try:
         app()
     except SummarizeError as error:
-        stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        _say(str(error), label="error:", style="bold red")
         sys.exit(int(Exit.USAGE if isinstance(error, ConfigError) else Exit.SOME_FAILED))
     except KeyboardInterrupt:
         how, code = _interrupted()
-        stderr.print(how, highlight=False)
+        stderr.print(how)
         sys.exit(int(code))
