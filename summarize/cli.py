@@ -295,7 +295,7 @@ def brief(
             jsonl.close()
     results = outcome.results
     _write_results(results, json_out, csv_out, quiet=quiet, output_format=output_format)
-    stderr.print(totals_line(outcome, skipped=skipped))
+    stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
     _report_stop(outcome, jsonl_out, max_total_tokens)
     failed = sum(isinstance(r, Failure) for r in results)
     if failed:
@@ -481,7 +481,7 @@ def cache_stats(cache_path: CacheOption = None) -> None:
 def cache_clear(cache_path: CacheOption = None) -> None:
     """Delete every stored answer."""
     removed = _existing_cache(cache_path).clear()
-    stderr.print(f"removed {removed} answer(s)")
+    stderr.print(f"removed {removed} answer(s)", highlight=False)
 
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline
