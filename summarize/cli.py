@@ -10,20 +10,19 @@ Data goes to stdout; progress and diagnostics go to stderr.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from summarize import signals
 from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, SummarizeError
 
@@ -31,7 +30,9 @@ if TYPE_CHECKING:
     from summarize.batch import BatchOutcome, Item
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient, ModelConfig
+    from summarize.export import JsonlWriter
     from summarize.pipeline import Result
+    from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
 
 app = typer.Typer(
@@ -58,25 +59,8 @@ class Exit(IntEnum):
     OK = 0
     SOME_FAILED = 1
     USAGE = 2
-    INTERRUPTED = 130  # the shell's convention for Ctrl-C: 128 + SIGINT
-    TERMINATED = 143  # 128 + SIGTERM
-
-
-terminated = threading.Event()
-
-
-def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM (`kill`, a scheduler's stop) stops a batch the way Ctrl-C does: articles
-    in flight finish and everything finished is written; a second one abandons them."""
-    terminated.set()
-    raise KeyboardInterrupt
-
-
-def _interrupted() -> tuple[str, Exit]:
-    """What stopped the run, as the message word and the exit code."""
-    if terminated.is_set():
-        return "terminated", Exit.TERMINATED
-    return "interrupted", Exit.INTERRUPTED
+    INTERRUPTED = signals.INTERRUPTED  # Ctrl-C: 128 + SIGINT
+    TERMINATED = signals.TERMINATED  # 128 + SIGTERM
 
 
 def _say(message: str, *, label: str = "", style: str = "") -> None:
@@ -235,17 +219,14 @@ def brief(
     ] = None,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
-    from summarize.batch import run_batch
-    from summarize.client import ModelClient
-    from summarize.export import JsonlWriter
-    from summarize.pipeline import Failure
-    from summarize.progress import BatchProgress, totals_line
+    from summarize.batch import BatchOutcome
     from summarize.prompts import load_prompt
 
     if resume and jsonl_out is None:
         raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
     resources = ExitStack()  # a local model runs until the batch is done
     try:
+        _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out)
         config = _model_config(
             resources,
             model=model,
@@ -259,48 +240,171 @@ def brief(
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
+        resources.close()
         raise _fail(str(error)) from None
     _log_requests(config.api_key, enabled=verbose)
-    items = _read_articles(paths, _published(published))
-    client = ModelClient(config, cache=cache)
-    skipped = 0
-    if resume and jsonl_out is not None:
-        items, skipped = _skip_finished(items, jsonl_out, client, template)
-    jsonl = JsonlWriter(jsonl_out) if jsonl_out else None
-    progress = BatchProgress(len(items) - skipped, stderr, enabled=not quiet)
-
-    def report(_: int, result: Result) -> None:
-        if jsonl is not None:
-            jsonl.write(result)
-        progress.advance(result)
-        if isinstance(result, Failure):
-            progress.report_failure(result)
-
+    run = _Run(
+        config,
+        template,
+        cache=cache,
+        resources=resources,
+        jsonl_out=jsonl_out,
+        quiet=quiet,
+    )
+    outcome = BatchOutcome(results=[])
     try:
-        with progress:
-            outcome = run_batch(
-                items,
-                client,
-                template,
-                concurrency=concurrency,
-                max_total_tokens=max_total_tokens,
-                on_result=report,
-            )
-    finally:
-        client.close()
-        resources.close()
-        if cache is not None:
-            cache.close()
-        if jsonl is not None:
-            jsonl.close()
-    results = outcome.results
-    _write_results(results, json_out, csv_out, quiet=quiet, output_format=output_format)
-    stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
-    _report_stop(outcome, jsonl_out, max_total_tokens)
-    failed = sum(isinstance(r, Failure) for r in results)
+        outcome = run.brief(
+            paths,
+            published=_published(published),
+            resume=resume,
+            concurrency=concurrency,
+            max_total_tokens=max_total_tokens,
+        )
+    except KeyboardInterrupt:
+        outcome.stopped = "interrupted"  # before the batch began: nothing was sent
+    # From here on a Ctrl-C or SIGTERM is held until the exports are written whole; the
+    # terminal view stops between briefs, and the totals line is always printed.
+    with signals.stops.deferred(raise_after=False):
+        written = run.stage != "briefing" or _write_results(
+            outcome.results, json_out, csv_out, quiet=quiet, output_format=output_format
+        )
+        _finish(outcome, run, written=written, budget=max_total_tokens)
+
+
+class _Run:
+    """One `brief` run's state: the client, the JSONL file, progress, what was skipped."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        template: Prompt,
+        *,
+        cache: AnswerCache | None,
+        resources: ExitStack,
+        jsonl_out: Path | None,
+        quiet: bool,
+    ) -> None:
+        from summarize.client import ModelClient
+
+        self.template, self.cache, self.resources = template, cache, resources
+        self.client = ModelClient(config, cache=cache)
+        self.jsonl_out, self.quiet = jsonl_out, quiet
+        self.jsonl: JsonlWriter | None = None
+        self.jsonl_error: str | None = None  # why the JSONL file stopped being written
+        self.jsonl_lines = 0
+        self.skipped = 0
+        self.stage = "reading the inputs"
+        self.progress: BatchProgress | None = None
+
+    def brief(
+        self,
+        paths: list[str],
+        *,
+        published: date | None,
+        resume: bool,
+        concurrency: int,
+        max_total_tokens: int | None,
+    ) -> BatchOutcome:
+        from summarize.batch import run_batch
+        from summarize.export import JsonlWriter
+        from summarize.progress import BatchProgress
+
+        try:
+            items = _read_articles(paths, published)
+            if resume and self.jsonl_out is not None:
+                items, self.skipped = _skip_finished(
+                    items, self.jsonl_out, self.client, self.template
+                )
+            if self.jsonl_out is not None:
+                try:
+                    self.jsonl = JsonlWriter(self.jsonl_out)
+                except OSError as error:
+                    message = f"--jsonl {self.jsonl_out}: cannot be opened ({error.strerror})"
+                    raise _fail(message) from None
+            self.stage = "briefing"
+            self.progress = BatchProgress(len(items) - self.skipped, stderr, enabled=not self.quiet)
+            with self.progress:
+                return run_batch(
+                    items,
+                    self.client,
+                    self.template,
+                    concurrency=concurrency,
+                    max_total_tokens=max_total_tokens,
+                    on_result=self.report,
+                )
+        finally:
+            with signals.stops.deferred(raise_after=False):
+                self.close()
+
+    def report(self, _: int, result: Result) -> None:
+        """Each finished article: its JSONL line (whole, Ctrl-C held off while it is
+        written), the bar, and its failure line. A JSONL file that cannot be written
+        stops the batch: what is in flight finishes and goes to --json."""
+        from summarize.batch import StopBatch
+        from summarize.pipeline import Failure
+
+        assert self.progress is not None
+        self.progress.advance(result)
+        if isinstance(result, Failure):
+            self.progress.report_failure(result)
+        if self.jsonl is None:
+            return
+        with signals.stops.deferred():
+            try:
+                self.jsonl.write(result)
+                self.jsonl_lines += 1
+            except OSError as error:
+                self.jsonl.close()
+                self.jsonl = None
+                self.jsonl_error = error.strerror or str(error)
+                raise StopBatch from None
+
+    def close(self) -> None:
+        self.client.close()
+        self.resources.close()
+        if self.cache is not None:
+            self.cache.close()
+        if self.jsonl is not None:
+            self.jsonl.close()
+
+
+def _check_outputs(*, json_out: Path | None, jsonl_out: Path | None, csv_out: Path | None) -> None:
+    """Every output file writable, and each a different file, before anything is paid for."""
+    from summarize.export import check_output
+
+    named = {
+        flag: path
+        for flag, path in (("--json", json_out), ("--jsonl", jsonl_out), ("--csv", csv_out))
+        if path is not None and not (flag == "--json" and str(path) == "-")
+    }
+    seen: dict[Path, str] = {}
+    for flag, path in named.items():
+        check_output(path, flag=flag)
+        if (same := seen.get(path.resolve())) is not None:
+            raise ConfigError(f"{same} and {flag} both name {path}; give each its own file")
+        seen[path.resolve()] = flag
+
+
+def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | None) -> None:
+    """The run's last words on stderr, the totals line always among them, and its exit."""
+    from summarize.pipeline import Failure
+    from summarize.progress import totals_line
+
+    stderr.print(totals_line(outcome, skipped=run.skipped), highlight=False)
+    if run.jsonl_error is not None:
+        _say(
+            f"--jsonl {run.jsonl_out}: writing failed after {run.jsonl_lines} line(s) "
+            f"({run.jsonl_error}); the batch stopped there with {outcome.not_started} "
+            f"article(s) not started; make room and finish them with --jsonl "
+            f"{run.jsonl_out} --resume",
+            label="error:",
+            style="bold red",
+        )
+    _report_stop(outcome, run, budget)
+    failed = sum(isinstance(r, Failure) for r in outcome.results)
     if failed:
-        stderr.print(f"{failed} of {len(results)} article(s) failed.")
-    if failed or outcome.not_started:
+        stderr.print(f"{failed} of {len(outcome.results)} article(s) failed.")
+    if failed or outcome.not_started or not written or run.jsonl_error is not None:
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
@@ -311,12 +415,15 @@ def _write_results(
     *,
     quiet: bool,
     output_format: OutputFormat,
-) -> None:
-    """The data: a JSON array to a file or stdout, and the rendered briefs on stdout."""
+) -> bool:
+    """The data: a JSON array to a file or stdout, and the rendered briefs on stdout.
+    False when an export could not be written (said on stderr; the others still are).
+    A stop (Ctrl-C, SIGTERM) during the terminal view ends it between two briefs."""
     from summarize.export import json_text, write_json
     from summarize.pipeline import Failure
     from summarize.render import print_brief
 
+    written = True
     briefed = any(not isinstance(r, Failure) for r in results)
     if json_out is not None and str(json_out) == "-":
         sys.stdout.write(json_text(results))
@@ -324,31 +431,47 @@ def _write_results(
     elif json_out is not None and json_out.exists() and not briefed:
         stderr.print(f"note: kept the existing {json_out}: this run briefed no article")
     elif json_out is not None:
-        write_json(json_out, results)
+        written &= _export("--json", json_out, lambda: write_json(json_out, results))
     if csv_out is not None:
         from summarize.formats import write_csv
 
-        write_csv(str(csv_out), results)
+        written &= _export("--csv", csv_out, lambda: write_csv(str(csv_out), results))
     if not quiet and output_format is OutputFormat.MARKDOWN:
         from summarize.formats import markdown_report
 
         sys.stdout.write(markdown_report(results))
     elif not quiet:
         for result in results:
+            if signals.stops.requested():
+                break
             if not isinstance(result, Failure):
                 print_brief(stdout, result)
+    return written
 
 
-def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | None) -> None:
+def _export(flag: str, path: Path, write: Callable[[], None]) -> bool:
+    """Write one export; a failure (a full disk) is one line, and the others go on."""
+    try:
+        write()
+    except OSError as error:
+        _say(f"{flag} {path}: writing failed ({error.strerror})", label="error:", style="bold red")
+        return False
+    return True
+
+
+def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
     """Say why a batch stopped early; exit 130 (143) at once if Ctrl-C (SIGTERM) stopped it."""
-    if outcome.stopped == "interrupted":
-        how, code = _interrupted()
-        stderr.print(
-            f"{how}: {outcome.not_started} article(s) not started"
-            + (f", {outcome.abandoned} abandoned in flight" if outcome.abandoned else "")
-            + (f"; finish them with --jsonl {jsonl_out} --resume" if jsonl_out else ""),
-        )
-        _exit_now(code, abandoned=outcome.abandoned)
+    if outcome.stopped == "interrupted" or signals.stops.requested():
+        how, code = signals.stops.outcome()
+        if run.stage != "briefing":
+            stderr.print(f"{how} while {run.stage}; no article was sent")
+        else:
+            stderr.print(
+                f"{how}: {outcome.not_started} article(s) not started"
+                + (f", {outcome.abandoned} abandoned in flight" if outcome.abandoned else "")
+                + (f"; finish them with --jsonl {run.jsonl_out} --resume" if run.jsonl_out else "")
+            )
+        _exit_now(Exit(code), abandoned=outcome.abandoned)
     if outcome.stopped == "token budget":
         stderr.print(
             f"stopped: --max-total-tokens {budget or 0:,} reached "
@@ -571,13 +694,17 @@ def evaluate(
 
 def main() -> None:
     """Console-script entry point: no traceback ever reaches a user for an expected error."""
-    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    signals.stops.install()  # Ctrl-C and SIGTERM: one path, 130 or 143
     try:
         app()
     except SummarizeError as error:
         _say(str(error), label="error:", style="bold red")
         sys.exit(int(Exit.USAGE if isinstance(error, ConfigError) else Exit.SOME_FAILED))
-    except KeyboardInterrupt:
-        how, code = _interrupted()
-        stderr.print(how)
-        sys.exit(int(code))
+    except SystemExit as done:
+        # typer turns a stray KeyboardInterrupt into a silent exit 130; say it, and make
+        # it 143 when SIGTERM sent it. (`brief` handles its own stops and says more.)
+        if isinstance(getattr(done.__context__, "__cause__", None), KeyboardInterrupt):
+            how, code = signals.stops.outcome()
+            _say(how)
+            sys.exit(code)
+        raise
