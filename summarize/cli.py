@@ -465,6 +465,8 @@ def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
         how, code = signals.stops.outcome()
         if run.stage != "briefing":
             stderr.print(f"{how} while {run.stage}; no article was sent")
+        elif outcome.stopped != "interrupted":
+            stderr.print(f"{how} after the batch: every result was written; the view was cut short")
         else:
             stderr.print(
                 f"{how}: {outcome.not_started} article(s) not started"
