@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from summarize.pipeline import Result
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
+    from summarize.schema import Brief
 
 app = typer.Typer(
     name="summarize",
@@ -545,16 +547,25 @@ def _open_cache(path: Path | None, *, refresh: bool) -> AnswerCache:
 def _skip_finished(
     items: list[Item], jsonl_out: Path, client: ModelClient, template: Prompt
 ) -> tuple[list[Item], int]:
-    """Replace each article whose brief the JSONL file already holds by that brief."""
+    """Replace each article whose brief the JSONL file already holds by that brief, and
+    say why the file's other briefs of these articles did not match (so a changed model,
+    prompt or endpoint is never a silent full re-run)."""
     from summarize.export import finished_briefs
     from summarize.pipeline import article_key
 
+    warnings: list[str] = []
     try:
-        finished = finished_briefs(jsonl_out)
+        finished = finished_briefs(jsonl_out, warnings=warnings)
     except InputError as error:
         raise _fail(str(error)) from None
+    for warning in warnings[:WARNINGS_SHOWN]:
+        _say(warning, label="warning:", style="yellow")
+    if len(warnings) > WARNINGS_SHOWN:
+        _say(f"{jsonl_out}: {len(warnings) - WARNINGS_SHOWN} more line(s) not briefs")
+    by_id: dict[str, Brief] = {brief.article.id: brief for brief in finished.values()}
     kept: list[Item] = []
     skipped = 0
+    unmatched: Counter[str] = Counter()
     for item in items:
         if isinstance(item, Article):
             try:
@@ -565,8 +576,35 @@ def _skip_finished(
                 kept.append(done)
                 skipped += 1
                 continue
+            if key and (other := by_id.get(item.id)) is not None:
+                unmatched[_mismatch(other, client.config, template)] += 1
         kept.append(item)
+    if unmatched:
+        why = "; ".join(f"{count} {reason}" for reason, count in unmatched.most_common())
+        _say(
+            f"--resume: {unmatched.total()} brief(s) in {jsonl_out} did not match this "
+            f"run and will be briefed again: {why}",
+            label="note:",
+        )
     return kept, skipped
+
+
+WARNINGS_SHOWN = 5  # per kind of problem; the rest are counted
+
+
+def _mismatch(brief: Brief, config: ModelConfig, template: Prompt) -> str:
+    """Why an earlier brief of an article is not this run's: what changed, old -> new."""
+    run = brief.run
+    for what, old, new in (
+        ("model", run.model, config.model),
+        ("prompt version", run.prompt_version, template.version),
+        ("endpoint", run.endpoint, config.endpoint_key),
+        ("mode", run.mode, config.resolved_mode),
+    ):
+        if old is not None and old != new:
+            return f"with another {what} ({old}, now {new})"
+    unknown = ", endpoint" if run.endpoint is None else ""  # briefs before run.endpoint
+    return f"with other article text or generation parameters (--max-tokens{unknown})"
 
 
 def _exit_now(code: Exit, *, abandoned: int) -> None:

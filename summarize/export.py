@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from pydantic import ValidationError
+
 from summarize.errors import ConfigError, InputError
 from summarize.pipeline import Failure, Result
 from summarize.schema import Brief
@@ -124,11 +126,14 @@ class JsonlWriter:
         self.close()
 
 
-def finished_briefs(path: str | Path) -> dict[tuple[str, str], Brief]:
+def finished_briefs(
+    path: str | Path, *, warnings: list[str] | None = None
+) -> dict[tuple[str, str], Brief]:
     """The briefs already in a JSONL file, by (article id, cache key), for `--resume`.
 
     Failures are not finished: they run again. A last line cut off by a killed process
-    is dropped from the file, so that appending continues a valid JSONL file.
+    is dropped from the file, so that appending continues a valid JSONL file. A line that
+    is JSON but not a brief is passed over, with a warning naming it in `warnings`.
     """
     target = Path(path)
     if not target.exists():
@@ -141,6 +146,8 @@ def finished_briefs(path: str | Path) -> dict[tuple[str, str], Brief]:
         data = data[:cut]
     finished: dict[tuple[str, str], Brief] = {}
     for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
@@ -149,10 +156,31 @@ def finished_briefs(path: str | Path) -> dict[tuple[str, str], Brief]:
                 "earlier run wrote (move this one aside to start afresh)",
                 source=str(target),
             ) from None
-        if not isinstance(record, dict) or "error" in record:
+        if isinstance(record, dict) and "error" in record:
             continue
-        key = (record.get("run") or {}).get("cache_key")
-        if key:
+        run = record.get("run") if isinstance(record, dict) else None
+        key = run.get("cache_key") if isinstance(run, dict) else None
+        try:
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+            if not isinstance(key, str) or not key:
+                raise ValueError("no run.cache_key")
             brief = Brief.model_validate(record)
-            finished[(brief.article.id, key)] = brief
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            if warnings is not None:
+                warnings.append(
+                    f"{target}:{number}: not a brief ({_first_problem(error)}); passed over"
+                )
+            continue
+        finished[(brief.article.id, key)] = brief
     return finished
+
+
+def _first_problem(error: ValueError) -> str:
+    """One line about why a JSON line is not a brief (pydantic's own message is many)."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the line"
+        more = f", and {error.error_count() - 1} more" if error.error_count() > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return str(error)
