@@ -36,7 +36,8 @@ from summarize.errors import InputError
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 FETCH_WORKERS = 8  # URLs fetched at once: waiting on servers, not on this machine
 ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl", *HTML_SUFFIXES}
-# The fields a corpus line may hold, with the JSON types each takes (null: absent).
+CORPUS_FIELDS = {"id", "text", "title", "published", "url"}
+# The JSON types each of them takes (null: absent).
 CORPUS_FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "id": (str, int),
     "text": (str,),
@@ -192,24 +193,21 @@ def read_corpus(path: Path, *, published: date | None = None) -> Iterator[Articl
             continue
         where = f"{source}:{number}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            message = f"{where}: not a JSON line ({error.msg}); one article object per line"
-            yield InputError(message, source=where)
-            continue
-        try:
-            yield _corpus_article(
-                record, where, default_id=f"{path.stem}-{number}", published=published
+            yield corpus_article(
+                line, where, default_id=f"{path.stem}-{number}", published=published
             )
         except InputError as error:
             yield error
 
 
-def _corpus_article(
-    record: object, where: str, *, default_id: str, published: date | None
-) -> Article:
+def corpus_article(line: str, where: str, *, default_id: str, published: date | None) -> Article:
     """One corpus line as an Article, every field's type checked here, before anything is
     sent: a wrong type fails this line alone, named, instead of the prompt or the export."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        message = f"{where}: not a JSON line ({error.msg}); one article object per line"
+        raise InputError(message, source=where) from None
     if not isinstance(record, dict):
         raise InputError(
             f"{where}: needs a JSON object with a string 'text', not {_json_type(record)}",
@@ -237,7 +235,7 @@ def _corpus_article(
         meta={
             k: v if isinstance(v, str) else json.dumps(v)
             for k, v in record.items()
-            if k not in CORPUS_FIELD_TYPES
+            if k not in CORPUS_FIELDS
         },
     )
 
