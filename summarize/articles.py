@@ -268,6 +268,8 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
         yield path
         return
     skipped: list[Path] = []
+    broken: list[Path] = []  # links that loop or lead nowhere
+    linked_folders: list[Path] = []  # not descended into: they may loop back up
     for child in sorted(path.rglob("*")):
         if any(part.startswith(".") for part in child.relative_to(path).parts):
             continue  # hidden files and folders (.git, .DS_Store) are never articles
@@ -275,12 +277,33 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
             yield child
         elif child.is_file():
             skipped.append(child)
+        elif child.is_symlink() and not child.exists():
+            broken.append(child)
+        elif child.is_symlink() and child.is_dir():
+            linked_folders.append(child)
     if skipped:
         kinds = ", ".join(sorted({p.suffix.lower() for p in skipped}))
         notes.append(
             f"{path}: skipped {len(skipped)} file(s) that are not plain-text articles "
             f"({kinds}); name a file directly to read it anyway"
         )
+    if broken:
+        notes.append(
+            f"{path}: skipped {len(broken)} symbolic link(s) that loop or lead nowhere "
+            f"({_some(broken, path)})"
+        )
+    if linked_folders:
+        notes.append(
+            f"{path}: did not follow {len(linked_folders)} linked folder(s) "
+            f"({_some(linked_folders, path)}); name one directly to read it"
+        )
+
+
+def _some(paths: list[Path], under: Path, shown: int = 3) -> str:
+    """A few paths relative to `under`, and how many more."""
+    names = [str(p.relative_to(under)) for p in paths[:shown]]
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(names) + more
 
 
 def read_inputs(

@@ -493,14 +493,31 @@ def _model_config(resources: ExitStack, *, model: str | None, **options: Any) ->
     options = {name: value for name, value in options.items() if value is not None}
 
     if is_local(model):
-        threads = int(os.environ.get("SUMMARIZE_THREADS") or 0) or None
-        context = int(os.environ.get("SUMMARIZE_CONTEXT") or 8192)
+        threads = _env_count("SUMMARIZE_THREADS", default=0, least=0, example=4) or None
+        context = _env_count("SUMMARIZE_CONTEXT", default=8192, least=512, example=8192)
         local = resources.enter_context(
             LocalModel.start(str(model), threads=threads, context=context)
         )
         options = {k: v for k, v in options.items() if k != "base_url"}
         return local.config(**options)
     return ModelConfig.from_env(model=model, **options)
+
+
+def _env_count(name: str, *, default: int, least: int, example: int) -> int:
+    """A whole number from the environment; anything else is a usage error naming it."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = least - 1
+    if number < least:
+        raise ConfigError(
+            f"{name}={value!r} is not a whole number of at least {least}; "
+            f"set it like {name}={example} or unset it"
+        )
+    return number
 
 
 def _read_articles(paths: list[str], published: date | None) -> list[Item]:
