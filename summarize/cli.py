@@ -491,7 +491,7 @@ def _model_config(resources: ExitStack, *, model: str | None, **options: Any) ->
     from summarize.providers.local import LocalModel, is_local
 
     options = {name: value for name, value in options.items() if value is not None}
-
+    model = model or os.environ.get("SUMMARIZE_MODEL") or None  # gguf: from the env too
     if is_local(model):
         threads = _env_count("SUMMARIZE_THREADS", default=0, least=0, example=4) or None
         context = _env_count("SUMMARIZE_CONTEXT", default=8192, least=512, example=8192)
