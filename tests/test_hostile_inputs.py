@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from summarize.cli import app
 from summarize.endpoints import endpoint_identity
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.signals import StopSignals
 from tests.conftest import ROOT, extraction
 from tests.test_batch import SlowModel, cli_env, start_batch, wait_for_lines, write_stories
 
@@ -557,6 +558,48 @@ def test_a_stop_while_rendering_ends_the_view_between_briefs_with_totals_and_its
         "60 brief(s), 0 failed; tokens: 6,000 input + 3,000 output = 9,000",
         f"{how} after the batch: every result was written; the view was cut short",
     ]
+
+
+def signal_self(stop: signal.Signals) -> None:
+    """Send `stop` to this process and give its handler time to run (it runs here)."""
+    os.kill(os.getpid(), stop)
+    time.sleep(0.05)
+
+
+def signal_self_inside(
+    stops: StopSignals, stop: signal.Signals, reached: list[str], *, raise_after: bool
+) -> None:
+    """Signal this process inside a deferred section, noting that its end was reached."""
+    with stops.deferred(raise_after=raise_after):
+        signal_self(stop)
+        reached.append("end of section")
+
+
+@STOPS
+def test_a_stop_during_a_deferred_section_takes_effect_where_it_ends(
+    stop: signal.Signals, code: int, how: str
+) -> None:
+    """What holds a signal off while a JSONL line or an export is written: a real signal
+    sent to this process inside `deferred()` raises nothing there, and KeyboardInterrupt
+    as the section ends; without `raise_after` it is only polled."""
+    stops = StopSignals()
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    stops.install()
+    reached: list[str] = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signal_self_inside(stops, stop, reached, raise_after=True)
+        assert reached == ["end of section"]  # raised after the section, not inside it
+        assert stops.outcome() == (how, code)
+        assert not stops.requested()  # acted on
+        signal_self_inside(stops, stop, reached, raise_after=False)
+        assert len(reached) == 2
+        assert stops.requested()
+        with pytest.raises(KeyboardInterrupt):
+            signal_self(stop)  # outside a deferred section: at once
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 # 9. --resume with a line that is not a brief, bad numbers in the environment, symlinks.
