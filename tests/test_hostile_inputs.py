@@ -202,6 +202,13 @@ def test_markup_in_notes_and_usage_errors_prints_as_written(model: Model, tmp_pa
     assert f"there is no folder {tmp_path / 'no [/x] dir'}" in bad.stderr
 
 
+def story(number: int) -> str:
+    """A distinct short story, so that no two lines share a cache entry."""
+    return (
+        f"Officials from two ministries met on Monday about trade, meeting {number}. Talks go on."
+    )
+
+
 # 2. Every JSONL field's type is checked when read; a bad line fails alone, before paying.
 
 
@@ -210,18 +217,17 @@ def test_wrong_field_types_fail_their_line_alone_before_any_model_call(
 ) -> None:
     """Ten lines, six with a wrong type or value: six named input failures, four briefs,
     and exactly four requests (nothing was paid for a bad line)."""
-    text = "Officials from two ministries met on Monday to discuss trade. Talks go on."
     lines = [
-        {"id": "good-1", "text": text},
-        {"id": "title", "text": text, "title": 123},
-        {"id": "url", "text": text, "url": ["https://example.com"]},
-        {"id": "published", "text": text, "published": "[/x]"},
-        {"id": "good-2", "text": text, "title": "[bold]T[/bold]", "published": "2024-05-01"},
-        {"id": True, "text": text},
-        {"id": "text", "text": {"body": text}},
+        {"id": "good-1", "text": story(1)},
+        {"id": "title", "text": story(2), "title": 123},
+        {"id": "url", "text": story(3), "url": ["https://example.com"]},
+        {"id": "published", "text": story(4), "published": "[/x]"},
+        {"id": "good-2", "text": story(5), "title": "[bold]T[/bold]", "published": "2024-05-01"},
+        {"id": True, "text": story(6)},
+        {"id": "text", "text": {"body": story(7)}},
         [1, 2, 3],
-        {"id": 7, "text": text, "extra": {"nested": 1}},
-        {"id": "good-4", "text": text, "url": "https://example.com/a"},
+        {"id": 7, "text": story(9), "extra": {"nested": 1}},
+        {"id": "good-4", "text": story(10), "url": "https://example.com/a"},
     ]
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps(line) + "\n" for line in lines))
