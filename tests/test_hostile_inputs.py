@@ -286,16 +286,32 @@ def test_a_bad_output_path_is_a_usage_error_before_any_model_call(
     assert model.served == 0
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder no file can be created in, and the reason the OS gives: a read-only
+    tmpfs for root (who writes through permissions), else a folder without write bits."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if os.geteuid() != 0:
+        locked.chmod(0o500)
+        yield locked, "Permission denied"
+        return
+    mounted = mount_tmpfs(locked, "ro,size=64k")
+    try:
+        yield locked, "Read-only file system"
+    finally:
+        unmount(mounted)
+
+
 def test_a_read_only_folder_is_a_usage_error_before_any_model_call(
-    model: Model, tmp_path: Path
+    model: Model, tmp_path: Path, read_only_folder: tuple[Path, str]
 ) -> None:
     write_stories(tmp_path / "in", 1)
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
+    locked, reason = read_only_folder
     result = run(model, str(tmp_path / "in"), "--json", str(locked / "o.json"))
     assert result.exit_code == 2
-    assert "cannot be written (Permission denied)" in result.stderr
+    said = f"cannot be written ({reason}); pick a writable path"
+    assert result.stderr == f"error: --json {locked / 'o.json'}: {said}\n"
     assert model.served == 0
 
 
@@ -329,22 +345,32 @@ def test_a_jsonl_file_that_cannot_be_written_stops_the_batch_and_json_still_gets
     assert model.served == 1
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 8 KiB tmpfs: a disk that fills up (needs root to mount)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
+def mount_tmpfs(where: Path, options: str) -> Path:
+    """Mount a real tmpfs at `where` (needs root); skip the test where that is refused."""
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
         capture_output=True,
         check=False,
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    return where
+
+
+def unmount(where: Path) -> None:
+    subprocess.run(["umount", str(where)], check=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 8 KiB disk that fills up."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mount_tmpfs(mount, "size=8k")
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=True)
+        unmount(mount)
 
 
 def test_a_disk_filling_up_under_the_jsonl_file_mid_batch_keeps_whole_lines(
