@@ -267,9 +267,11 @@ def brief(
     # From here on a Ctrl-C or SIGTERM is held until the exports are written whole; the
     # terminal view stops between briefs, and the totals line is always printed.
     with signals.stops.deferred(raise_after=False):
-        written = run.stage != "briefing" or _write_results(
-            outcome.results, json_out, csv_out, quiet=quiet, output_format=output_format
-        )
+        written = True
+        if run.stage == "briefing":  # stopped before the batch: nothing to write
+            written = _write_results(
+                outcome.results, json_out, csv_out, quiet=quiet, output_format=output_format
+            )
         _finish(outcome, run, written=written, budget=max_total_tokens)
 
 
