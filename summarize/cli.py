@@ -256,8 +256,7 @@ def brief(
     outcome = BatchOutcome(results=[])
     try:
         outcome = run.brief(
-            paths,
-            published=_published(published),
+            lambda: _read_articles(paths, _published(published)),
             resume=resume,
             concurrency=concurrency,
             max_total_tokens=max_total_tokens,
@@ -302,9 +301,8 @@ class _Run:
 
     def brief(
         self,
-        paths: list[str],
+        read_items: Callable[[], list[Item]],
         *,
-        published: date | None,
         resume: bool,
         concurrency: int,
         max_total_tokens: int | None,
@@ -314,7 +312,7 @@ class _Run:
         from summarize.progress import BatchProgress
 
         try:
-            items = _read_articles(paths, published)
+            items = read_items()
             if resume and self.jsonl_out is not None:
                 items, self.skipped = _skip_finished(
                     items, self.jsonl_out, self.client, self.template
