@@ -43,6 +43,14 @@ FETCH_WORKERS = 8  # URLs fetched at once: waiting on servers, not on this machi
 ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl", *HTML_SUFFIXES}
 CORPUS_FIELDS = {"id", "text", "title", "published", "url"}
 SIDECAR = "published.json"  # publication dates for the files of its folder
+# The JSON types each of them takes (null: absent).
+CORPUS_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str, int),
+    "text": (str,),
+    "title": (str,),
+    "published": (str,),
+    "url": (str,),
+}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>(?:[^\n]*\n)*?)---[ \t]*(?:\r?\n|\Z)")
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*?)\s*$")
 
@@ -215,24 +223,67 @@ def read_corpus(path: Path, *, published: date | None = None) -> Iterator[Articl
             continue
         where = f"{source}:{number}"
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError("needs a JSON object with a string 'text'")
-            when = record.get("published")
-            yield Article(
-                id=str(record.get("id") or f"{path.stem}-{number}"),
-                source=where,
-                text=_nonempty(record["text"], where),
-                title=record.get("title") or None,
-                published=published or (parse_published(str(when), source=where) if when else None),
-                url=record.get("url") or None,
-                meta={k: str(v) for k, v in record.items() if k not in CORPUS_FIELDS},
+            yield corpus_article(
+                line, where, default_id=f"{path.stem}-{number}", published=published
             )
-        except (ValueError, InputError) as error:
-            message = str(error) if isinstance(error, InputError) else f"{where}: {error}"
-            if isinstance(error, json.JSONDecodeError):
-                message = f"{where}: not a JSON line ({error.msg}); one article object per line"
-            yield InputError(message, source=where)
+        except InputError as error:
+            yield error
+
+
+def corpus_article(line: str, where: str, *, default_id: str, published: date | None) -> Article:
+    """One corpus line as an Article, every field's type checked here, before anything is
+    sent: a wrong type fails this line alone, named, instead of the prompt or the export."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        message = f"{where}: not a JSON line ({error.msg}); one article object per line"
+        raise InputError(message, source=where) from None
+    if not isinstance(record, dict):
+        raise InputError(
+            f"{where}: needs a JSON object with a string 'text', not {_json_type(record)}",
+            source=where,
+        )
+    for name, allowed in CORPUS_FIELD_TYPES.items():
+        value = record.get(name)
+        wrong = not isinstance(value, allowed) or isinstance(value, bool)  # True is an int
+        if value is not None and wrong:
+            kinds = " or ".join(_JSON_NAMES[kind] for kind in allowed)
+            raise InputError(
+                f"{where}: '{name}' must be a {kinds}, not {_json_type(value)}; fix that line",
+                source=where,
+            )
+    if record.get("text") is None:
+        raise InputError(f"{where}: needs a JSON object with a string 'text'", source=where)
+    when = record.get("published")
+    return Article(
+        id=str(record.get("id") or default_id),
+        source=where,
+        text=_nonempty(record["text"], where),
+        title=record.get("title") or None,
+        published=published or (parse_published(when, source=where) if when else None),
+        url=record.get("url") or None,
+        meta={
+            k: v if isinstance(v, str) else json.dumps(v)
+            for k, v in record.items()
+            if k not in CORPUS_FIELDS
+        },
+    )
+
+
+_JSON_NAMES: dict[type, str] = {str: "string", int: "integer", dict: "object", list: "array"}
+
+
+def _json_type(value: object) -> str:
+    """A value's type as JSON calls it, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def _nonempty(text: str, source: str) -> str:
@@ -247,6 +298,8 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
         yield path
         return
     skipped: list[Path] = []
+    broken: list[Path] = []  # links that loop or lead nowhere
+    linked_folders: list[Path] = []  # not descended into: they may loop back up
     for child in sorted(path.rglob("*")):
         if any(part.startswith(".") for part in child.relative_to(path).parts):
             continue  # hidden files and folders (.git, .DS_Store) are never articles
@@ -256,12 +309,33 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
             yield child
         elif child.is_file():
             skipped.append(child)
+        elif child.is_symlink() and not child.exists():
+            broken.append(child)
+        elif child.is_symlink() and child.is_dir():
+            linked_folders.append(child)
     if skipped:
         kinds = ", ".join(sorted({p.suffix.lower() for p in skipped}))
         notes.append(
             f"{path}: skipped {len(skipped)} file(s) that are not plain-text articles "
             f"({kinds}); name a file directly to read it anyway"
         )
+    if broken:
+        notes.append(
+            f"{path}: skipped {len(broken)} symbolic link(s) that loop or lead nowhere "
+            f"({_some(broken, path)})"
+        )
+    if linked_folders:
+        notes.append(
+            f"{path}: did not follow {len(linked_folders)} linked folder(s) "
+            f"({_some(linked_folders, path)}); name one directly to read it"
+        )
+
+
+def _some(paths: list[Path], under: Path, shown: int = 3) -> str:
+    """A few paths relative to `under`, and how many more."""
+    names = [str(p.relative_to(under)) for p in paths[:shown]]
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(names) + more
 
 
 def read_inputs(

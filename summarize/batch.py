@@ -5,6 +5,8 @@ callback as it finishes (so JSONL lines and progress appear as work completes) a
 returns every result in input order. It stops scheduling new articles when
 
 - the token budget (`max_total_tokens`) is spent: articles in flight still finish;
+- the `on_result` callback raises `StopBatch` (the CLI's JSONL file cannot be written):
+  articles in flight still finish, and their results are still returned;
 - the user presses Ctrl-C (the CLI turns SIGTERM into the same): articles in flight
   finish (each is bounded by the request timeout and retry policy) and their results are
   kept; a second Ctrl-C abandons them.
@@ -32,7 +34,12 @@ if TYPE_CHECKING:
 # An item to brief: an article, an input that could not be read (reported as a failure),
 # or a brief finished on an earlier run (`--resume`), passed through in its place.
 Item = Article | InputError | Brief
-StopReason = Literal["interrupted", "token budget"]
+StopReason = Literal["interrupted", "token budget", "output failed"]
+
+
+class StopBatch(Exception):
+    """Raised by an `on_result` callback that can no longer keep results (a full disk
+    under the JSONL file): start no more articles; those in flight still finish."""
 
 
 @dataclass
@@ -155,4 +162,7 @@ class _Batch:
         self.results[index] = result
         self.outcome.tokens.add(result)
         if self.on_result is not None:
-            self.on_result(index, result)
+            try:
+                self.on_result(index, result)
+            except StopBatch:
+                self.outcome.stopped = self.outcome.stopped or "output failed"

@@ -10,20 +10,20 @@ Data goes to stdout; progress and diagnostics go to stderr.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
+from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from summarize import signals
 from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, NoModelConfigured, SummarizeError
 
@@ -33,8 +33,11 @@ if TYPE_CHECKING:
     from summarize.batch import BatchOutcome, Item
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient, ModelConfig
+    from summarize.export import JsonlWriter
     from summarize.pipeline import Result
+    from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
+    from summarize.schema import Brief
 
 app = typer.Typer(
     name="summarize",
@@ -44,7 +47,11 @@ app = typer.Typer(
     add_completion=False,
 )
 stdout = Console()
-stderr = Console(stderr=True)
+# Every diagnostic goes through this console, and most of what it prints came from
+# someone else: file names, JSONL values, provider errors. Markup and emoji codes are
+# off so `[/x]` or `:bomb:` print as written (never a MarkupError, never a vanished
+# `[redacted]`); our own styling is applied with Text spans (`_say`), not markup.
+stderr = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 # What --help shows for options whose default is decided at run time.
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # client.DEFAULT_OPENAI_MODEL; client loads openai
@@ -72,30 +79,18 @@ class Exit(IntEnum):
     OK = 0
     SOME_FAILED = 1
     USAGE = 2
-    INTERRUPTED = 130  # the shell's convention for Ctrl-C: 128 + SIGINT
-    TERMINATED = 143  # 128 + SIGTERM
+    INTERRUPTED = signals.INTERRUPTED  # Ctrl-C: 128 + SIGINT
+    TERMINATED = signals.TERMINATED  # 128 + SIGTERM
 
 
-terminated = threading.Event()
-
-
-def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM (`kill`, a scheduler's stop) stops a batch the way Ctrl-C does: articles
-    in flight finish and everything finished is written; a second one abandons them."""
-    terminated.set()
-    raise KeyboardInterrupt
-
-
-def _interrupted() -> tuple[str, Exit]:
-    """What stopped the run, as the message word and the exit code."""
-    if terminated.is_set():
-        return "terminated", Exit.TERMINATED
-    return "interrupted", Exit.INTERRUPTED
+def _say(message: str, *, label: str = "", style: str = "") -> None:
+    """One diagnostic line on stderr: our `label` styled, `message` printed as text."""
+    line = Text.assemble((label, style), " " if label else "", message)
+    stderr.print(line)
 
 
 def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
-    # The message quotes paths, flags and commands: text, never rich markup.
-    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    _say(message, label="error:", style="bold red")
     return typer.Exit(int(code))
 
 
@@ -138,13 +133,15 @@ def clean(
         sys.stdout.write(f"{title}\n\n")
     sys.stdout.write(cleaned.text + "\n")
     if explain:
-        stderr.print(f"[bold]{len(cleaned.dropped)} line(s) removed:[/]", highlight=False)
+        _say(f"{len(cleaned.dropped)} line(s) removed:")
         for dropped in cleaned.dropped:
-            stderr.print(
-                f"  line {dropped.line:>4}  [cyan]{dropped.rule:<26}[/] {dropped.text[:90]}",
-                highlight=False,
-                markup=True,
+            line = Text.assemble(
+                f"  line {dropped.line:>4}  ",
+                (f"{dropped.rule:<26}", "cyan"),
+                " ",
+                dropped.text[:90],
             )
+            stderr.print(line)
 
 
 @app.command()
@@ -301,17 +298,14 @@ def brief(
     --model for any OpenAI-compatible server, or --model gguf:PATH for a local file.
     Without one, `summarize eval` shows the whole pipeline offline.
     """
-    from summarize.batch import run_batch
-    from summarize.client import ModelClient
-    from summarize.export import JsonlWriter
-    from summarize.pipeline import Failure
-    from summarize.progress import BatchProgress, totals_line
+    from summarize.batch import BatchOutcome
     from summarize.prompts import load_prompt
 
     if resume and jsonl_out is None:
         raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
     resources = ExitStack()  # a local model runs until the batch is done
     try:
+        _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
         config = _model_config(
             resources,
             model=model,
@@ -325,56 +319,198 @@ def brief(
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
+        resources.close()
         raise _fail(_config_message(error)) from None
     _log_requests(config.api_key, enabled=verbose)
-    items = _read_articles(paths, _published(published))
-    client = ModelClient(config, cache=cache)
-    skipped = 0
-    if resume and jsonl_out is not None:
-        items, skipped = _skip_finished(items, jsonl_out, client, template)
-    jsonl = JsonlWriter(jsonl_out) if jsonl_out else None
-    progress = BatchProgress(len(items) - skipped, stderr, enabled=not quiet)
-
-    def report(_: int, result: Result) -> None:
-        if jsonl is not None:
-            jsonl.write(result)
-        progress.advance(result)
-        if isinstance(result, Failure):
-            progress.report_failure(result)
-
-    try:
-        with progress:
-            outcome = run_batch(
-                items,
-                client,
-                template,
-                concurrency=concurrency,
-                max_total_tokens=max_total_tokens,
-                on_result=_embedding_text(report, items) if embed_text else report,
-            )
-    finally:
-        client.close()
-        resources.close()
-        if cache is not None:
-            cache.close()
-        if jsonl is not None:
-            jsonl.close()
-    results = outcome.results
-    _write_results(
-        results,
-        json_out,
-        csv_out,
+    run = _Run(
+        config,
+        template,
+        cache=cache,
+        resources=resources,
+        jsonl_out=jsonl_out,
         quiet=quiet,
-        output_format=output_format,
-        html=html_out,
-        items=items,
+        embed_text=embed_text,
     )
-    stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
-    _report_stop(outcome, jsonl_out, max_total_tokens)
-    failed = sum(isinstance(r, Failure) for r in results)
+    outcome = BatchOutcome(results=[])
+    try:
+        outcome = run.brief(
+            lambda: _read_articles(paths, _published(published)),
+            resume=resume,
+            concurrency=concurrency,
+            max_total_tokens=max_total_tokens,
+        )
+    except KeyboardInterrupt:
+        outcome.stopped = "interrupted"  # before the batch began: nothing was sent
+    # From here on a Ctrl-C or SIGTERM is held until the exports are written whole; the
+    # terminal view stops between briefs, and the totals line is always printed.
+    with signals.stops.deferred(raise_after=False):
+        written = True
+        if run.stage == "briefing":  # stopped before the batch: nothing to write
+            written = _write_results(
+                outcome.results,
+                json_out,
+                csv_out,
+                quiet=quiet,
+                output_format=output_format,
+                html=html_out,
+                items=run.items,
+            )
+        _finish(outcome, run, written=written, budget=max_total_tokens)
+
+
+class _Run:
+    """One `brief` run's state: the client, the JSONL file, progress, what was skipped."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        template: Prompt,
+        *,
+        cache: AnswerCache | None,
+        resources: ExitStack,
+        jsonl_out: Path | None,
+        quiet: bool,
+        embed_text: bool = False,
+    ) -> None:
+        from summarize.client import ModelClient
+
+        self.template, self.cache, self.resources = template, cache, resources
+        self.client = ModelClient(config, cache=cache)
+        self.jsonl_out, self.quiet = jsonl_out, quiet
+        self.items: list[Item] = []  # as read: the review page and Markdown show their text
+        self.texts: dict[str, str] | None = {} if embed_text else None  # --embed-text
+        self.jsonl: JsonlWriter | None = None
+        self.jsonl_error: str | None = None  # why the JSONL file stopped being written
+        self.jsonl_lines = 0
+        self.skipped = 0
+        self.stage = "reading the inputs"
+        self.progress: BatchProgress | None = None
+
+    def brief(
+        self,
+        read_items: Callable[[], list[Item]],
+        *,
+        resume: bool,
+        concurrency: int,
+        max_total_tokens: int | None,
+    ) -> BatchOutcome:
+        from summarize.batch import run_batch
+        from summarize.export import JsonlWriter
+        from summarize.progress import BatchProgress
+
+        try:
+            items = self.items = read_items()
+            if self.texts is not None:
+                self.texts = _texts(items)
+            if resume and self.jsonl_out is not None:
+                items, self.skipped = _skip_finished(
+                    items, self.jsonl_out, self.client, self.template
+                )
+            if self.jsonl_out is not None:
+                try:
+                    self.jsonl = JsonlWriter(self.jsonl_out)
+                except OSError as error:
+                    message = f"--jsonl {self.jsonl_out}: cannot be opened ({error.strerror})"
+                    raise _fail(message) from None
+            self.stage = "briefing"
+            self.progress = BatchProgress(len(items) - self.skipped, stderr, enabled=not self.quiet)
+            with self.progress:
+                return run_batch(
+                    items,
+                    self.client,
+                    self.template,
+                    concurrency=concurrency,
+                    max_total_tokens=max_total_tokens,
+                    on_result=self.report,
+                )
+        finally:
+            with signals.stops.deferred(raise_after=False):
+                self.close()
+
+    def report(self, _: int, result: Result) -> None:
+        """Each finished article: its JSONL line (whole, Ctrl-C held off while it is
+        written), the bar, and its failure line. A JSONL file that cannot be written
+        stops the batch: what is in flight finishes and goes to --json."""
+        from summarize.batch import StopBatch
+        from summarize.pipeline import Failure
+        from summarize.schema import Brief
+
+        assert self.progress is not None
+        if self.texts is not None and isinstance(result, Brief):
+            result.article.text = self.texts.get(result.article.id)
+        self.progress.advance(result)
+        if isinstance(result, Failure):
+            self.progress.report_failure(result)
+        if self.jsonl is None:
+            return
+        with signals.stops.deferred():
+            try:
+                self.jsonl.write(result)
+                self.jsonl_lines += 1
+            except OSError as error:
+                self.jsonl.close()
+                self.jsonl = None
+                self.jsonl_error = error.strerror or str(error)
+                raise StopBatch from None
+
+    def close(self) -> None:
+        self.client.close()
+        self.resources.close()
+        if self.cache is not None:
+            self.cache.close()
+        if self.jsonl is not None:
+            self.jsonl.close()
+
+
+def _check_outputs(
+    *,
+    json_out: Path | None,
+    jsonl_out: Path | None,
+    csv_out: Path | None,
+    html_out: Path | None,
+) -> None:
+    """Every output file writable, and each a different file, before anything is paid for."""
+    from summarize.export import check_output
+
+    outputs = (
+        ("--json", json_out),
+        ("--jsonl", jsonl_out),
+        ("--csv", csv_out),
+        ("--html", html_out),
+    )
+    named = {
+        flag: path
+        for flag, path in outputs
+        if path is not None and not (flag == "--json" and str(path) == "-")
+    }
+    seen: dict[Path, str] = {}
+    for flag, path in named.items():
+        check_output(path, flag=flag)
+        if (same := seen.get(path.resolve())) is not None:
+            raise ConfigError(f"{same} and {flag} both name {path}; give each its own file")
+        seen[path.resolve()] = flag
+
+
+def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | None) -> None:
+    """The run's last words on stderr, the totals line always among them, and its exit."""
+    from summarize.pipeline import Failure
+    from summarize.progress import totals_line
+
+    stderr.print(totals_line(outcome, skipped=run.skipped), highlight=False)
+    if run.jsonl_error is not None:
+        _say(
+            f"--jsonl {run.jsonl_out}: writing failed after {run.jsonl_lines} line(s) "
+            f"({run.jsonl_error}); the batch stopped there with {outcome.not_started} "
+            f"article(s) not started; make room and finish them with --jsonl "
+            f"{run.jsonl_out} --resume",
+            label="error:",
+            style="bold red",
+        )
+    _report_stop(outcome, run, budget)
+    failed = sum(isinstance(r, Failure) for r in outcome.results)
     if failed:
-        stderr.print(f"{failed} of {len(results)} article(s) failed.", highlight=False)
-    if failed or outcome.not_started:
+        stderr.print(f"{failed} of {len(outcome.results)} article(s) failed.")
+    if failed or outcome.not_started or not written or run.jsonl_error is not None:
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
@@ -387,59 +523,47 @@ def _write_results(
     output_format: OutputFormat,
     html: Path | None = None,
     items: Sequence[Item] = (),
-) -> None:
+) -> bool:
     """The data: a JSON array to a file or stdout, the review page, and the rendered
     briefs on stdout; `items` are the articles read, whose text the page and the
-    Markdown report show."""
+    Markdown report show. False when an export could not be written (said on stderr;
+    the others still are). A stop (Ctrl-C, SIGTERM) during the terminal view ends it
+    between two briefs."""
     from summarize.export import json_text, write_json
     from summarize.pipeline import Failure
     from summarize.render import print_brief
 
+    written = True
     briefed = any(not isinstance(r, Failure) for r in results)
     if json_out is not None and str(json_out) == "-":
         sys.stdout.write(json_text(results))
         quiet = True  # stdout carries the JSON; a rendered brief would corrupt it
     elif json_out is not None and json_out.exists() and not briefed:
-        stderr.print(
-            f"note: kept the existing {json_out}: this run briefed no article", highlight=False
-        )
+        stderr.print(f"note: kept the existing {json_out}: this run briefed no article")
     elif json_out is not None:
-        write_json(json_out, results)
+        written &= _export("--json", json_out, lambda: write_json(json_out, results))
     if csv_out is not None:
         from summarize.formats import write_csv
 
-        write_csv(str(csv_out), results)
+        written &= _export("--csv", csv_out, lambda: write_csv(str(csv_out), results))
     if html is not None:
-        _write_review(results, html, _texts(items))
+        written &= _export("--html", html, lambda: _write_review(results, html, _texts(items)))
     if not quiet and output_format is OutputFormat.MARKDOWN:
         from summarize.formats import markdown_report
 
         sys.stdout.write(markdown_report(results, _texts(items)))
     elif not quiet:
         for result in results:
+            if signals.stops.requested():
+                break
             if not isinstance(result, Failure):
                 print_brief(stdout, result)
+    return written
 
 
 def _texts(items: Sequence[Item]) -> dict[str, str]:
     """Each article's text as read, by id (ids are unique within a run)."""
     return {item.id: item.text for item in items if isinstance(item, Article)}
-
-
-def _embedding_text(
-    report: Callable[[int, Result], None], items: list[Item]
-) -> Callable[[int, Result], None]:
-    """`report`, after putting each brief's article text in it (--embed-text)."""
-    from summarize.schema import Brief
-
-    texts = _texts(items)
-
-    def embed(index: int, result: Result) -> None:
-        if isinstance(result, Brief):
-            result.article.text = texts.get(result.article.id)
-        report(index, result)
-
-    return embed
 
 
 def _write_review(
@@ -451,10 +575,7 @@ def _write_review(
     for page in pages:
         if page.note:
             stderr.print(f"note: {page.note}", highlight=False, soft_wrap=True)
-    try:
-        write_html(html_out, pages, failures)
-    except OSError as error:
-        raise _fail(f"{html_out}: cannot be written ({error.strerror})") from None
+    write_html(html_out, pages, failures)
 
 
 @app.command()
@@ -472,26 +593,42 @@ def report(
         results = read_results(briefs)
     except InputError as error:
         raise _fail(str(error)) from None
-    _write_review(results, html_out, {}, base=briefs.resolve().parent)
+    try:
+        _write_review(results, html_out, {}, base=briefs.resolve().parent)
+    except OSError as error:
+        raise _fail(f"{html_out}: cannot be written ({error.strerror})") from None
     stderr.print(f"wrote {html_out}: {len(results)} result(s)", highlight=False)
 
 
-def _report_stop(outcome: BatchOutcome, jsonl_out: Path | None, budget: int | None) -> None:
+def _export(flag: str, path: Path, write: Callable[[], None]) -> bool:
+    """Write one export; a failure (a full disk) is one line, and the others go on."""
+    try:
+        write()
+    except OSError as error:
+        _say(f"{flag} {path}: writing failed ({error.strerror})", label="error:", style="bold red")
+        return False
+    return True
+
+
+def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
     """Say why a batch stopped early; exit 130 (143) at once if Ctrl-C (SIGTERM) stopped it."""
-    if outcome.stopped == "interrupted":
-        how, code = _interrupted()
-        stderr.print(
-            f"{how}: {outcome.not_started} article(s) not started"
-            + (f", {outcome.abandoned} abandoned in flight" if outcome.abandoned else "")
-            + (f"; finish them with --jsonl {jsonl_out} --resume" if jsonl_out else ""),
-            highlight=False,
-        )
-        _exit_now(code, abandoned=outcome.abandoned)
+    if outcome.stopped == "interrupted" or signals.stops.requested():
+        how, code = signals.stops.outcome()
+        if run.stage != "briefing":
+            stderr.print(f"{how} while {run.stage}; no article was sent")
+        elif outcome.stopped != "interrupted":
+            stderr.print(f"{how} after the batch: every result was written; the view was cut short")
+        else:
+            stderr.print(
+                f"{how}: {outcome.not_started} article(s) not started"
+                + (f", {outcome.abandoned} abandoned in flight" if outcome.abandoned else "")
+                + (f"; finish them with --jsonl {run.jsonl_out} --resume" if run.jsonl_out else "")
+            )
+        _exit_now(Exit(code), abandoned=outcome.abandoned)
     if outcome.stopped == "token budget":
         stderr.print(
             f"stopped: --max-total-tokens {budget or 0:,} reached "
             f"({outcome.tokens.total:,} spent); {outcome.not_started} article(s) not started",
-            highlight=False,
         )
 
 
@@ -503,16 +640,33 @@ def _model_config(resources: ExitStack, *, model: str | None, **options: Any) ->
     from summarize.providers.local import LocalModel, is_local
 
     options = {name: value for name, value in options.items() if value is not None}
-
+    model = model or os.environ.get("SUMMARIZE_MODEL") or None  # gguf: from the env too
     if is_local(model):
-        threads = int(os.environ.get("SUMMARIZE_THREADS") or 0) or None
-        context = int(os.environ.get("SUMMARIZE_CONTEXT") or 8192)
+        threads = _env_count("SUMMARIZE_THREADS", default=0, least=0, example=4) or None
+        context = _env_count("SUMMARIZE_CONTEXT", default=8192, least=512, example=8192)
         local = resources.enter_context(
             LocalModel.start(str(model), threads=threads, context=context)
         )
         options = {k: v for k, v in options.items() if k != "base_url"}
         return local.config(**options)
     return ModelConfig.from_env(model=model, **options)
+
+
+def _env_count(name: str, *, default: int, least: int, example: int) -> int:
+    """A whole number from the environment; anything else is a usage error naming it."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = least - 1
+    if number < least:
+        raise ConfigError(
+            f"{name}={value!r} is not a whole number of at least {least}; "
+            f"set it like {name}={example} or unset it"
+        )
+    return number
 
 
 def _read_articles(paths: list[str], published: date | None) -> list[Item]:
@@ -522,7 +676,7 @@ def _read_articles(paths: list[str], published: date | None) -> list[Item]:
     notes: list[str] = []
     items: list[Item] = list(read_inputs(paths, published=published, notes=notes))
     for note in notes:
-        stderr.print(f"note: {note}", highlight=False, soft_wrap=True)
+        stderr.print(f"note: {note}")
     return items
 
 
@@ -559,16 +713,25 @@ def _open_cache(path: Path | None, *, refresh: bool) -> AnswerCache:
 def _skip_finished(
     items: list[Item], jsonl_out: Path, client: ModelClient, template: Prompt
 ) -> tuple[list[Item], int]:
-    """Replace each article whose brief the JSONL file already holds by that brief."""
+    """Replace each article whose brief the JSONL file already holds by that brief, and
+    say why the file's other briefs of these articles did not match (so a changed model,
+    prompt or endpoint is never a silent full re-run)."""
     from summarize.export import finished_briefs
     from summarize.pipeline import article_key
 
+    warnings: list[str] = []
     try:
-        finished = finished_briefs(jsonl_out)
+        finished = finished_briefs(jsonl_out, warnings=warnings)
     except InputError as error:
         raise _fail(str(error)) from None
+    for warning in warnings[:WARNINGS_SHOWN]:
+        _say(warning, label="warning:", style="yellow")
+    if len(warnings) > WARNINGS_SHOWN:
+        _say(f"{jsonl_out}: {len(warnings) - WARNINGS_SHOWN} more line(s) not briefs")
+    by_id: dict[str, Brief] = {brief.article.id: brief for brief in finished.values()}
     kept: list[Item] = []
     skipped = 0
+    unmatched: Counter[str] = Counter()
     for item in items:
         if isinstance(item, Article):
             try:
@@ -579,8 +742,35 @@ def _skip_finished(
                 kept.append(done)
                 skipped += 1
                 continue
+            if key and (other := by_id.get(item.id)) is not None:
+                unmatched[_mismatch(other, client.config, template)] += 1
         kept.append(item)
+    if unmatched:
+        why = "; ".join(f"{count} {reason}" for reason, count in unmatched.most_common())
+        _say(
+            f"--resume: {unmatched.total()} brief(s) in {jsonl_out} did not match this "
+            f"run and will be briefed again: {why}",
+            label="note:",
+        )
     return kept, skipped
+
+
+WARNINGS_SHOWN = 5  # per kind of problem; the rest are counted
+
+
+def _mismatch(brief: Brief, config: ModelConfig, template: Prompt) -> str:
+    """Why an earlier brief of an article is not this run's: what changed, old -> new."""
+    run = brief.run
+    for what, old, new in (
+        ("model", run.model, config.model),
+        ("prompt version", run.prompt_version, template.version),
+        ("endpoint", run.endpoint, config.endpoint_key),
+        ("mode", run.mode, config.resolved_mode),
+    ):
+        if old is not None and old != new:
+            return f"with another {what} ({old}, now {new})"
+    unknown = ", endpoint" if run.endpoint is None else ""  # briefs before run.endpoint
+    return f"with other article text or generation parameters (--max-tokens{unknown})"
 
 
 def _exit_now(code: Exit, *, abandoned: int) -> None:
@@ -752,19 +942,23 @@ def evaluate(
         write_report(report, result)
     threat_f1 = result["fields"]["threats"]["f1"]  # None: no threat in gold nor predicted
     if min_f1 is not None and threat_f1 is not None and threat_f1 < min_f1:
-        stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}", highlight=False)
+        stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}")
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
 def main() -> None:
     """Console-script entry point: no traceback ever reaches a user for an expected error."""
-    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    signals.stops.install()  # Ctrl-C and SIGTERM: one path, 130 or 143
     try:
         app()
     except SummarizeError as error:
-        stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        _say(str(error), label="error:", style="bold red")
         sys.exit(int(Exit.USAGE if isinstance(error, ConfigError) else Exit.SOME_FAILED))
-    except KeyboardInterrupt:
-        how, code = _interrupted()
-        stderr.print(how, highlight=False)
-        sys.exit(int(code))
+    except SystemExit as done:
+        # typer turns a stray KeyboardInterrupt into a silent exit 130; say it, and make
+        # it 143 when SIGTERM sent it. (`brief` handles its own stops and says more.)
+        if isinstance(getattr(done.__context__, "__cause__", None), KeyboardInterrupt):
+            how, code = signals.stops.outcome()
+            _say(how)
+            sys.exit(code)
+        raise

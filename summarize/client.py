@@ -147,13 +147,21 @@ class ModelConfig:
     def endpoint(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
+    @property
+    def endpoint_key(self) -> str:
+        """The endpoint as cache keys and `run.endpoint` name it: an in-process
+        provider's stable identity, else the base URL in its one normalised spelling."""
+        from summarize.endpoints import endpoint_identity
+
+        return self.endpoint_id or endpoint_identity(self.endpoint)
+
     def request_identity(
         self, messages: list[dict[str, str]], response_model: type[BaseModel]
     ) -> dict[str, Any]:
         """Everything that determines the answer to a request: the cache key's ingredients.
         Never the API key: it changes who pays, not what the model says."""
         return {
-            "endpoint": self.endpoint_id or self.endpoint,
+            "endpoint": self.endpoint_key,
             "model": self.model,
             "mode": self.resolved_mode,
             "temperature": self.temperature,

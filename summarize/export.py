@@ -12,11 +12,14 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from summarize.errors import InputError
+from pydantic import ValidationError
+
+from summarize.errors import ConfigError, InputError
 from summarize.pipeline import Failure, Result
 from summarize.schema import Brief
 
@@ -51,6 +54,33 @@ def write_atomically(path: str | Path, text: str) -> None:
         raise
 
 
+def check_output(path: Path, *, flag: str) -> None:
+    """Refuse an output path that cannot be written, before any article is paid for:
+    a folder, a missing or read-only folder, a read-only file. Probed by really creating
+    a file beside it (what `write_atomically` does), so read-only disks and permissions
+    are found whoever runs it. Raises ConfigError naming the flag and the fix."""
+    where = f"{flag} {path}"
+    if path.is_dir():
+        example = path / f"briefs.{flag.lstrip('-')}"
+        raise ConfigError(f"{where}: is a folder; name a file in it, e.g. {example}")
+    folder = path.parent
+    if not folder.exists():
+        raise ConfigError(f"{where}: there is no folder {folder}; create it or pick another path")
+    if not folder.is_dir():
+        raise ConfigError(f"{where}: {folder} is a file, not a folder; pick another path")
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+        os.close(handle)
+        os.unlink(probe)
+        if path.exists():
+            with path.open("a", encoding="utf-8"):
+                pass  # opening to append changes nothing, and fails if it is read-only
+    except OSError as error:
+        raise ConfigError(
+            f"{where}: cannot be written ({error.strerror}); pick a writable path"
+        ) from None
+
+
 class JsonlWriter:
     """Append one whole, flushed and fsynced line per result, so a killed run leaves a
     valid file holding every brief that finished."""
@@ -60,10 +90,26 @@ class JsonlWriter:
         self._stream: IO[str] = self.path.open("a", encoding="utf-8")
 
     def write(self, result: Result) -> None:
+        """Append one line. On a failed write (a full disk) the part of the line that
+        reached the file is cut off again, so the file stays whole lines, and OSError is
+        raised: the caller decides whether the batch can go on without the file."""
         line = json.dumps(to_record(result), ensure_ascii=False)
-        self._stream.write(line + "\n")
-        self._stream.flush()
-        os.fsync(self._stream.fileno())
+        start = self._stream.tell()
+        try:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+            os.fsync(self._stream.fileno())
+        except OSError:
+            self._discard_from(start)
+            raise
+
+    def _discard_from(self, offset: int) -> None:
+        """Drop what a failed write left after `offset`: buffered and on disk."""
+        with suppress(OSError):
+            self._stream.close()  # may fail again flushing the buffer; the file is cut below
+        with suppress(OSError):  # not a regular file (/dev/full): nothing to cut
+            os.truncate(self.path, offset)
+        self._stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def close(self) -> None:
         self._stream.close()
@@ -80,11 +126,14 @@ class JsonlWriter:
         self.close()
 
 
-def finished_briefs(path: str | Path) -> dict[tuple[str, str], Brief]:
+def finished_briefs(
+    path: str | Path, *, warnings: list[str] | None = None
+) -> dict[tuple[str, str], Brief]:
     """The briefs already in a JSONL file, by (article id, cache key), for `--resume`.
 
     Failures are not finished: they run again. A last line cut off by a killed process
-    is dropped from the file, so that appending continues a valid JSONL file.
+    is dropped from the file, so that appending continues a valid JSONL file. A line that
+    is JSON but not a brief is passed over, with a warning naming it in `warnings`.
     """
     target = Path(path)
     if not target.exists():
@@ -97,6 +146,8 @@ def finished_briefs(path: str | Path) -> dict[tuple[str, str], Brief]:
         data = data[:cut]
     finished: dict[tuple[str, str], Brief] = {}
     for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
@@ -105,10 +156,31 @@ def finished_briefs(path: str | Path) -> dict[tuple[str, str], Brief]:
                 "earlier run wrote (move this one aside to start afresh)",
                 source=str(target),
             ) from None
-        if not isinstance(record, dict) or "error" in record:
+        if isinstance(record, dict) and "error" in record:
             continue
-        key = (record.get("run") or {}).get("cache_key")
-        if key:
+        run = record.get("run") if isinstance(record, dict) else None
+        key = run.get("cache_key") if isinstance(run, dict) else None
+        try:
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+            if not isinstance(key, str) or not key:
+                raise ValueError("no run.cache_key")
             brief = Brief.model_validate(record)
-            finished[(brief.article.id, key)] = brief
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            if warnings is not None:
+                warnings.append(
+                    f"{target}:{number}: not a brief ({_first_problem(error)}); passed over"
+                )
+            continue
+        finished[(brief.article.id, key)] = brief
     return finished
+
+
+def _first_problem(error: ValueError) -> str:
+    """One line about why a JSON line is not a brief (pydantic's own message is many)."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the line"
+        more = f", and {error.error_count() - 1} more" if error.error_count() > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return str(error)

@@ -247,6 +247,7 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
         "model": config.model,
         "prompt_version": prompt.version,
         "mode": config.resolved_mode,
+        "endpoint": config.endpoint_key,
         "seconds": round(time.perf_counter() - started, 3),
     }
     brief = assemble(article, cleaned, extraction, record, run=run)

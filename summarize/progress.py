@@ -18,6 +18,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from summarize.batch import BatchOutcome, TokenCount
 from summarize.pipeline import Failure, Result
@@ -79,10 +80,10 @@ class BatchProgress:
             )
 
     def report_failure(self, failure: Failure) -> None:
-        """One line per failed article, printed above the bar."""
-        self.console.print(
-            f"[bold red]failed:[/] {failure.message}", highlight=False, soft_wrap=True
-        )
+        """One line per failed article, printed above the bar. The message quotes file
+        names and provider answers, so it is printed as text, never read as markup."""
+        line = Text.assemble(("failed:", "bold red"), " ", failure.message)
+        self.console.print(line, highlight=False, soft_wrap=True)
 
 
 def totals_line(outcome: BatchOutcome, *, skipped: int = 0) -> str:

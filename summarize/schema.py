@@ -199,6 +199,7 @@ class RunInfo(BaseModel):
     model: str
     prompt_version: str
     mode: str | None = None
+    endpoint: str | None = None  # normalised, no credentials: what the cache key holds
     input_tokens: int = 0
     output_tokens: int = 0
     attempts: int = 1
