@@ -282,7 +282,7 @@ def brief(
             jsonl.close()
     results = outcome.results
     _write_results(results, json_out, csv_out, quiet=quiet, output_format=output_format)
-    stderr.print(totals_line(outcome, skipped=skipped), highlight=False)
+    stderr.print(totals_line(outcome, skipped=skipped, note=_cache_note(cache)), highlight=False)
     _report_stop(outcome, jsonl_out, max_total_tokens)
     failed = sum(isinstance(r, Failure) for r in results)
     if failed:
@@ -402,10 +402,20 @@ def _log_requests(api_key: str | None, *, enabled: bool) -> None:
     logger.setLevel(logging.INFO)
 
 
-def _open_cache(path: Path | None, *, refresh: bool) -> AnswerCache:
+def _cache_note(cache: AnswerCache | None) -> str | None:
+    """What the cache could not do this run, for the totals line."""
+    return cache.fault_note() if cache is not None else None
+
+
+def _open_cache(path: Path | None, *, refresh: bool, quiet: bool = False) -> AnswerCache:
+    """The answer cache; its faults are one `warning:` line each (or none, when `quiet`)."""
     from summarize.cache import AnswerCache
 
-    return AnswerCache(path, read=not refresh)
+    def warn(message: str) -> None:
+        if not quiet:
+            stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
+
+    return AnswerCache(path, read=not refresh, on_fault=warn)
 
 
 def _skip_finished(
@@ -453,7 +463,7 @@ CacheOption = Annotated[
 
 def _existing_cache(path: Path | None) -> AnswerCache:
     try:
-        return _open_cache(path, refresh=False)
+        return _open_cache(path, refresh=False, quiet=True)  # stats and clear say it all
     except ConfigError as error:
         raise _fail(str(error)) from None
 
@@ -461,7 +471,10 @@ def _existing_cache(path: Path | None) -> AnswerCache:
 @cache_app.command("stats")
 def cache_stats(cache_path: CacheOption = None) -> None:
     """How many answers the cache holds, where, and the tokens they cost."""
-    stats = _existing_cache(cache_path).stats()
+    try:
+        stats = _existing_cache(cache_path).stats()
+    except SummarizeError as error:
+        raise _fail(str(error), Exit.SOME_FAILED) from None
     sys.stdout.write(
         f"path: {stats.path}\nanswers: {stats.entries}\nsize: {stats.size_bytes:,} bytes\n"
         f"tokens they cost: {stats.input_tokens:,} input + {stats.output_tokens:,} output\n"
@@ -470,9 +483,17 @@ def cache_stats(cache_path: CacheOption = None) -> None:
 
 @cache_app.command("clear")
 def cache_clear(cache_path: CacheOption = None) -> None:
-    """Delete every stored answer."""
-    removed = _existing_cache(cache_path).clear()
-    stderr.print(f"removed {removed} answer(s)", highlight=False)
+    """Delete every stored answer (a damaged cache file is deleted whole)."""
+    cache = _existing_cache(cache_path)
+    try:
+        removed = cache.clear()
+    except SummarizeError as error:
+        raise _fail(str(error), Exit.SOME_FAILED) from None
+    if removed is None:
+        message = f"removed the damaged cache file {cache.path}; the next run starts afresh"
+        stderr.print(message, highlight=False, markup=False)
+    else:
+        stderr.print(f"removed {removed} answer(s)", highlight=False)
 
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline

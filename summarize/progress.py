@@ -85,7 +85,7 @@ class BatchProgress:
         )
 
 
-def totals_line(outcome: BatchOutcome, *, skipped: int = 0) -> str:
+def totals_line(outcome: BatchOutcome, *, skipped: int = 0, note: str | None = None) -> str:
     """The batch's last word on stderr: what was done and what it cost."""
     briefs = sum(not isinstance(r, Failure) for r in outcome.results) - skipped
     failed = sum(isinstance(r, Failure) for r in outcome.results)
@@ -95,5 +95,7 @@ def totals_line(outcome: BatchOutcome, *, skipped: int = 0) -> str:
         parts.append(f"{tokens.cached_briefs} from cache")
     if skipped:
         parts.append(f"{skipped} already in the JSONL file")
+    if note:
+        parts.append(note)  # e.g. the cache's faults: what this run could not do as usual
     spent = f"tokens: {tokens.input:,} input + {tokens.output:,} output = {tokens.total:,}"
     return f"{', '.join(parts)}; {spent}"
