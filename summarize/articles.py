@@ -17,16 +17,19 @@ used); unknown keys are kept in `Article.meta`. Without a header the whole file 
 article. A `--published` date given on the command line wins over the header.
 
 Reading never raises for one bad file: `read_inputs` returns an `InputError` in that file's
-place, so the rest of the batch goes on.
+place, so the rest of the batch goes on. `gather_inputs` leaves each URL as a `Deferred`
+read, for a batch worker to fetch just before briefing it, so that no article waits for
+another's server.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -53,6 +56,15 @@ class Article:
     url: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An input read when it is needed (a URL: its server may be slow), never raising:
+    `read()` gives the article, or the InputError that stands in its place."""
+
+    source: str
+    read: Callable[[], Article | InputError]
 
 
 def parse_published(value: str, *, source: str) -> date:
@@ -233,17 +245,37 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
 
 
 def read_inputs(
-    inputs: Iterable[str], *, published: date | None = None, notes: list[str] | None = None
+    inputs: Iterable[str],
+    *,
+    published: date | None = None,
+    notes: list[str] | None = None,
+    fetch_timeout: float | None = None,
 ) -> list[Article | InputError]:
     """Read every article named by `inputs` (files, folders, '-' for stdin, URLs), in order.
 
+    URLs are fetched several at a time. See `gather_inputs` for the rest.
+    """
+    entries = gather_inputs(inputs, published=published, notes=notes, fetch_timeout=fetch_timeout)
+    with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch") as fetcher:
+        return list(fetcher.map(lambda e: e.read() if isinstance(e, Deferred) else e, entries))
+
+
+def gather_inputs(
+    inputs: Iterable[str],
+    *,
+    published: date | None = None,
+    notes: list[str] | None = None,
+    fetch_timeout: float | None = None,
+) -> list[Article | InputError | Deferred]:
+    """Read every local article named by `inputs`, in order; leave URLs as `Deferred`
+    reads (each fetched within `fetch_timeout` seconds, default web.FETCH_TIMEOUT).
+
     A file or URL named twice is read once. Two different files with the same name get
-    distinct ids ('story', 'story-2'), because the id keys exports and resumes. URLs are
-    fetched several at a time. What was passed over (non-article files in a folder,
-    repeats) is described in `notes`, if given.
+    distinct ids ('story', 'story-2'), because the id keys exports and resumes. What was
+    passed over (non-article files in a folder, repeats) is described in `notes`, if given.
     """
     notes = [] if notes is None else notes
-    results: list[Article | InputError | Future[Article | InputError]] = []
+    results: list[Article | InputError | Deferred] = []
     seen: set[Path | str] = set()
     seen_ids: dict[str, int] = {}
 
@@ -259,25 +291,25 @@ def read_inputs(
         seen.add(key)
         return True
 
-    with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch") as fetcher:
-        for name in inputs:
-            if name == "-":
-                results.append(_read_stdin(id=unique("stdin"), published=published))
-            elif name.startswith(("http://", "https://")):
-                from summarize.web import url_id
+    for name in inputs:
+        if name == "-":
+            results.append(_read_stdin(id=unique("stdin"), published=published))
+        elif name.startswith(("http://", "https://")):
+            from summarize.web import url_id
 
-                if first_time(name, name):
-                    article_id = unique(url_id(name))
-                    results.append(fetcher.submit(_read_url, name, article_id, published))
-            elif not Path(name).exists():
-                results.append(
-                    InputError(f"{name}: no such file or folder; check the path", source=name)
-                )
-            else:
-                for path in _expand(Path(name), notes):
-                    if first_time(path.resolve(), path):
-                        results += _read_path(path, unique, published)
-        return [entry.result() if isinstance(entry, Future) else entry for entry in results]
+            if first_time(name, name):
+                article_id = unique(url_id(name))
+                read = functools.partial(_read_url, name, article_id, published, fetch_timeout)
+                results.append(Deferred(name, read))
+        elif not Path(name).exists():
+            results.append(
+                InputError(f"{name}: no such file or folder; check the path", source=name)
+            )
+        else:
+            for path in _expand(Path(name), notes):
+                if first_time(path.resolve(), path):
+                    results += _read_path(path, unique, published)
+    return results
 
 
 def _read_stdin(*, id: str, published: date | None) -> Article | InputError:
@@ -290,11 +322,13 @@ def _read_stdin(*, id: str, published: date | None) -> Article | InputError:
         return error
 
 
-def _read_url(url: str, id: str, published: date | None) -> Article | InputError:
-    from summarize.web import read_url
+def _read_url(
+    url: str, id: str, published: date | None, timeout: float | None
+) -> Article | InputError:
+    from summarize.web import FETCH_TIMEOUT, read_url
 
     try:
-        return read_url(url, id=id, published=published)
+        return read_url(url, id=id, published=published, timeout=timeout or FETCH_TIMEOUT)
     except InputError as error:
         return error
 

@@ -210,6 +210,9 @@ def brief(
     max_chunks: Annotated[
         int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
     ] = 8,
+    fetch_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds for each URL in all: connect, redirects, body.")
+    ] = 30.0,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each HTTP request to stderr.")
     ] = False,
@@ -248,7 +251,7 @@ def brief(
     except ConfigError as error:
         raise _fail(str(error)) from None
     _log_requests(config.api_key, enabled=verbose)
-    items = _read_articles(paths, _published(published))
+    items = _read_articles(paths, _published(published), fetch_timeout, defer_urls=not resume)
     client = ModelClient(config, cache=cache)
     skipped = 0
     if resume and jsonl_out is not None:
@@ -367,12 +370,18 @@ def _model_config(resources: ExitStack, *, model: str | None, **options: Any) ->
     return ModelConfig.from_env(model=model, **options)
 
 
-def _read_articles(paths: list[str], published: date | None) -> list[Item]:
-    """Read the inputs; say on stderr what was passed over and why."""
-    from summarize.articles import read_inputs
+def _read_articles(
+    paths: list[str], published: date | None, fetch_timeout: float, *, defer_urls: bool
+) -> list[Item]:
+    """Read the inputs; say on stderr what was passed over and why. URLs are left for the
+    batch to fetch as it briefs (`defer_urls`), unless --resume must see their text first."""
+    from summarize.articles import gather_inputs, read_inputs
 
     notes: list[str] = []
-    items: list[Item] = list(read_inputs(paths, published=published, notes=notes))
+    read = gather_inputs if defer_urls else read_inputs
+    items: list[Item] = list(
+        read(paths, published=published, notes=notes, fetch_timeout=fetch_timeout)
+    )
     for note in notes:
         stderr.print(f"note: {note}", highlight=False, soft_wrap=True)
     return items

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -140,3 +143,96 @@ def test_a_url_named_twice_is_fetched_once(site: str) -> None:
     articles = read_inputs([url, url], notes=notes)
     assert len(articles) == 1
     assert notes == [f"{url}: named more than once; read once"]
+
+
+class Dribbler:
+    """A real HTTP server on 127.0.0.1 that sends one byte every `interval` seconds: of
+    its headers (`stage="headers"`) or of a 1,000-byte page (`stage="body"`)."""
+
+    def __init__(self, stage: str, interval: float = 0.3) -> None:
+        self.stage, self.interval = stage, interval
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/a/slow.html"
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n"
+            if self.stage == "body":
+                connection.sendall(head)
+            trickle = head if self.stage == "headers" else b"x" * 1000
+            for byte in trickle:
+                if self.stop.wait(self.interval):
+                    return
+                with contextlib.suppress(OSError):
+                    connection.sendall(bytes([byte]))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("stage", ["headers", "body"])
+def test_a_dribbling_server_is_cut_off_at_the_total_deadline(stage: str) -> None:
+    """Each byte comes well within the 20 s read timeout, so only a total deadline ends
+    the fetch: it fails, naming the URL and --fetch-timeout, within about 2 s."""
+    server = Dribbler(stage)
+    try:
+        started = time.monotonic()
+        [error] = read_inputs([server.url], fetch_timeout=2)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert isinstance(error, InputError)
+    assert str(error).startswith(f"{server.url}: the page did not arrive within 2 s")
+    assert "--fetch-timeout" in str(error)
+    assert 1.9 <= elapsed < 3.5
+
+
+@pytest.mark.parametrize(
+    ("status", "target"),
+    [(302, "ftp://127.0.0.1/story.txt"), (308, "file:///etc/passwd"), (301, "gopher://x/1")],
+)
+def test_a_redirect_away_from_the_web_is_refused_by_name(
+    site: str, status: int, target: str
+) -> None:
+    """Only http(s) redirects are followed; any other scheme fails that URL, named."""
+    with LoopbackServer(lambda r: Reply(status=status, headers={"Location": target})) as server:
+        url = server.url.removesuffix("/v1") + "/moved"
+        [error, good] = read_inputs([url, f"{site}/a/8009495.html"])
+    assert isinstance(error, InputError)
+    assert str(error) == f"{url}: redirects to {target}, which is not an http(s) URL; refused"
+    assert isinstance(good, Article)
+
+
+def test_articles_brief_while_a_slow_url_is_still_coming_in(tmp_path: Path) -> None:
+    """The first input is a page that takes 3 s; the two local articles after it are sent
+    to the model before it arrives. Results stay in input order."""
+    events: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def site(request: Request) -> Reply:
+        with lock:
+            events.append((time.monotonic(), request.method))
+        if request.method == "POST":
+            return structured_reply(request, extraction(threats=[], dates=[]))
+        return Reply(body=PAGE, headers=HTML, delay=3.0)
+
+    stories = []
+    for name in ("b", "c"):
+        stories.append(tmp_path / f"{name}.txt")
+        stories[-1].write_text(f"Story {name}. Ministers of two states met on Monday to talk.")
+    with LoopbackServer(site) as server:
+        root = server.url.removesuffix("/v1")
+        model = ["--base-url", server.url, "-m", "m", "--no-cache"]
+        inputs = [f"{root}/a/8009495.html", *map(str, stories)]
+        result = runner.invoke(app, ["brief", *inputs, "--json", "-", *model])
+    assert result.exit_code == 0, result.stderr
+    assert [b["article"]["id"] for b in json.loads(result.stdout)] == ["8009495", "b", "c"]
+    [page_asked] = [when for when, method in events if method == "GET"]
+    model_calls = [when for when, method in events if method == "POST"]
+    assert len(model_calls) == 3
+    assert sum(when < page_asked + 3.0 for when in model_calls) == 2  # b and c, not waiting
