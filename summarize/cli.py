@@ -96,12 +96,12 @@ def clean(
     ] = False,
 ) -> None:
     """Print an article's cleaned text (page chrome removed, story kept)."""
-    from summarize.articles import article_from_text, decode
+    from summarize.articles import article_from_text, read_stdin
     from summarize.pipeline import clean_article
 
     try:
         if str(path) == "-":
-            text, _ = decode(sys.stdin.buffer.read(), source="<stdin>")
+            text, _ = read_stdin()
             article = article_from_text(text, id="stdin", source="<stdin>")
         else:
             article = read_file(path)
@@ -213,6 +213,10 @@ def brief(
     fetch_timeout: Annotated[
         float, typer.Option(min=1, help="Seconds for each URL in all: connect, redirects, body.")
     ] = 30.0,
+    max_input_bytes: Annotated[
+        int,
+        typer.Option(min=1, help="Largest file, stdin, web page or corpus line read, in bytes."),
+    ] = 5_000_000,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each HTTP request to stderr.")
     ] = False,
@@ -251,7 +255,12 @@ def brief(
     except ConfigError as error:
         raise _fail(str(error)) from None
     _log_requests(config.api_key, enabled=verbose)
-    items = _read_articles(paths, _published(published), fetch_timeout, defer_urls=not resume)
+    items = _read_articles(
+        paths,
+        _published(published),
+        {"fetch_timeout": fetch_timeout, "max_bytes": max_input_bytes},
+        defer_urls=not resume,
+    )
     client = ModelClient(config, cache=cache)
     skipped = 0
     if resume and jsonl_out is not None:
@@ -371,7 +380,7 @@ def _model_config(resources: ExitStack, *, model: str | None, **options: Any) ->
 
 
 def _read_articles(
-    paths: list[str], published: date | None, fetch_timeout: float, *, defer_urls: bool
+    paths: list[str], published: date | None, limits: dict[str, Any], *, defer_urls: bool
 ) -> list[Item]:
     """Read the inputs; say on stderr what was passed over and why. URLs are left for the
     batch to fetch as it briefs (`defer_urls`), unless --resume must see their text first."""
@@ -379,9 +388,7 @@ def _read_articles(
 
     notes: list[str] = []
     read = gather_inputs if defer_urls else read_inputs
-    items: list[Item] = list(
-        read(paths, published=published, notes=notes, fetch_timeout=fetch_timeout)
-    )
+    items: list[Item] = list(read(paths, published=published, notes=notes, **limits))
     for note in notes:
         stderr.print(f"note: {note}", highlight=False, soft_wrap=True)
     return items

@@ -30,11 +30,10 @@ from datetime import date
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
-from summarize.articles import Article, parse_published
+from summarize.articles import MAX_INPUT_BYTES, Article, parse_published
 from summarize.errors import InputError
 
 USER_AGENT = "summarize/0.1 (threat briefs; +https://github.com/summarize/summarize)"
-MAX_BYTES = 5_000_000
 FETCH_TIMEOUT = 30.0  # seconds for one URL, all of it: connect, redirects, headers, body
 READ_TIMEOUT = 20.0  # seconds of silence on a socket that fail the fetch before that
 WEB_SCHEMES = ("http", "https")
@@ -148,7 +147,7 @@ class _WebOnlyRedirects(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
-def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_BYTES) -> Page:
+def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_INPUT_BYTES) -> Page:
     """GET one web page within `timeout` seconds in all; raise InputError naming the URL
     and why it is not usable."""
     if urlsplit(url).scheme.lower() not in WEB_SCHEMES:
@@ -189,8 +188,8 @@ def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_BYTE
         raise _too_slow(url, timeout)
     if len(data) > max_bytes:
         raise InputError(
-            f"{url}: the page is larger than {max_bytes // 1_000_000} MB; save the article "
-            "as text and pass the file",
+            f"{url}: the page is larger than {max_bytes / 1e6:g} MB (--max-input-bytes); "
+            "save the article as text and pass the file",
             source=url,
         )
     return Page(final_url, data.decode(charset, errors="replace"))
@@ -252,7 +251,12 @@ def article_from_html(
 
 
 def read_url(
-    url: str, *, id: str, published: date | None = None, timeout: float = FETCH_TIMEOUT
+    url: str,
+    *,
+    id: str,
+    published: date | None = None,
+    timeout: float = FETCH_TIMEOUT,
+    max_bytes: int = MAX_INPUT_BYTES,
 ) -> Article:
-    page = fetch(url, timeout=timeout)
+    page = fetch(url, timeout=timeout, max_bytes=max_bytes)
     return article_from_html(page.html, id=id, source=url, url=page.url, published=published)
