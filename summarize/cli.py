@@ -1,7 +1,8 @@
 """The `summarize` command: parse flags, call the library, render, map errors to exit codes.
 
-Exit codes: 0 every article briefed; 1 some articles failed or were not started (the rest
-are still printed and exported, each failure named on stderr); 2 usage or configuration
+Exit codes: 0 every article briefed; 1 some articles failed, were not started, or were cut
+short past --max-chunks (the rest are still printed and exported, each failure named on
+stderr); 2 usage or configuration
 error; 130 interrupted with Ctrl-C, 143 stopped by SIGTERM (either way what finished is
 still written).
 Data goes to stdout; progress and diagnostics go to stderr.
@@ -299,7 +300,7 @@ def brief(
     failed = sum(isinstance(r, Failure) for r in results)
     if failed:
         stderr.print(f"{failed} of {len(results)} article(s) failed.", highlight=False)
-    if failed or outcome.not_started:
+    if failed or outcome.not_started or progress.truncated:  # a part is not the whole
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 

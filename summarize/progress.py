@@ -20,7 +20,7 @@ from rich.progress import (
 )
 
 from summarize.batch import BatchOutcome, TokenCount
-from summarize.pipeline import Failure, Result
+from summarize.pipeline import Failure, Result, truncation
 
 
 def _rate(seconds: float | None) -> str:
@@ -34,6 +34,7 @@ class BatchProgress:
         self.console = console
         self.total = total
         self.failed = 0
+        self.truncated = 0  # briefs of articles cut short past --max-chunks
         self.tokens = TokenCount()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -69,6 +70,14 @@ class BatchProgress:
     def advance(self, result: Result) -> None:
         self.failed += isinstance(result, Failure)
         self.tokens.add(result)
+        if not isinstance(result, Failure) and (note := truncation(result)) is not None:
+            self.truncated += 1
+            self.console.print(
+                f"warning: {result.article.source}: {note}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
         if self._progress is not None and self._task is not None:
             self._progress.update(
                 self._task,
