@@ -8,6 +8,7 @@ real SQLite file damaged the way disks and users damage it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import subprocess
@@ -31,6 +32,15 @@ from tests.conftest import extraction
 runner = CliRunner()
 COUNT = 200
 ANSWER = extraction(threats=[], dates=[])
+
+
+@pytest.fixture(autouse=True)
+def no_stale_request_log() -> None:
+    """An earlier test's `--verbose` leaves its log handler on the `summarize` logger,
+    writing to that test's closed stream; its 'Logging error' would read as ours."""
+    logger = logging.getLogger("summarize")
+    for handler in [h for h in logger.handlers if h.get_name() == "summarize-cli"]:
+        logger.removeHandler(handler)
 
 
 def answer(request: Request) -> Reply:
