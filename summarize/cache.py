@@ -17,8 +17,9 @@ corrupt page, a row that is not a stored answer, a table of another schema, a fi
 is not SQLite) is a miss: the answer is fetched again. A write that fails (a full disk, a
 read-only or damaged file) turns the cache off for the rest of the run. Each kind is
 reported once, through `on_fault`, and summed up by `fault_note()` for the totals line.
-Only a path that cannot be opened at all (a folder in the way, no permission) is a
-configuration error, raised before any model call.
+A file that is damaged, or on a full or failing disk, when the run starts is the same: the
+cache is off. Only a path that cannot be opened at all (a folder in the way, no
+permission) is a configuration error, raised before any model call.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite data
 # SQLite's names for a file that is damaged or not a database at all (Python 3.11+ gives
 # every sqlite3 error its `sqlite_errorname`); other errors are I/O, full, busy, schema.
 DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+DISK_FAULTS = ("SQLITE_FULL", "SQLITE_IOERR")  # the disk under the file, not the path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -146,9 +148,9 @@ class AnswerCache:
         except ForeignTable as error:
             self._turn_off(error)
         except sqlite3.Error as error:
-            if not is_damaged(error):
+            if not getattr(error, "sqlite_errorname", "").startswith(DAMAGED + DISK_FAULTS):
                 raise self._unopenable(error) from None
-            self._turn_off(error)
+            self._turn_off(error)  # a damaged file or a full disk: the batch runs uncached
 
     def _unopenable(self, error: Exception) -> ConfigError:
         return ConfigError(

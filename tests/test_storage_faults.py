@@ -7,6 +7,7 @@ real SQLite file damaged the way disks and users damage it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -273,7 +274,7 @@ def tiny_disk() -> Iterator[Path]:
     try:
         yield mountpoint
     finally:
-        subprocess.run(["umount", str(mountpoint)], check=False)
+        subprocess.run(["umount", "--lazy", str(mountpoint)], check=False)  # even if busy
         mountpoint.rmdir()
 
 
@@ -286,3 +287,19 @@ def test_a_full_disk_under_the_cache_costs_no_brief(
     [warning] = warnings(result)
     assert "full" in warning
     assert "cache off" in totals(result)
+
+
+def test_a_disk_already_full_when_the_run_starts_runs_it_uncached(
+    corpus: Path, model: LoopbackServer, tmp_path: Path, tiny_disk: Path
+) -> None:
+    """No room even to create the cache: one warning, and the batch is briefed uncached
+    rather than refused."""
+    filler = tiny_disk / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as file:  # close may fail too
+        while True:
+            file.write(b"\0" * 4096)
+            file.flush()
+    result = brief_all(corpus, tiny_disk / "answers.sqlite3", tmp_path / "out")
+    [warning] = warnings(result)
+    assert "full" in warning
+    assert len(model.requests) == COUNT
