@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -149,15 +152,20 @@ class Dribbler:
     """A real HTTP server on 127.0.0.1 that sends one byte every `interval` seconds: of
     its headers (`stage="headers"`) or of a 1,000-byte page (`stage="body"`)."""
 
-    def __init__(self, stage: str, interval: float = 0.3) -> None:
-        self.stage, self.interval = stage, interval
+    def __init__(
+        self, stage: str, interval: float = 0.3, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self.stage, self.interval, self.tls = stage, interval, tls
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/a/slow.html"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}/a/slow.html"
         self.stop = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
         connection, _ = self.listener.accept()
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(connection, server_side=True)
         with connection:
             connection.recv(65536)
             head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n"
@@ -189,6 +197,28 @@ def test_a_dribbling_server_is_cut_off_at_the_total_deadline(stage: str) -> None
     assert isinstance(error, InputError)
     assert str(error).startswith(f"{server.url}: the page did not arrive within 2 s")
     assert "--fetch-timeout" in str(error)
+    assert 1.9 <= elapsed < 3.5
+
+
+def test_the_deadline_holds_over_https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same watchdog ends a TLS connection that dribbles its body."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    self_signed = ["-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    files = ["-keyout", str(key), "-out", str(cert), "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(["openssl", "req", *self_signed, *files], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted by the client's default context
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = Dribbler("body", tls=tls)
+    try:
+        started = time.monotonic()
+        [error] = read_inputs([server.url], fetch_timeout=2)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert str(error).startswith(f"{server.url}: the page did not arrive within 2 s")
     assert 1.9 <= elapsed < 3.5
 
 
