@@ -266,3 +266,24 @@ def test_articles_brief_while_a_slow_url_is_still_coming_in(tmp_path: Path) -> N
     model_calls = [when for when, method in events if method == "POST"]
     assert len(model_calls) == 3
     assert sum(when < page_asked + 3.0 for when in model_calls) == 2  # b and c, not waiting
+
+
+def test_the_cli_takes_fetch_timeout_and_max_input_bytes_for_urls(site: str) -> None:
+    """Both flags reach the fetch: a dribbling page fails at --fetch-timeout, a page over
+    --max-input-bytes fails by size, and the article beside them is briefed (exit 1)."""
+    slow = Dribbler("body")
+    try:
+        started = time.monotonic()
+        urls = [slow.url, f"{site}/huge.html", f"{site}/a/8009495.html"]
+        limits = ["--fetch-timeout", "2", "--max-input-bytes", "1000000"]
+        model = ["--base-url", f"{site}/v1", "-m", "m", "--no-cache", "--json", "-"]
+        result = runner.invoke(app, ["brief", *urls, *limits, *model])
+        elapsed = time.monotonic() - started
+    finally:
+        slow.close()
+    assert result.exit_code == 1
+    first, second, third = json.loads(result.stdout)
+    assert "did not arrive within 2 s" in first["error"]["message"]
+    assert "larger than 1 MB (--max-input-bytes)" in second["error"]["message"]
+    assert "summary" in third
+    assert elapsed < 10
