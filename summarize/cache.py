@@ -118,6 +118,11 @@ def is_damaged(error: sqlite3.Error) -> bool:
     return getattr(error, "sqlite_errorname", "").startswith(DAMAGED)
 
 
+def is_disk_fault(error: sqlite3.Error) -> bool:
+    """Whether SQLite says the disk is full or failing."""
+    return getattr(error, "sqlite_errorname", "").startswith(DISK_FAULTS)
+
+
 def _log_fault(message: str) -> None:
     logging.getLogger("summarize").warning("%s", message)
 
@@ -139,7 +144,7 @@ class AnswerCache:
         self.read = read
         self.on_fault = on_fault or _log_fault
         self.read_faults = 0
-        self.off_because: str | None = None  # set once a write failed: the cache is off
+        self.off_because: str | None = None  # why the cache is off for this run, if it is
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -148,7 +153,7 @@ class AnswerCache:
         except ForeignTable as error:
             self._turn_off(error)
         except sqlite3.Error as error:
-            if not getattr(error, "sqlite_errorname", "").startswith(DAMAGED + DISK_FAULTS):
+            if not (is_damaged(error) or is_disk_fault(error)):
                 raise self._unopenable(error) from None
             self._turn_off(error)  # a damaged file or a full disk: the batch runs uncached
 
