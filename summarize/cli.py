@@ -2,9 +2,8 @@
 
 Exit codes: 0 every article briefed; 1 some articles failed, were not started, or were cut
 short past --max-chunks (the rest are still printed and exported, each failure named on
-stderr); 2 usage or configuration
-error; 130 interrupted with Ctrl-C, 143 stopped by SIGTERM (either way what finished is
-still written).
+stderr); 2 usage or configuration error; 130 interrupted with Ctrl-C, 143 stopped by
+SIGTERM (either way what finished is still written).
 Data goes to stdout; progress and diagnostics go to stderr.
 """
 
