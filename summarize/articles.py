@@ -21,24 +21,38 @@ Files that cannot carry a header (the text must stay byte for byte) get their da
 or `{"story.txt": {"published": "2025-03-13", "note": "how it is known"}}`. A header
 or `--published` wins over it.
 
+No read is unbounded: a file, standard input, a web page and each line of a corpus may
+hold at most `max_bytes` (`--max-input-bytes`, default 5 MB), read in 1 MiB pieces and
+refused as soon as the cap is passed; binary data is refused from its first piece. Devices
+and pipes named as paths are refused by name (reading `/dev/zero` never ends, a FIFO
+blocks until a writer comes): pipe them into standard input, as `-`, to read them.
+
 Reading never raises for one bad file: `read_inputs` returns an `InputError` in that file's
-place, so the rest of the batch goes on.
+place, so the rest of the batch goes on. `gather_inputs` leaves each URL as a `Deferred`
+read, for a batch worker to fetch just before briefing it, so that no article waits for
+another's server.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from summarize.errors import InputError
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+MAX_INPUT_BYTES = 5_000_000  # one article, file, stdin or web page (--max-input-bytes)
+READ_CHUNK = 1 << 20  # bytes per read(): memory grows with what was read, never past the cap
 FETCH_WORKERS = 8  # URLs fetched at once: waiting on servers, not on this machine
 ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl", *HTML_SUFFIXES}
 CORPUS_FIELDS = {"id", "text", "title", "published", "url"}
@@ -67,6 +81,15 @@ class Article:
     url: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An input read when it is needed (a URL: its server may be slow), never raising:
+    `read()` gives the article, or the InputError that stands in its place."""
+
+    source: str
+    read: Callable[[], Article | InputError]
 
 
 def parse_published(value: str, *, source: str) -> date:
@@ -107,18 +130,24 @@ MAGIC = (
 )
 
 
-def decode(data: bytes, *, source: str) -> tuple[str, tuple[str, ...]]:
+def refuse_binary(head: bytes | bytearray, *, source: str) -> None:
+    """Refuse binary data by its first bytes: named formats (PDF, images, archives), or
+    NUL bytes, which no text file holds."""
+    for magic, kind, advice in MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"{source}: is {kind}, not text; {advice}", source=source)
+    if b"\x00" in head[:8192]:
+        raise InputError(
+            f"{source}: looks like a binary file, not text; pass a .txt article", source=source
+        )
+
+
+def decode(data: bytes | bytearray, *, source: str) -> tuple[str, tuple[str, ...]]:
     """Bytes to text: UTF-8, or UTF-8 with replacement characters and a warning.
 
     Binary files are refused by name (PDF, images, archives) or by their NUL bytes.
     """
-    for magic, kind, advice in MAGIC:
-        if data.startswith(magic):
-            raise InputError(f"{source}: is {kind}, not text; {advice}", source=source)
-    if b"\x00" in data[:8192]:
-        raise InputError(
-            f"{source}: looks like a binary file, not text; pass a .txt article", source=source
-        )
+    refuse_binary(data, source=source)
     try:
         return data.decode("utf-8-sig"), ()
     except UnicodeDecodeError as error:
@@ -157,10 +186,70 @@ def article_from_text(
     )
 
 
-def read_file(path: Path, *, published: date | None = None, id: str | None = None) -> Article:
+def too_large(source: str, max_bytes: int) -> InputError:
+    return InputError(
+        f"{source}: larger than {max_bytes:,} bytes (--max-input-bytes); split it, or raise "
+        "--max-input-bytes if it really is one article",
+        source=source,
+    )
+
+
+def read_bounded(stream: BinaryIO, *, source: str, max_bytes: int) -> bytearray:
+    """All of `stream`, read in pieces; InputError as soon as it passes `max_bytes`, or
+    when its first piece is binary. At most `max_bytes` + one piece is ever held."""
+    data = bytearray()
+    while piece := stream.read(READ_CHUNK):
+        if not data:
+            refuse_binary(piece, source=source)
+        data += piece
+        if len(data) > max_bytes:
+            raise too_large(source, max_bytes)
+    return data
+
+
+SPECIAL_FILES: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _open_regular(path: Path, *, max_bytes: int) -> BinaryIO:
+    """Open a regular file for reading; a device, FIFO or socket is refused by name
+    before it is opened (opening a FIFO would block until something writes to it)."""
+    source = str(path)
+    mode = path.stat().st_mode
+    special = next((kind for test, kind in SPECIAL_FILES if test(mode)), None)
+    if special is not None:
+        raise InputError(
+            f"{source}: is {special}, not a file; to read it anyway, "
+            f"pipe it in as standard input: summarize brief - < {source}",
+            source=source,
+        )
+    stream = path.open("rb")
+    if os.fstat(stream.fileno()).st_size > max_bytes:
+        stream.close()
+        raise too_large(source, max_bytes)
+    return stream
+
+
+def _read_path_bytes(path: Path, *, max_bytes: int) -> bytearray:
+    """A file's bytes, bounded; OSError (missing, denied, a folder) is the caller's."""
+    with _open_regular(path, max_bytes=max_bytes) as stream:
+        return read_bounded(stream, source=str(path), max_bytes=max_bytes)
+
+
+def read_file(
+    path: Path,
+    *,
+    published: date | None = None,
+    id: str | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+) -> Article:
     source = str(path)
     try:
-        data = path.read_bytes()
+        data = _read_path_bytes(path, max_bytes=max_bytes)
     except FileNotFoundError:
         raise InputError(
             f"{source}: no such file or folder; check the path", source=source
@@ -174,6 +263,7 @@ def read_file(path: Path, *, published: date | None = None, id: str | None = Non
     except OSError as error:
         raise InputError(f"{source}: cannot be read ({error.strerror})", source=source) from None
     text, warnings = decode(data, source=source)
+    del data  # the text is all that is kept: never hold a file twice over
     if path.suffix.lower() in HTML_SUFFIXES:
         from summarize.web import article_from_html  # deferred: trafilatura is heavy
 
@@ -207,18 +297,34 @@ def sidecar_published(path: Path) -> date | None:
     return parse_published(str(value), source=f"{sidecar} ({path.name})")
 
 
-def read_corpus(path: Path, *, published: date | None = None) -> Iterator[Article | InputError]:
+def read_corpus(
+    path: Path, *, published: date | None = None, max_bytes: int = MAX_INPUT_BYTES
+) -> Iterator[Article | InputError]:
     """A JSON Lines corpus, one article per line: `id`, `text`, and optionally `title`,
     `published` and `url` (other keys go to `meta`). A bad line fails alone, named by
-    file and line number."""
+    file and line number. The file is read line by line: a corpus may be of any size,
+    each line at most `max_bytes`."""
     source = str(path)
     try:
-        data = path.read_bytes()
+        stream = _open_regular(path, max_bytes=sys.maxsize)
+    except InputError as error:
+        yield error
+        return
     except OSError as error:
         yield InputError(f"{source}: cannot be read ({error.strerror})", source=source)
         return
-    text, _ = decode(data, source=source)
-    for number, line in enumerate(text.splitlines(), start=1):
+    with stream:
+        yield from _corpus_articles(stream, path, published, max_bytes)
+
+
+def _corpus_articles(
+    stream: BinaryIO, path: Path, published: date | None, max_bytes: int
+) -> Iterator[Article | InputError]:
+    source = str(path)
+    for number, line in _corpus_lines(stream, source, max_bytes):
+        if isinstance(line, InputError):
+            yield line
+            continue
         if not line.strip():
             continue
         where = f"{source}:{number}"
@@ -286,6 +392,28 @@ def _json_type(value: object) -> str:
     return "an array" if isinstance(value, list) else "an object"
 
 
+def _corpus_lines(
+    stream: BinaryIO, source: str, max_bytes: int
+) -> Iterator[tuple[int, str | InputError]]:
+    """Numbered lines of a corpus, decoded one at a time; a line over `max_bytes` or not
+    text is an InputError in its place, and the lines after it are still read."""
+    number = 0
+    while raw := stream.readline(max_bytes + 1):
+        number += 1
+        where = f"{source}:{number}"
+        if len(raw) > max_bytes:
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, bounded
+                raw = stream.readline(READ_CHUNK)
+            yield number, too_large(where, max_bytes)
+            continue
+        try:
+            text, _ = decode(raw, source=where)
+        except InputError as error:
+            yield number, error
+            continue
+        yield number, text.rstrip("\r\n")
+
+
 def _nonempty(text: str, source: str) -> str:
     if not text.strip():
         raise InputError(f"{source}: the article is empty; nothing to brief", source=source)
@@ -339,17 +467,42 @@ def _some(paths: list[Path], under: Path, shown: int = 3) -> str:
 
 
 def read_inputs(
-    inputs: Iterable[str], *, published: date | None = None, notes: list[str] | None = None
+    inputs: Iterable[str],
+    *,
+    published: date | None = None,
+    notes: list[str] | None = None,
+    fetch_timeout: float | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
 ) -> list[Article | InputError]:
     """Read every article named by `inputs` (files, folders, '-' for stdin, URLs), in order.
 
+    URLs are fetched several at a time. See `gather_inputs` for the rest.
+    """
+    entries = gather_inputs(
+        inputs, published=published, notes=notes, fetch_timeout=fetch_timeout, max_bytes=max_bytes
+    )
+    with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch") as fetcher:
+        return list(fetcher.map(lambda e: e.read() if isinstance(e, Deferred) else e, entries))
+
+
+def gather_inputs(
+    inputs: Iterable[str],
+    *,
+    published: date | None = None,
+    notes: list[str] | None = None,
+    fetch_timeout: float | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+) -> list[Article | InputError | Deferred]:
+    """Read every local article named by `inputs`, in order; leave URLs as `Deferred`
+    reads (each fetched within `fetch_timeout` seconds, default web.FETCH_TIMEOUT).
+    No file, stdin, page or corpus line may exceed `max_bytes`.
+
     A file or URL named twice is read once. Two different files with the same name get
-    distinct ids ('story', 'story-2'), because the id keys exports and resumes. URLs are
-    fetched several at a time. What was passed over (non-article files in a folder,
-    repeats) is described in `notes`, if given.
+    distinct ids ('story', 'story-2'), because the id keys exports and resumes. What was
+    passed over (non-article files in a folder, repeats) is described in `notes`, if given.
     """
     notes = [] if notes is None else notes
-    results: list[Article | InputError | Future[Article | InputError]] = []
+    results: list[Article | InputError | Deferred] = []
     seen: set[Path | str] = set()
     seen_ids: dict[str, int] = {}
 
@@ -365,30 +518,40 @@ def read_inputs(
         seen.add(key)
         return True
 
-    with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch") as fetcher:
-        for name in inputs:
-            if name == "-":
-                results.append(_read_stdin(id=unique("stdin"), published=published))
-            elif name.startswith(("http://", "https://")):
-                from summarize.web import url_id
+    for name in inputs:
+        if name == "-":
+            results.append(
+                _read_stdin(id=unique("stdin"), published=published, max_bytes=max_bytes)
+            )
+        elif name.startswith(("http://", "https://")):
+            from summarize.web import url_id
 
-                if first_time(name, name):
-                    article_id = unique(url_id(name))
-                    results.append(fetcher.submit(_read_url, name, article_id, published))
-            elif not Path(name).exists():
-                results.append(
-                    InputError(f"{name}: no such file or folder; check the path", source=name)
+            if first_time(name, name):
+                article_id = unique(url_id(name))
+                read = functools.partial(
+                    _read_url, name, article_id, published, fetch_timeout, max_bytes
                 )
-            else:
-                for path in _expand(Path(name), notes):
-                    if first_time(path.resolve(), path):
-                        results += _read_path(path, unique, published)
-        return [entry.result() if isinstance(entry, Future) else entry for entry in results]
+                results.append(Deferred(name, read))
+        elif not Path(name).exists():
+            results.append(
+                InputError(f"{name}: no such file or folder; check the path", source=name)
+            )
+        else:
+            for path in _expand(Path(name), notes):
+                if first_time(path.resolve(), path):
+                    results += _read_path(path, unique, published, max_bytes)
+    return results
 
 
-def _read_stdin(*, id: str, published: date | None) -> Article | InputError:
+def read_stdin(*, max_bytes: int = MAX_INPUT_BYTES) -> tuple[str, tuple[str, ...]]:
+    """Standard input as text, bounded like a file (it may be /dev/zero or a FIFO)."""
+    data = read_bounded(sys.stdin.buffer, source="<stdin>", max_bytes=max_bytes)
+    return decode(data, source="<stdin>")
+
+
+def _read_stdin(*, id: str, published: date | None, max_bytes: int) -> Article | InputError:
     try:
-        text, warnings = decode(sys.stdin.buffer.read(), source="<stdin>")
+        text, warnings = read_stdin(max_bytes=max_bytes)
         return article_from_text(
             text, id=id, source="<stdin>", published=published, warnings=warnings
         )
@@ -396,24 +559,28 @@ def _read_stdin(*, id: str, published: date | None) -> Article | InputError:
         return error
 
 
-def _read_url(url: str, id: str, published: date | None) -> Article | InputError:
-    from summarize.web import read_url
+def _read_url(
+    url: str, id: str, published: date | None, timeout: float | None, max_bytes: int
+) -> Article | InputError:
+    from summarize.web import FETCH_TIMEOUT, read_url
 
     try:
-        return read_url(url, id=id, published=published)
+        return read_url(
+            url, id=id, published=published, timeout=timeout or FETCH_TIMEOUT, max_bytes=max_bytes
+        )
     except InputError as error:
         return error
 
 
 def _read_path(
-    path: Path, unique: Callable[[str], str], published: date | None
+    path: Path, unique: Callable[[str], str], published: date | None, max_bytes: int
 ) -> list[Article | InputError]:
     if path.suffix.lower() == ".jsonl":
         return [
             replace(entry, id=unique(entry.id)) if isinstance(entry, Article) else entry
-            for entry in read_corpus(path, published=published)
+            for entry in read_corpus(path, published=published, max_bytes=max_bytes)
         ]
     try:
-        return [read_file(path, published=published, id=unique(path.stem))]
+        return [read_file(path, published=published, id=unique(path.stem), max_bytes=max_bytes)]
     except InputError as error:
         return [error]

@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from summarize.articles import Article
+from summarize.articles import Article, Deferred
 from summarize.errors import InputError, SummarizeError
 from summarize.pipeline import Failure, Result, brief_article
 from summarize.prompts import Prompt
@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     from summarize.client import ModelClient
 
 # An item to brief: an article, an input that could not be read (reported as a failure),
-# or a brief finished on an earlier run (`--resume`), passed through in its place.
-Item = Article | InputError | Brief
+# an input read by the worker that briefs it (a URL), or a brief finished on an earlier
+# run (`--resume`), passed through in its place.
+Item = Article | InputError | Deferred | Brief
 StopReason = Literal["interrupted", "token budget", "output failed"]
 
 
@@ -152,7 +153,10 @@ class _Batch:
         if budget is not None and self.outcome.tokens.total >= budget:
             self.outcome.stopped = self.outcome.stopped or "token budget"
 
-    def work(self, article: Article) -> Result:
+    def work(self, item: Article | Deferred) -> Result:
+        article = item.read() if isinstance(item, Deferred) else item
+        if isinstance(article, InputError):
+            return Failure.from_error(article)
         try:
             return brief_article(article, self.client, self.prompt)
         except SummarizeError as error:

@@ -1,9 +1,9 @@
 """The `summarize` command: parse flags, call the library, render, map errors to exit codes.
 
-Exit codes: 0 every article briefed; 1 some articles failed or were not started (the rest
-are still printed and exported, each failure named on stderr); 2 usage or configuration
-error; 130 interrupted with Ctrl-C, 143 stopped by SIGTERM (either way what finished is
-still written).
+Exit codes: 0 every article briefed; 1 some articles failed, were not started, or were cut
+short past --max-chunks (the rest are still printed and exported, each failure named on
+stderr); 2 usage or configuration error; 130 interrupted with Ctrl-C, 143 stopped by
+SIGTERM (either way what finished is still written).
 Data goes to stdout; progress and diagnostics go to stderr.
 """
 
@@ -116,12 +116,12 @@ def clean(
     ] = False,
 ) -> None:
     """Print an article's cleaned text (page chrome removed, story kept)."""
-    from summarize.articles import article_from_text, decode
+    from summarize.articles import article_from_text, read_stdin
     from summarize.pipeline import clean_article
 
     try:
         if str(path) == "-":
-            text, _ = decode(sys.stdin.buffer.read(), source="<stdin>")
+            text, _ = read_stdin()
             article = article_from_text(text, id="stdin", source="<stdin>")
         else:
             article = read_file(path)
@@ -266,6 +266,13 @@ def brief(
     max_chunks: Annotated[
         int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
     ] = 8,
+    fetch_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds for each URL in all: connect, redirects, body.")
+    ] = 30.0,
+    max_input_bytes: Annotated[
+        int,
+        typer.Option(min=1, help="Largest file, stdin, web page or corpus line read, in bytes."),
+    ] = 5_000_000,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each HTTP request to stderr.")
     ] = False,
@@ -334,7 +341,12 @@ def brief(
     outcome = BatchOutcome(results=[])
     try:
         outcome = run.brief(
-            lambda: _read_articles(paths, _published(published)),
+            lambda: _read_articles(
+                paths,
+                _published(published),
+                {"fetch_timeout": fetch_timeout, "max_bytes": max_input_bytes},
+                defer_urls=not resume,
+            ),
             resume=resume,
             concurrency=concurrency,
             max_total_tokens=max_total_tokens,
@@ -496,7 +508,8 @@ def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | No
     from summarize.pipeline import Failure
     from summarize.progress import totals_line
 
-    stderr.print(totals_line(outcome, skipped=run.skipped), highlight=False)
+    note = _cache_note(run.cache)
+    stderr.print(totals_line(outcome, skipped=run.skipped, note=note), highlight=False)
     if run.jsonl_error is not None:
         _say(
             f"--jsonl {run.jsonl_out}: writing failed after {run.jsonl_lines} line(s) "
@@ -510,7 +523,8 @@ def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | No
     failed = sum(isinstance(r, Failure) for r in outcome.results)
     if failed:
         stderr.print(f"{failed} of {len(outcome.results)} article(s) failed.")
-    if failed or outcome.not_started or not written or run.jsonl_error is not None:
+    truncated = run.progress is not None and run.progress.truncated  # a part is not the whole
+    if failed or outcome.not_started or not written or run.jsonl_error is not None or truncated:
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
@@ -669,12 +683,16 @@ def _env_count(name: str, *, default: int, least: int, example: int) -> int:
     return number
 
 
-def _read_articles(paths: list[str], published: date | None) -> list[Item]:
-    """Read the inputs; say on stderr what was passed over and why."""
-    from summarize.articles import read_inputs
+def _read_articles(
+    paths: list[str], published: date | None, limits: dict[str, Any], *, defer_urls: bool
+) -> list[Item]:
+    """Read the inputs; say on stderr what was passed over and why. URLs are left for the
+    batch to fetch as it briefs (`defer_urls`), unless --resume must see their text first."""
+    from summarize.articles import gather_inputs, read_inputs
 
     notes: list[str] = []
-    items: list[Item] = list(read_inputs(paths, published=published, notes=notes))
+    read = gather_inputs if defer_urls else read_inputs
+    items: list[Item] = list(read(paths, published=published, notes=notes, **limits))
     for note in notes:
         stderr.print(f"note: {note}")
     return items
@@ -704,10 +722,20 @@ def _log_requests(api_key: str | None, *, enabled: bool) -> None:
     logger.setLevel(logging.INFO)
 
 
-def _open_cache(path: Path | None, *, refresh: bool) -> AnswerCache:
+def _cache_note(cache: AnswerCache | None) -> str | None:
+    """What the cache could not do this run, for the totals line."""
+    return cache.fault_note() if cache is not None else None
+
+
+def _open_cache(path: Path | None, *, refresh: bool, quiet: bool = False) -> AnswerCache:
+    """The answer cache; its faults are one `warning:` line each (or none, when `quiet`)."""
     from summarize.cache import AnswerCache
 
-    return AnswerCache(path, read=not refresh)
+    def warn(message: str) -> None:
+        if not quiet:
+            stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
+
+    return AnswerCache(path, read=not refresh, on_fault=warn)
 
 
 def _skip_finished(
@@ -794,7 +822,7 @@ CacheOption = Annotated[
 
 def _existing_cache(path: Path | None) -> AnswerCache:
     try:
-        return _open_cache(path, refresh=False)
+        return _open_cache(path, refresh=False, quiet=True)  # stats and clear say it all
     except ConfigError as error:
         raise _fail(str(error)) from None
 
@@ -802,7 +830,10 @@ def _existing_cache(path: Path | None) -> AnswerCache:
 @cache_app.command("stats")
 def cache_stats(cache_path: CacheOption = None) -> None:
     """How many answers the cache holds, where, and the tokens they cost."""
-    stats = _existing_cache(cache_path).stats()
+    try:
+        stats = _existing_cache(cache_path).stats()
+    except SummarizeError as error:
+        raise _fail(str(error), Exit.SOME_FAILED) from None
     sys.stdout.write(
         f"path: {stats.path}\nanswers: {stats.entries}\nsize: {stats.size_bytes:,} bytes\n"
         f"tokens they cost: {stats.input_tokens:,} input + {stats.output_tokens:,} output\n"
@@ -811,9 +842,17 @@ def cache_stats(cache_path: CacheOption = None) -> None:
 
 @cache_app.command("clear")
 def cache_clear(cache_path: CacheOption = None) -> None:
-    """Delete every stored answer."""
-    removed = _existing_cache(cache_path).clear()
-    stderr.print(f"removed {removed} answer(s)", highlight=False)
+    """Delete every stored answer (a damaged cache file is deleted whole)."""
+    cache = _existing_cache(cache_path)
+    try:
+        removed = cache.clear()
+    except SummarizeError as error:
+        raise _fail(str(error), Exit.SOME_FAILED) from None
+    if removed is None:
+        message = f"removed the damaged cache file {cache.path}; the next run starts afresh"
+        stderr.print(message, highlight=False, markup=False)
+    else:
+        stderr.print(f"removed {removed} answer(s)", highlight=False)
 
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline

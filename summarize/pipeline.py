@@ -160,36 +160,82 @@ def assemble(
     )
 
 
-def plan_chunks(text: str, config: ModelConfig) -> tuple[list[str], str | None]:
+TRUNCATED = "article truncated"  # how the warning of an article cut short begins
+# Characters of raw text a token can stand for, generously: English prose runs about 4
+# a token, and cleaning may remove chrome. Raw text past max_chunks x max_input_tokens x
+# this can never be sent, so it is neither cleaned nor split (a 50 MB file would cost
+# gigabytes and minutes of tokenizing for text no request carries).
+RAW_CHARS_PER_TOKEN = 16
+SAMPLE_TOKENS = 8  # characters sampled per budget token to learn characters per token
+
+
+def sendable_part(text: str, config: ModelConfig) -> str:
+    """The head of a raw article that could reach the model, cut at a line's end; the
+    whole text when it is shorter than that."""
+    limit = config.max_input_tokens * config.max_chunks * RAW_CHARS_PER_TOKEN
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    return text[: cut + 1 if cut > 0 else limit]
+
+
+def clean_sendable(article: Article, config: ModelConfig) -> tuple[Cleaned, int]:
+    """The cleaned sendable part of an article, and how many raw characters were past it."""
+    head = sendable_part(article.text, config)
+    cleaned = clean_article(article if head is article.text else replace(article, text=head))
+    return cleaned, len(article.text) - len(head)
+
+
+def plan_chunks(text: str, config: ModelConfig, *, unread: int = 0) -> tuple[list[str], str | None]:
     """The parts of an article to send, each within the input budget, and a warning when
     the article was split or (beyond `max_chunks`) cut short, so a brief of part of an
-    article never passes for a brief of the whole."""
+    article never passes for a brief of the whole. `unread` counts raw characters after
+    `text` that were never considered (see `sendable_part`)."""
     budget = config.max_input_tokens
     count = config.count_tokens or count_tokens
-    if fits(text, budget, count):
+    if not unread and fits(text, budget, count):
         return [text], None
-    chunks = _split_within(text, budget, count)
+    chunks = _split_within(text, budget, count, most=config.max_chunks)
     about = f"at most {budget:,} tokens"
-    if len(chunks) <= config.max_chunks:
+    if len(chunks) <= config.max_chunks and not unread:
         return chunks, f"article split into {len(chunks)} chunks of {about}, merged"
     kept = chunks[: config.max_chunks]
-    covered = text.find(kept[-1][-200:]) + min(200, len(kept[-1]))
+    total = len(text) + unread
+    covered = _covered(text, kept)
     return kept, (
-        f"article truncated: {len(text):,} characters after cleaning; only the first "
-        f"{config.max_chunks} chunks of {about} were sent and about "
-        f"{len(text) - covered:,} characters left out; raise --max-chunks or "
-        "--max-input-tokens, or split the file"
+        f"{TRUNCATED}: only the first {len(kept)} chunks of {about} were sent; about "
+        f"{total - covered:,} of its {total:,} characters ({(total - covered) / total:.1%}) "
+        "were left out; raise --max-chunks or --max-input-tokens, or split the file"
     )
 
 
-def _split_within(text: str, budget: int, count: Callable[[str], int]) -> list[str]:
+def _covered(text: str, kept: list[str]) -> int:
+    """Where the last kept chunk ends in `text`: its tail, searched for from where the
+    chunks' lengths (less their overlaps) say it is, so a repeated passage earlier in
+    the article is not taken for it."""
+    tail = kept[-1][-200:]
+    estimate = sum(map(len, kept)) - OVERLAP_CHARS * len(kept)
+    found = text.find(tail, max(0, estimate - len(tail)))
+    return (found if found >= 0 else max(0, estimate)) + len(tail)
+
+
+def truncation(brief: Brief) -> str | None:
+    """The warning of a brief whose article was cut short, if it was."""
+    return next((w for w in brief.warnings if w.startswith(TRUNCATED)), None)
+
+
+def _split_within(text: str, budget: int, count: Callable[[str], int], *, most: int) -> list[str]:
     """Chunks of at most `budget` tokens: a character budget from this article's own
-    characters per token, tightened until every chunk counts within it (dense text such
-    as numbers or non-Latin scripts packs fewer characters into a token)."""
-    max_chars = max(1, len(text) * budget // count(text))
+    characters per token (counted on a sample of its head), tightened until every chunk
+    counts within it (dense text such as numbers or non-Latin scripts packs fewer
+    characters into a token). Only `most` chunks and one more are made: enough to send
+    and to know that there was more."""
+    sample = text[: budget * (most + 1) * SAMPLE_TOKENS]
+    max_chars = max(1, len(sample) * budget // max(count(sample), 1))
     while True:
-        chunks = split(text, max_chars, overlap=min(OVERLAP_CHARS, max_chars // 4))
-        if max_chars == 1 or all(fits(chunk, budget, count) for chunk in chunks):
+        head = text[: max_chars * (most + 1)]
+        chunks = split(head, max_chars, overlap=min(OVERLAP_CHARS, max_chars // 4))
+        if max_chars == 1 or all(fits(chunk, budget, count) for chunk in chunks[:most]):
             return chunks
         max_chars = max(1, max_chars * 9 // 10)
 
@@ -206,8 +252,8 @@ def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list
 def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    cleaned = clean_article(article)
-    chunks, _ = plan_chunks(cleaned.text, client.config)
+    cleaned, unread = clean_sendable(article, client.config)
+    chunks, _ = plan_chunks(cleaned.text, client.config, unread=unread)
     first = replace(cleaned, text=chunks[0])
     return client.key_for(request_messages(article, first, prompt), Extraction)
 
@@ -215,8 +261,8 @@ def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
 def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
     """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
     started = time.perf_counter()
-    cleaned = clean_article(article)
-    chunks, note = plan_chunks(cleaned.text, client.config)
+    cleaned, unread = clean_sendable(article, client.config)
+    chunks, note = plan_chunks(cleaned.text, client.config, unread=unread)
     parts: list[Extraction] = []
     record: CallRecord | None = None
     for number, chunk in enumerate(chunks, start=1):

@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from summarize.batch import BatchOutcome, TokenCount
-from summarize.pipeline import Failure, Result
+from summarize.pipeline import Failure, Result, truncation
 
 
 def _rate(seconds: float | None) -> str:
@@ -35,6 +35,7 @@ class BatchProgress:
         self.console = console
         self.total = total
         self.failed = 0
+        self.truncated = 0  # briefs of articles cut short past --max-chunks
         self.tokens = TokenCount()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -70,6 +71,14 @@ class BatchProgress:
     def advance(self, result: Result) -> None:
         self.failed += isinstance(result, Failure)
         self.tokens.add(result)
+        if not isinstance(result, Failure) and (note := truncation(result)) is not None:
+            self.truncated += 1
+            self.console.print(
+                f"warning: {result.article.source}: {note}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
         if self._progress is not None and self._task is not None:
             self._progress.update(
                 self._task,
@@ -86,7 +95,7 @@ class BatchProgress:
         self.console.print(line, highlight=False, soft_wrap=True)
 
 
-def totals_line(outcome: BatchOutcome, *, skipped: int = 0) -> str:
+def totals_line(outcome: BatchOutcome, *, skipped: int = 0, note: str | None = None) -> str:
     """The batch's last word on stderr: what was done and what it cost."""
     briefs = sum(not isinstance(r, Failure) for r in outcome.results) - skipped
     failed = sum(isinstance(r, Failure) for r in outcome.results)
@@ -96,5 +105,7 @@ def totals_line(outcome: BatchOutcome, *, skipped: int = 0) -> str:
         parts.append(f"{tokens.cached_briefs} from cache")
     if skipped:
         parts.append(f"{skipped} already in the JSONL file")
+    if note:
+        parts.append(note)  # e.g. the cache's faults: what this run could not do as usual
     spent = f"tokens: {tokens.input:,} input + {tokens.output:,} output = {tokens.total:,}"
     return f"{', '.join(parts)}; {spent}"

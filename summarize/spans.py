@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ GAP_CHARS = WHITESPACE_CHARS + ZERO_WIDTH  # U+3000 is the last whitespace chara
 SHIFTING_CHAR = re.compile("[" + re.escape(GAP_CHARS.replace(" ", "")) + "]")
 SHIFTING_GAP = re.compile(rf"[\s{ZERO_WIDTH}]{{2,}}|[^\S ]|[{ZERO_WIDTH}]")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LOOKAHEAD = 500  # raw lines searched for a cleaned line: chrome runs between paragraphs
 
 
 def _straight(match: re.Match[str]) -> str:
@@ -271,21 +273,30 @@ class RawMap:
         self._starts = [start for start, _, _ in lines]
 
     @classmethod
-    def build(cls, raw: str, cleaned_text: str) -> RawMap:
-        raw_lines = [(offset, *clean_line(line)) for offset, line in _raw_lines(raw)]
-        position = 0  # the next raw line to try: cleaning keeps lines in order
+    def build(cls, raw: str, cleaned_text: str, *, until: int | None = None) -> RawMap:
+        """Trace the cleaned lines that start before offset `until` (all without it).
+
+        Raw lines are read and cleaned lazily, at most `LOOKAHEAD` ahead of the last one
+        traced, so a long article costs memory and time for the part its spans need, and
+        a cleaned line with no raw line (cleaning changed it beyond tracing) costs a
+        bounded search, not a scan of the rest of the article.
+        """
+        raw_lines = ((offset, *clean_line(line)) for offset, line in _raw_lines(raw))
+        ahead: deque[tuple[int, str, Callable[[int], int]]] = deque()
         lines: list[tuple[int, int, Callable[[int], int] | None]] = []
-        start = 0
-        for kept in cleaned_text.split("\n\n") if cleaned_text else []:
+        for start, kept in _paragraphs(cleaned_text):
+            if until is not None and start > until:
+                break
             mapping: Callable[[int], int] | None = None
-            for number in range(position, len(raw_lines)):
-                offset, line, source = raw_lines[number]
-                if line == kept:
+            while len(ahead) < LOOKAHEAD and (line := next(raw_lines, None)) is not None:
+                ahead.append(line)
+            for number, (offset, line_text, source) in enumerate(ahead):
+                if line_text == kept:
                     mapping = functools.partial(_shifted, source, offset)
-                    position = number + 1
+                    for _ in range(number + 1):  # cleaning keeps lines in order
+                        ahead.popleft()
                     break
             lines.append((start, len(kept), mapping))
-            start += len(kept) + 2
         return cls(lines)
 
     def raw_span(self, span: Span) -> Span | None:
@@ -310,15 +321,24 @@ def _shifted(source: Callable[[int], int], offset: int, position: int) -> int:
     return offset + source(position)
 
 
-def _raw_lines(raw: str) -> list[tuple[int, str]]:
+def _raw_lines(raw: str) -> Iterator[tuple[int, str]]:
     """Each line of `raw` with its offset, split as cleaning splits (CRLF, CR or LF)."""
-    lines: list[tuple[int, str]] = []
     start = 0
     for match in LINE_BREAK.finditer(raw):
-        lines.append((start, raw[start : match.start()]))
+        yield start, raw[start : match.start()]
         start = match.end()
-    lines.append((start, raw[start:]))
-    return lines
+    yield start, raw[start:]
+
+
+def _paragraphs(cleaned_text: str) -> Iterator[tuple[int, str]]:
+    """Each kept line of a cleaned text (joined by blank lines) with its offset."""
+    start = 0
+    while cleaned_text:
+        end = cleaned_text.find("\n\n", start)
+        yield start, cleaned_text[start : len(cleaned_text) if end < 0 else end]
+        if end < 0:
+            return
+        start = end + 2
 
 
 def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: str | None) -> None:
@@ -328,21 +348,16 @@ def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: 
     in 'Mayor') and is matched as written, or ignoring case only when that finds nothing.
     `raw` is the article text as read; without it raw spans stay empty."""
     found_in = haystack(cleaned)
-    raw_map = RawMap.build(raw, cleaned) if raw is not None else None
-
-    def raw_spans(spans: list[Span]) -> list[Span | None]:
-        return [raw_map.raw_span(span) for span in spans] if raw_map else []
 
     def located(text: str, *, ignore_case: bool) -> Located:
         spans = found_in.spans(text, ignore_case=ignore_case)
-        return Located(text=text, found=bool(spans), spans=spans, raw_spans=raw_spans(spans))
+        return Located(text=text, found=bool(spans), spans=spans, raw_spans=[])
 
     def place(date: ResolvedDate) -> None:
         # as written first: "May" the month is not "may" the verb, unless only that is there
         date.spans = found_in.spans(date.text, whole_words=True) or found_in.spans(
             date.text, ignore_case=True, whole_words=True
         )
-        date.raw_spans = raw_spans(date.spans)
 
     for threat in threats:
         threat.evidence_spans = [located(q, ignore_case=False) for q in threat.evidence]
@@ -351,6 +366,18 @@ def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: 
             place(threat.deadline)
     for date in dates:
         place(date)
+    if raw is None:
+        return
+    # Raw offsets second, tracing only as far into the article as the last span reaches.
+    items: list[Located | ResolvedDate] = [
+        *(item for t in threats for item in (*t.evidence_spans, *t.condition_spans)),
+        *(t.deadline for t in threats if t.deadline is not None),
+        *dates,
+    ]
+    ends = [end for item in items for _, end in item.spans]
+    raw_map = RawMap.build(raw, cleaned, until=max(ends, default=-1))
+    for item in items:
+        item.raw_spans = [raw_map.raw_span(span) for span in item.spans]
 
 
 def in_context(text: str, span: Span, *, words: int = 6) -> tuple[str, str, str]:

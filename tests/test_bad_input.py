@@ -97,8 +97,11 @@ def test_a_5_mb_article_is_cut_to_the_chunk_budget_and_says_which(
     path = tmp_path / "huge.txt"
     path.write_text("\n\n".join([paragraph] * (5_000_000 // len(paragraph) + 1)))
     assert path.stat().st_size >= 5_000_000
-    code, [record], _ = brief(str(path), "--max-input-tokens", "4000", "--max-chunks", "3")
-    assert code == 0
+    code, [record], stderr = brief(
+        str(path), "--max-input-tokens", "4000", "--max-chunks", "3", "--max-input-bytes", "6000000"
+    )
+    assert code == 1  # a brief of the first 3 chunks is kept, but it is not the whole article
+    assert f"warning: {path}: article truncated: only the first 3 chunks" in stderr
     assert len(model.requests) == 3
     prompt_alone = 400  # the prompt's own instructions, around the article, in tokens
     assert all(count_tokens(r.prompt_text) <= 4000 + prompt_alone for r in model.requests)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -140,3 +146,144 @@ def test_a_url_named_twice_is_fetched_once(site: str) -> None:
     articles = read_inputs([url, url], notes=notes)
     assert len(articles) == 1
     assert notes == [f"{url}: named more than once; read once"]
+
+
+class Dribbler:
+    """A real HTTP server on 127.0.0.1 that sends one byte every `interval` seconds: of
+    its headers (`stage="headers"`) or of a 1,000-byte page (`stage="body"`)."""
+
+    def __init__(
+        self, stage: str, interval: float = 0.3, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self.stage, self.interval, self.tls = stage, interval, tls
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}/a/slow.html"
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(connection, server_side=True)
+        with connection:
+            connection.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n"
+            if self.stage == "body":
+                connection.sendall(head)
+            trickle = head if self.stage == "headers" else b"x" * 1000
+            for byte in trickle:
+                if self.stop.wait(self.interval):
+                    return
+                with contextlib.suppress(OSError):
+                    connection.sendall(bytes([byte]))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("stage", ["headers", "body"])
+def test_a_dribbling_server_is_cut_off_at_the_total_deadline(stage: str) -> None:
+    """Each byte comes well within the 20 s read timeout, so only a total deadline ends
+    the fetch: it fails, naming the URL and --fetch-timeout, within about 2 s."""
+    server = Dribbler(stage)
+    try:
+        started = time.monotonic()
+        [error] = read_inputs([server.url], fetch_timeout=2)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert isinstance(error, InputError)
+    assert str(error).startswith(f"{server.url}: the page did not arrive within 2 s")
+    assert "--fetch-timeout" in str(error)
+    assert 1.9 <= elapsed < 3.5
+
+
+def test_the_deadline_holds_over_https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same watchdog ends a TLS connection that dribbles its body."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    self_signed = ["-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    files = ["-keyout", str(key), "-out", str(cert), "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(["openssl", "req", *self_signed, *files], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted by the client's default context
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = Dribbler("body", tls=tls)
+    try:
+        started = time.monotonic()
+        [error] = read_inputs([server.url], fetch_timeout=2)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert str(error).startswith(f"{server.url}: the page did not arrive within 2 s")
+    assert 1.9 <= elapsed < 3.5
+
+
+@pytest.mark.parametrize(
+    ("status", "target"),
+    [(302, "ftp://127.0.0.1/story.txt"), (308, "file:///etc/passwd"), (301, "gopher://x/1")],
+)
+def test_a_redirect_away_from_the_web_is_refused_by_name(
+    site: str, status: int, target: str
+) -> None:
+    """Only http(s) redirects are followed; any other scheme fails that URL, named."""
+    with LoopbackServer(lambda r: Reply(status=status, headers={"Location": target})) as server:
+        url = server.url.removesuffix("/v1") + "/moved"
+        [error, good] = read_inputs([url, f"{site}/a/8009495.html"])
+    assert isinstance(error, InputError)
+    assert str(error) == f"{url}: redirects to {target}, which is not an http(s) URL; refused"
+    assert isinstance(good, Article)
+
+
+def test_articles_brief_while_a_slow_url_is_still_coming_in(tmp_path: Path) -> None:
+    """The first input is a page that takes 3 s; the two local articles after it are sent
+    to the model before it arrives. Results stay in input order."""
+    events: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def site(request: Request) -> Reply:
+        with lock:
+            events.append((time.monotonic(), request.method))
+        if request.method == "POST":
+            return structured_reply(request, extraction(threats=[], dates=[]))
+        return Reply(body=PAGE, headers=HTML, delay=3.0)
+
+    stories = []
+    for name in ("b", "c"):
+        stories.append(tmp_path / f"{name}.txt")
+        stories[-1].write_text(f"Story {name}. Ministers of two states met on Monday to talk.")
+    with LoopbackServer(site) as server:
+        root = server.url.removesuffix("/v1")
+        model = ["--base-url", server.url, "-m", "m", "--no-cache"]
+        inputs = [f"{root}/a/8009495.html", *map(str, stories)]
+        result = runner.invoke(app, ["brief", *inputs, "--json", "-", *model])
+    assert result.exit_code == 0, result.stderr
+    assert [b["article"]["id"] for b in json.loads(result.stdout)] == ["8009495", "b", "c"]
+    [page_asked] = [when for when, method in events if method == "GET"]
+    model_calls = [when for when, method in events if method == "POST"]
+    assert len(model_calls) == 3
+    assert sum(when < page_asked + 3.0 for when in model_calls) == 2  # b and c, not waiting
+
+
+def test_the_cli_takes_fetch_timeout_and_max_input_bytes_for_urls(site: str) -> None:
+    """Both flags reach the fetch: a dribbling page fails at --fetch-timeout, a page over
+    --max-input-bytes fails by size, and the article beside them is briefed (exit 1)."""
+    slow = Dribbler("body")
+    try:
+        started = time.monotonic()
+        urls = [slow.url, f"{site}/huge.html", f"{site}/a/8009495.html"]
+        limits = ["--fetch-timeout", "2", "--max-input-bytes", "1000000"]
+        model = ["--base-url", f"{site}/v1", "-m", "m", "--no-cache", "--json", "-"]
+        result = runner.invoke(app, ["brief", *urls, *limits, *model])
+        elapsed = time.monotonic() - started
+    finally:
+        slow.close()
+    assert result.exit_code == 1
+    first, second, third = json.loads(result.stdout)
+    assert "did not arrive within 2 s" in first["error"]["message"]
+    assert "larger than 1 MB (--max-input-bytes)" in second["error"]["message"]
+    assert "summary" in third
+    assert elapsed < 10
