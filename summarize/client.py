@@ -235,6 +235,10 @@ def _usage_line(response: Any) -> str:
     return f"{usage.prompt_tokens or 0} in + {usage.completion_tokens or 0} out"
 
 
+class _Captured(Exception):
+    """Raised in place of sending, once `request_body` holds the request."""
+
+
 class Refused(Exception):
     """The model declined to answer (the API's `refusal` field). Not retried: asking the
     same thing again gets the same refusal."""
@@ -378,23 +382,141 @@ class ModelClient:
         record = CallRecord(cache_key=self.key_for(messages, response_model))
         if (hit := self._cached(record, response_model)) is not None:
             return hit, record
-        structured = self._instructor.patch(create=self._sender(record), mode=self._mode)
-        options: dict[str, Any] = {"temperature": self.config.temperature}
-        if self.config.max_tokens is not None:
-            options["max_tokens"] = self.config.max_tokens
+        result = self._ask(messages, response_model, record, label=label)
+        self._store(record, result)
+        return result, record
+
+    def cached(
+        self, messages: list[dict[str, str]], response_model: type[ModelT]
+    ) -> tuple[ModelT, CallRecord] | None:
+        """The cached answer to these messages, as `extract` would return it, or None."""
+        record = CallRecord(cache_key=self.key_for(messages, response_model))
+        hit = self._cached(record, response_model)
+        return None if hit is None else (hit, record)
+
+    def request_body(
+        self, messages: list[dict[str, str]], response_model: type[BaseModel]
+    ) -> dict[str, Any]:
+        """The chat-completions body `extract` would send first for `messages`, built by
+        the same instructor call and captured instead of sent (for provider batch jobs)."""
+        captured: dict[str, Any] = {}
+
+        def capture(**kwargs: Any) -> Any:
+            captured.update(kwargs)
+            raise _Captured
+
+        structured = self._instructor.patch(create=capture, mode=self._mode)
         try:
-            result = structured(
+            structured(
                 model=self.config.model,
                 messages=messages,
                 response_model=_prepared(response_model),
-                max_retries=self.config.retry.max_reasks,
-                **options,
+                max_retries=0,
+                **self._options(),
+            )
+        except Exception:
+            if not captured:
+                raise
+        body: dict[str, Any] = json.loads(json.dumps(captured))  # plain JSON, detached
+        return body
+
+    def accept(
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[ModelT],
+        answer: dict[str, Any],
+        *,
+        label: str,
+    ) -> tuple[ModelT, CallRecord]:
+        """Take `answer`, a chat completion obtained elsewhere (a provider batch job) for
+        `request_body(messages)`, through what `extract` does with a live answer: refusal
+        and schema checks, re-asks (live) with the validation error, the cache."""
+        record = CallRecord(cache_key=self.key_for(messages, response_model))
+        if (hit := self._cached(record, response_model)) is not None:
+            return hit, record
+        from instructor.processing import handle_reask_kwargs, process_response
+        from instructor.v2.core.errors import ResponseParsingError
+        from pydantic import ValidationError
+
+        reaskable = (ValidationError, json.JSONDecodeError, ResponseParsingError)
+
+        try:
+            completion = self._openai.types.chat.ChatCompletion.model_validate(answer)
+            if not completion.choices:
+                raise MalformedResponse("the answer has no choices")
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            record.outcomes.append("malformed response")
+            malformed = MalformedResponse(_first_line(str(error)))
+            raise self._classify(malformed, record, label) from None
+        if completion.usage is not None:
+            record.input_tokens += completion.usage.prompt_tokens or 0
+            record.output_tokens += completion.usage.completion_tokens or 0
+        if refusal := _refusal(completion):
+            record.outcomes.append("refused")
+            raise self._classify(Refused(refusal), record, label)
+        record.outcomes.append("ok")
+        try:
+            result: ModelT = process_response(
+                completion,
+                response_model=_prepared(response_model),
+                stream=False,
+                strict=True,
+                mode=self._mode,
+            )
+        except reaskable as error:
+            record.outcomes[-1] = "invalid answer"
+            if self.config.retry.max_reasks < 1:
+                raise self._classify(error, record, label) from error
+            sent = self.request_body(messages, response_model)
+            reask = handle_reask_kwargs(
+                kwargs=sent, mode=self._mode, response=completion, exception=error
+            )
+            follow_up = [*messages, *reask["messages"][len(sent["messages"]) :]]
+            result = self._ask(
+                follow_up,
+                response_model,
+                record,
+                label=label,
+                max_reasks=self.config.retry.max_reasks - 1,
+            )
+        except Exception as error:  # cut off at the token limit, and the like: as live
+            raise self._classify(error, record, label) from error
+        self._store(record, result)
+        return result, record
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"temperature": self.config.temperature}
+        if self.config.max_tokens is not None:
+            options["max_tokens"] = self.config.max_tokens
+        return options
+
+    def _ask(
+        self,
+        messages: list[dict[str, Any]],
+        response_model: type[ModelT],
+        record: CallRecord,
+        *,
+        label: str,
+        max_reasks: int | None = None,
+    ) -> ModelT:
+        """One structured call with instructor's re-asks, its outcomes added to `record`."""
+        structured = self._instructor.patch(create=self._sender(record), mode=self._mode)
+        try:
+            result: ModelT = structured(
+                model=self.config.model,
+                messages=messages,
+                response_model=_prepared(response_model),
+                max_retries=self.config.retry.max_reasks if max_reasks is None else max_reasks,
+                **self._options(),
             )
         except Exception as error:
             failure = self._classify(error, record, label)
             _mark_invalid_answers(record, last_was_valid=False)
             raise failure from error
         _mark_invalid_answers(record, last_was_valid=True)
+        return result
+
+    def _store(self, record: CallRecord, result: BaseModel) -> None:
         if self.cache is not None and record.cache_key is not None:
             stored = CachedAnswer(
                 answer=result.model_dump(mode="json"),
@@ -403,7 +525,6 @@ class ModelClient:
                 output_tokens=record.output_tokens,
             )
             self.cache.put(record.cache_key, stored)
-        return result, record
 
     def key_for(self, messages: list[dict[str, str]], response_model: type[BaseModel]) -> str:
         from summarize.cache import request_key
