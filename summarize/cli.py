@@ -13,7 +13,8 @@ import os
 import signal
 import sys
 import threading
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -28,6 +29,7 @@ from summarize.errors import ConfigError, InputError, SummarizeError
 
 if TYPE_CHECKING:
     from summarize.batch import BatchOutcome, Item
+    from summarize.batchjobs import Job
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient, ModelConfig
     from summarize.pipeline import Result
@@ -572,3 +574,275 @@ def main() -> None:
         how, code = _interrupted()
         stderr.print(how, highlight=False)
         sys.exit(int(code))
+
+
+batch_app = typer.Typer(
+    help="Brief a corpus as a provider batch job (OpenAI Batch API, vllm run-batch).",
+    no_args_is_help=True,
+)
+app.add_typer(batch_app, name="batch")
+JobDir = Annotated[Path, typer.Argument(help="The job folder `batch submit --out` wrote.")]
+
+
+@batch_app.command("submit")
+def batch_submit(
+    paths: Annotated[
+        list[str], typer.Argument(help="Articles: files, folders, .jsonl corpora, URLs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Job folder to write (or to resume).")],
+    requests_only: Annotated[
+        bool,
+        typer.Option(
+            "--requests-only",
+            help="Write OUT/requests.jsonl and stop (for vllm run-batch); upload nothing.",
+        ),
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model name [env: SUMMARIZE_MODEL].")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible endpoint [env: OPENAI_BASE_URL]."),
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
+    published: Annotated[
+        str | None, typer.Option(help="Publication date YYYY-MM-DD for every article.")
+    ] = None,
+    prompt: Annotated[
+        Path | None, typer.Option(help="Prompt file instead of the shipped one.")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1, help="Cap on output tokens.")] = None,
+    max_input_tokens: Annotated[
+        int, typer.Option(min=500, help="Article budget per request; longer ones are split.")
+    ] = 16_000,
+    max_chunks: Annotated[int, typer.Option(min=1, help="Most chunks per long article.")] = 8,
+    cache_path: Annotated[Path | None, typer.Option("--cache", help="Answer cache file.")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Send every request, cached or not.")
+    ] = False,
+) -> None:
+    """Write every article's request as a Batch API line, upload it and start the batch."""
+    from summarize.batchjobs import MANIFEST, REQUESTS, upload, write_job
+    from summarize.client import ModelClient, ModelConfig
+    from summarize.prompts import load_prompt
+    from summarize.providers.local import is_local
+
+    if (out / MANIFEST).exists():  # a submit that stopped half-way: finish it
+        job = _job_or_fail(out)
+        if requests_only or job.batch_id is not None:
+            raise _fail(f"{out} already holds this job; see it with summarize batch status {out}")
+        config = job.model_config(api_key=os.environ.get("OPENAI_API_KEY"))
+    else:
+        if is_local(model):
+            raise _fail(
+                f"--model {model}: a local model answers live; brief it with summarize brief"
+            )
+        try:
+            config = ModelConfig.from_env(
+                model=model,
+                base_url=base_url,
+                mode=mode,
+                max_tokens=max_tokens,
+                max_input_tokens=max_input_tokens,
+                max_chunks=max_chunks,
+            )
+            template = load_prompt(prompt)
+            cache = None if no_cache else _open_cache(cache_path, refresh=False)
+        except ConfigError as error:
+            raise _fail(str(error)) from None
+        items = _read_articles(paths, _published(published))
+        client = ModelClient(config, cache=cache)
+        try:
+            job = write_job(out, items, client, template)  # type: ignore[arg-type]
+        except InputError as error:
+            raise _fail(str(error)) from None
+        finally:
+            client.close()
+            if cache is not None:
+                cache.close()
+        stderr.print(
+            f"wrote {job.requests} request(s) for {job.articles} article(s) to "
+            f"{out / REQUESTS} (answers already cached are not asked again)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if requests_only:
+            stderr.print(
+                f"next: vllm run-batch -i {out / REQUESTS} -o results.jsonl --model "
+                f"{config.model}, then summarize batch collect {out} --results results.jsonl "
+                "--jsonl briefs.jsonl",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
+    with _batch_provider(config) as provider:
+        job = upload(out, job, provider)
+    sys.stdout.write(f"{job.batch_id or 'no batch: every answer is cached'}\n")
+    stderr.print(
+        f"submitted: batch {job.batch_id} is {job.status}; check with summarize batch status {out}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@batch_app.command("status")
+def batch_status(job_dir: JobDir) -> None:
+    """The batch's status as the provider reports it now."""
+    from summarize.batchjobs import refresh
+
+    job = _job_or_fail(job_dir)
+    if job.batch_id is not None:
+        with _batch_provider(job.model_config(api_key=_api_key())) as provider:
+            job = refresh(job_dir, job, provider)
+    counts = job.request_counts
+    sys.stdout.write(
+        f"status: {job.status or 'not submitted (--requests-only)'}\n"
+        f"batch: {job.batch_id or '-'}\n"
+        f"articles: {job.articles}\nrequests: {job.requests}\n"
+        + (
+            f"answered: {counts.get('completed', 0)} of {counts.get('total', 0)}, "
+            f"{counts.get('failed', 0)} failed\n"
+            if counts
+            else ""
+        )
+        + "".join(f"error: {error}\n" for error in job.errors)
+    )
+
+
+@batch_app.command("cancel")
+def batch_cancel(job_dir: JobDir) -> None:
+    """Ask the provider to stop the batch; what it answered already can still be collected."""
+    from summarize.batchjobs import cancel
+
+    job = _job_or_fail(job_dir)
+    try:
+        with _batch_provider(job.model_config(api_key=_api_key())) as provider:
+            job = cancel(job_dir, job, provider)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    sys.stdout.write(f"status: {job.status}\n")
+
+
+@batch_app.command("collect")
+def batch_collect(
+    job_dir: JobDir,
+    jsonl_out: Annotated[
+        Path, typer.Option("--jsonl", help="Append one result per article to this file.")
+    ],
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            "--results",
+            help="Read answers from this file (vllm run-batch -o, or a downloaded output "
+            "file) instead of downloading them.",
+        ),
+    ] = None,
+    cache_path: Annotated[Path | None, typer.Option("--cache", help="Answer cache file.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="No answer cache.")] = False,
+) -> None:
+    """Turn the batch's answers into briefs: validated, grounded, dated, cached as live."""
+    from summarize.batchjobs import Answers, collect, done_ids, download, refresh
+    from summarize.client import ModelClient
+    from summarize.export import JsonlWriter
+    from summarize.pipeline import Failure
+
+    job = _job_or_fail(job_dir)
+    config = job.model_config(api_key=_api_key())
+    answers = Answers()
+    try:
+        if results is not None:
+            answers.read(results)
+        elif job.batch_id is None and not job.finished:
+            raise _fail(
+                f"{job_dir} was written with --requests-only: pass --results FILE, the "
+                "output of vllm run-batch -i requests.jsonl -o FILE"
+            )
+        elif job.batch_id is not None:
+            with _batch_provider(config) as provider:
+                job = refresh(job_dir, job, provider)
+                if not job.finished:
+                    counts = job.request_counts
+                    raise _fail(
+                        f"batch {job.batch_id} is {job.status} "
+                        f"({counts.get('completed', 0)} of {counts.get('total', 0)} answered); "
+                        f"collect again when summarize batch status {job_dir} says completed",
+                        Exit.SOME_FAILED,
+                    )
+                for path in download(job_dir, job, provider):
+                    answers.read(path)
+        cache = None if no_cache else _open_cache(cache_path, refresh=False)
+    except (InputError, ConfigError) as error:
+        raise _fail(str(error)) from None
+    client = ModelClient(config, cache=cache)
+    counts = {"briefs": 0, "failures": 0}
+
+    def write(result: Result) -> None:
+        writer.write(result)
+        if isinstance(result, Failure):
+            counts["failures"] += 1
+            stderr.print(f"failed: {result.message}", highlight=False, soft_wrap=True)
+        else:
+            counts["briefs"] += 1
+
+    try:
+        with JsonlWriter(jsonl_out) as writer:
+            skipped = collect(
+                job_dir,
+                job,
+                client,
+                answers,
+                done=done_ids(jsonl_out),
+                on_result=write,
+            )
+    finally:
+        client.close()
+        if cache is not None:
+            cache.close()
+    stderr.print(
+        f"{counts['briefs']} brief(s), {counts['failures']} failure(s) written to {jsonl_out}"
+        + (f"; {skipped} article(s) already there" if skipped else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+    if counts["failures"]:
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _api_key() -> str | None:
+    return os.environ.get("OPENAI_API_KEY") or None
+
+
+def _job_or_fail(folder: Path) -> Job:
+    from summarize.batchjobs import load_job
+
+    try:
+        return load_job(folder)
+    except InputError as error:
+        raise _fail(str(error)) from None
+
+
+@contextmanager
+def _batch_provider(config: ModelConfig) -> Iterator[Any]:
+    """An `openai` client for the Files and Batch APIs; their failures end the command
+    with one line saying what to do (every step can be run again)."""
+    import openai
+
+    from summarize.client import NO_KEY_PLACEHOLDER, redact
+
+    provider = openai.OpenAI(
+        api_key=config.api_key or NO_KEY_PLACEHOLDER,
+        base_url=config.endpoint,
+        timeout=config.timeout,
+    )
+    try:
+        yield provider
+    except openai.APIError as error:
+        detail = redact(
+            str(error).splitlines()[0] if str(error) else type(error).__name__, config.api_key
+        )
+        raise _fail(
+            f"{config.endpoint}: {detail}; nothing is lost, run the same command again",
+            Exit.SOME_FAILED,
+        ) from None
+    finally:
+        provider.close()

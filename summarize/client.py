@@ -468,10 +468,11 @@ class ModelClient:
             if self.config.retry.max_reasks < 1:
                 raise self._classify(error, record, label) from error
             sent = self.request_body(messages, response_model)
+            asked = len(sent["messages"])  # instructor may append to the list it is given
             reask = handle_reask_kwargs(
                 kwargs=sent, mode=self._mode, response=completion, exception=error
             )
-            follow_up = [*messages, *reask["messages"][len(sent["messages"]) :]]
+            follow_up = [*messages, *reask["messages"][asked:]]
             result = self._ask(
                 follow_up,
                 response_model,

@@ -9,7 +9,7 @@ file, each line `{id, custom_id, response: {status_code, request_id, body}, erro
 
 Knobs for tests, set on `LoopbackServer.batches`: `expires_after` (seconds from creation),
 `hold_after` (answer this many lines, then wait for expiry or a cancel), `step` (seconds
-spent validating).
+spent validating), `reject_creates` (refuse that many batch creations, as over quota).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class BatchService:
         self.expires_after: float | None = None
         self.hold_after: int | None = None
         self.step = 0.02
+        self.reject_creates = 0  # answer this many batch creations 400, as over quota
         self._cancel: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -128,6 +129,10 @@ class BatchService:
         from summarize.loopback import Reply
 
         payload = request.json() or {}
+        with self._lock:
+            rejected, self.reject_creates = self.reject_creates > 0, max(self.reject_creates - 1, 0)
+        if rejected:
+            return _error(400, "enqueued token limit reached; try again later")
         input_id = payload.get("input_file_id")
         if input_id not in self.files:
             return _error(404, f"no such file: {input_id}")
