@@ -154,7 +154,7 @@ def write_job(
                 continue  # no story: `collect` reports it as a live run would
             for messages in requests_of_article:
                 key = client.key_for(messages, Extraction)
-                if key in seen or client.cached(messages, Extraction) is not None:
+                if key in seen or client.cached(messages, Extraction, key=key) is not None:
                     continue
                 seen.add(key)
                 line = {
@@ -294,8 +294,8 @@ def collect(
         def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
             key = client.key_for(messages, Extraction)
             if (answer := answers.completions.get(key)) is not None:
-                return client.accept(messages, Extraction, answer, label=label)
-            if (hit := client.cached(messages, Extraction)) is not None:
+                return client.accept(messages, Extraction, answer, label=label, key=key)
+            if (hit := client.cached(messages, Extraction, key=key)) is not None:
                 return hit
             why = answers.errors.get(key) or why_missing
             raise ProviderError(f"{label}: {why}")

@@ -387,10 +387,15 @@ class ModelClient:
         return result, record
 
     def cached(
-        self, messages: list[dict[str, str]], response_model: type[ModelT]
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[ModelT],
+        *,
+        key: str | None = None,
     ) -> tuple[ModelT, CallRecord] | None:
-        """The cached answer to these messages, as `extract` would return it, or None."""
-        record = CallRecord(cache_key=self.key_for(messages, response_model))
+        """The cached answer to these messages, as `extract` would return it, or None.
+        `key`, when the caller has it, is `key_for(messages, response_model)`."""
+        record = CallRecord(cache_key=key or self.key_for(messages, response_model))
         hit = self._cached(record, response_model)
         return None if hit is None else (hit, record)
 
@@ -427,11 +432,13 @@ class ModelClient:
         answer: dict[str, Any],
         *,
         label: str,
+        key: str | None = None,
     ) -> tuple[ModelT, CallRecord]:
         """Take `answer`, a chat completion obtained elsewhere (a provider batch job) for
         `request_body(messages)`, through what `extract` does with a live answer: refusal
-        and schema checks, re-asks (live) with the validation error, the cache."""
-        record = CallRecord(cache_key=self.key_for(messages, response_model))
+        and schema checks, re-asks (live) with the validation error, the cache. `key`, when
+        the caller has it, is `key_for(messages, response_model)`."""
+        record = CallRecord(cache_key=key or self.key_for(messages, response_model))
         if (hit := self._cached(record, response_model)) is not None:
             return hit, record
         from instructor.processing import handle_reask_kwargs, process_response

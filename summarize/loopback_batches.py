@@ -163,7 +163,7 @@ class BatchService:
             self.batches[batch_id].update(fields)
 
     def _run(self, batch_id: str) -> None:
-        from summarize.loopback import Request
+        from summarize.loopback import Reply, Request
 
         started = time.monotonic()
         time.sleep(self.step)
@@ -196,7 +196,10 @@ class BatchService:
                 headers={"content-type": "application/json"},
                 body=json.dumps(line["body"]).encode(),
             )
-            reply = self.answer(request)
+            try:
+                reply = self.answer(request)
+            except Exception as error:  # a responder's bug must not leave the batch running
+                reply = Reply(status=500, body={"error": {"message": repr(error)}})
             try:
                 body = json.loads(reply.encoded()) if not reply.drop else None
             except ValueError:
