@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from summarize.articles import Article
+from summarize.client import Pending
 from summarize.errors import InputError, ProviderError, SummarizeError
 from summarize.export import write_atomically
 from summarize.pipeline import Failure, Result, article_requests, brief_article
@@ -87,6 +88,7 @@ class Job:
     error_file_id: str | None = None
     request_counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # why a batch failed as a whole
+    followups: list[str] = field(default_factory=list)  # re-ask rounds: sub-folder names
 
     @property
     def finished(self) -> bool:
@@ -265,6 +267,13 @@ class Answers:
             self.errors[custom_id] = _error_text(record, status, body)
 
 
+@dataclass
+class Collected:
+    skipped: int = 0  # already in the output JSONL
+    deferred: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # key: messages
+    waiting: int = 0  # articles waiting for those re-asks
+
+
 def collect(
     folder: Path,
     job: Job,
@@ -273,38 +282,104 @@ def collect(
     *,
     done: set[str],
     on_result: Callable[[Result], None],
-) -> int:
-    """Brief every article of the job not in `done` (article ids) from `answers`;
-    returns how many were passed over as done."""
+    live_reasks: bool = True,
+) -> Collected:
+    """Brief every article of the job not in `done` (article ids) from `answers`.
+
+    Re-asks (invalid or ungrounded answers) are sent live; with `live_reasks=False` they
+    are looked up in `answers` (earlier follow-up rounds), and the articles still waiting
+    for one are left out of the output, their re-asks returned in `deferred`."""
     prompt = job.prompt_template()
     why_missing = _why_missing(job)
-    skipped = 0
+    submitted = _submitted(folder, job)
+    outcome = Collected()
     for item in _read_articles(folder / ARTICLES):
         if isinstance(item, InputError):
             source = item.source or "?"
             if source not in done:
                 on_result(Failure.from_error(item))
             else:
-                skipped += 1
+                outcome.skipped += 1
             continue
         if item.id in done:
-            skipped += 1
+            outcome.skipped += 1
             continue
 
         def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
-            key = client.key_for(messages, Extraction)
-            if (answer := answers.completions.get(key)) is not None:
-                return client.accept(messages, Extraction, answer, label=label, key=key)
-            if (hit := client.cached(messages, Extraction, key=key)) is not None:
-                return hit
-            why = answers.errors.get(key) or why_missing
-            raise ProviderError(f"{label}: {why}")
+            try:
+                return client.accept(
+                    messages,
+                    Extraction,
+                    answers.completions.get,
+                    label=label,
+                    live_reasks=live_reasks,
+                )
+            except Pending as pending:
+                if pending.key in answers.errors:
+                    raise ProviderError(f"{label}: {answers.errors[pending.key]}") from None
+                if pending.key in submitted:
+                    raise ProviderError(f"{label}: {why_missing}") from None
+                if not live_reasks:
+                    raise  # a re-ask for the next follow-up batch
+                return client.extract(messages, Extraction, label=label)
 
         try:
             on_result(brief_article(item, client, prompt, ask=ask))
+        except Pending as pending:
+            outcome.deferred[pending.key] = pending.messages
+            outcome.waiting += 1
         except SummarizeError as error:
             on_result(Failure.from_error(error, item))
-    return skipped
+    return outcome
+
+
+def write_followup(
+    folder: Path, job: Job, client: ModelClient, deferred: dict[str, list[dict[str, Any]]]
+) -> tuple[Path, Job]:
+    """A sub-job holding the re-asks `collect` deferred, recorded in the job's manifest."""
+    name = f"reask-{len(job.followups) + 1}"
+    sub = Job(id=uuid.uuid4().hex, created=time.time(), config=job.config, prompt=job.prompt)
+    (folder / name).mkdir(exist_ok=True)
+    with _Atomic(folder / name / REQUESTS) as requests:
+        for key, messages in deferred.items():
+            body = client.request_body(messages, Extraction)
+            line = {"custom_id": key, "method": "POST", "url": ENDPOINT, "body": body}
+            requests.write(json.dumps(line, ensure_ascii=False) + "\n")
+            sub.requests += 1
+    save_job(folder / name, sub)
+    job.followups.append(name)
+    save_job(folder, job)
+    return folder / name, sub
+
+
+def gather(folder: Path, job: Job, provider: OpenAI) -> Answers:
+    """Every answer the job's batches returned (its follow-up rounds' too), downloaded
+    once; raises NotReady while any of them is still running."""
+    answers = Answers()
+    for where in [folder, *(folder / name for name in job.followups)]:
+        part = job if where == folder else load_job(where)
+        if part.batch_id is None and part.status is None:  # a round whose upload failed
+            part = upload(where, part, provider)
+        part = refresh(where, part, provider)
+        if not part.finished:
+            counts = part.request_counts
+            raise NotReady(
+                f"batch {part.batch_id} is {part.status} ({counts.get('completed', 0)} of "
+                f"{counts.get('total', 0)} answered); collect again when summarize batch "
+                f"status {folder} says completed"
+            )
+        for path in download(where, part, provider):
+            answers.read(path)
+    return answers
+
+
+def _submitted(folder: Path, job: Job) -> set[str]:
+    """The custom_ids of every request sent, in the job and its follow-up rounds."""
+    keys: set[str] = set()
+    for where in [folder, *(folder / name for name in job.followups)]:
+        with (where / REQUESTS).open(encoding="utf-8") as stream:
+            keys.update(json.loads(line)["custom_id"] for line in stream if line.strip())
+    return keys
 
 
 def done_ids(path: Path) -> set[str]:

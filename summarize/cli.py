@@ -688,12 +688,16 @@ def batch_submit(
 @batch_app.command("status")
 def batch_status(job_dir: JobDir) -> None:
     """The batch's status as the provider reports it now."""
-    from summarize.batchjobs import refresh
+    from summarize.batchjobs import load_job, refresh
 
     job = _job_or_fail(job_dir)
+    rounds = []
     if job.batch_id is not None:
         with _batch_provider(job.model_config(api_key=_api_key())) as provider:
             job = refresh(job_dir, job, provider)
+            for name in job.followups:
+                followup = refresh(job_dir / name, load_job(job_dir / name), provider)
+                rounds.append(f"follow-up {name}: {followup.status} ({followup.requests})\n")
     counts = job.request_counts
     sys.stdout.write(
         f"status: {job.status or 'not submitted (--requests-only)'}\n"
@@ -706,6 +710,7 @@ def batch_status(job_dir: JobDir) -> None:
             else ""
         )
         + "".join(f"error: {error}\n" for error in job.errors)
+        + "".join(rounds)
     )
 
 
@@ -723,6 +728,11 @@ def batch_cancel(job_dir: JobDir) -> None:
     sys.stdout.write(f"status: {job.status}\n")
 
 
+class Reask(StrEnum):
+    LIVE = "live"
+    BATCH = "batch"
+
+
 @batch_app.command("collect")
 def batch_collect(
     job_dir: JobDir,
@@ -730,18 +740,25 @@ def batch_collect(
         Path, typer.Option("--jsonl", help="Append one result per article to this file.")
     ],
     results: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--results",
             help="Read answers from this file (vllm run-batch -o, or a downloaded output "
-            "file) instead of downloading them.",
+            "file) instead of downloading them; repeat it for follow-up rounds.",
         ),
     ] = None,
+    reask: Annotated[
+        Reask,
+        typer.Option(
+            help="Re-ask invalid or ungrounded answers live, or as a follow-up batch "
+            "(collect again when it is done)."
+        ),
+    ] = Reask.LIVE,
     cache_path: Annotated[Path | None, typer.Option("--cache", help="Answer cache file.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="No answer cache.")] = False,
 ) -> None:
     """Turn the batch's answers into briefs: validated, grounded, dated, cached as live."""
-    from summarize.batchjobs import Answers, collect, done_ids, download, refresh
+    from summarize.batchjobs import Answers, collect, done_ids, gather, write_followup
     from summarize.client import ModelClient
     from summarize.export import JsonlWriter
     from summarize.pipeline import Failure
@@ -750,8 +767,9 @@ def batch_collect(
     config = job.model_config(api_key=_api_key())
     answers = Answers()
     try:
-        if results is not None:
-            answers.read(results)
+        if results:
+            for path in results:
+                answers.read(path)
         elif job.batch_id is None and not job.finished:
             raise _fail(
                 f"{job_dir} was written with --requests-only: pass --results FILE, the "
@@ -759,20 +777,12 @@ def batch_collect(
             )
         elif job.batch_id is not None:
             with _batch_provider(config) as provider:
-                job = refresh(job_dir, job, provider)
-                if not job.finished:
-                    counts = job.request_counts
-                    raise _fail(
-                        f"batch {job.batch_id} is {job.status} "
-                        f"({counts.get('completed', 0)} of {counts.get('total', 0)} answered); "
-                        f"collect again when summarize batch status {job_dir} says completed",
-                        Exit.SOME_FAILED,
-                    )
-                for path in download(job_dir, job, provider):
-                    answers.read(path)
+                answers = gather(job_dir, job, provider)
         cache = None if no_cache else _open_cache(cache_path, refresh=False)
     except (InputError, ConfigError) as error:
         raise _fail(str(error)) from None
+    except SummarizeError as error:  # not finished yet
+        raise _fail(str(error), Exit.SOME_FAILED) from None
     client = ModelClient(config, cache=cache)
     counts = {"briefs": 0, "failures": 0}
 
@@ -786,26 +796,55 @@ def batch_collect(
 
     try:
         with JsonlWriter(jsonl_out) as writer:
-            skipped = collect(
+            outcome = collect(
                 job_dir,
                 job,
                 client,
                 answers,
                 done=done_ids(jsonl_out),
                 on_result=write,
+                live_reasks=reask is Reask.LIVE,
             )
+        if outcome.deferred:
+            folder, followup = write_followup(job_dir, job, client, outcome.deferred)
     finally:
         client.close()
         if cache is not None:
             cache.close()
     stderr.print(
         f"{counts['briefs']} brief(s), {counts['failures']} failure(s) written to {jsonl_out}"
-        + (f"; {skipped} article(s) already there" if skipped else ""),
+        + (f"; {outcome.skipped} article(s) already there" if outcome.skipped else ""),
         highlight=False,
         soft_wrap=True,
     )
-    if counts["failures"]:
+    if outcome.deferred:
+        _submit_followup(job_dir, job, folder, followup, waiting=outcome.waiting)
+    if counts["failures"] or outcome.deferred:
         raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _submit_followup(job_dir: Path, job: Job, folder: Path, followup: Job, *, waiting: int) -> None:
+    """Send the re-asks `collect --reask batch` deferred as their own batch (or, for a
+    --requests-only job, say how to run them)."""
+    from summarize.batchjobs import REQUESTS, upload
+
+    about = f"{waiting} article(s) wait for {followup.requests} re-ask(s) in {folder}"
+    if job.batch_id is None:
+        stderr.print(
+            f"{about}: run vllm run-batch -i {folder / REQUESTS} -o FILE, then collect "
+            "again with one --results per round",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    with _batch_provider(job.model_config(api_key=_api_key())) as provider:
+        followup = upload(folder, followup, provider)
+    stderr.print(
+        f"{about}: batch {followup.batch_id} is {followup.status}; collect again when "
+        f"summarize batch status {job_dir} says completed",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _api_key() -> str | None:

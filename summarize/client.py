@@ -148,7 +148,7 @@ class ModelConfig:
         return self.base_url or "https://api.openai.com/v1"
 
     def request_identity(
-        self, messages: list[dict[str, str]], response_model: type[BaseModel]
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel]
     ) -> dict[str, Any]:
         """Everything that determines the answer to a request: the cache key's ingredients.
         Never the API key: it changes who pays, not what the model says."""
@@ -233,6 +233,15 @@ def _usage_line(response: Any) -> str:
     if usage is None:
         return "unknown"
     return f"{usage.prompt_tokens or 0} in + {usage.completion_tokens or 0} out"
+
+
+class Pending(Exception):
+    """A request whose answer is not in hand yet: it waits for a (follow-up) batch."""
+
+    def __init__(self, messages: list[dict[str, Any]], key: str) -> None:
+        super().__init__(key)
+        self.messages = messages
+        self.key = key
 
 
 class _Captured(Exception):
@@ -429,24 +438,64 @@ class ModelClient:
         self,
         messages: list[dict[str, str]],
         response_model: type[ModelT],
-        answer: dict[str, Any],
+        answers: Callable[[str], dict[str, Any] | None],
         *,
         label: str,
         key: str | None = None,
+        live_reasks: bool = True,
     ) -> tuple[ModelT, CallRecord]:
-        """Take `answer`, a chat completion obtained elsewhere (a provider batch job) for
-        `request_body(messages)`, through what `extract` does with a live answer: refusal
-        and schema checks, re-asks (live) with the validation error, the cache. `key`, when
-        the caller has it, is `key_for(messages, response_model)`."""
-        record = CallRecord(cache_key=key or self.key_for(messages, response_model))
+        """Take the answer obtained elsewhere (a provider batch job) to
+        `request_body(messages)` through what `extract` does with a live answer: refusal
+        and schema checks, re-asks with the validation error, the cache.
+
+        `answers(key)` is the chat completion answering the request with cache key `key`,
+        or None. Re-asks are sent live; with `live_reasks=False` each is looked up in
+        `answers` too, and `Pending` names the first one that has no answer yet. `key`,
+        when the caller has it, is `key_for(messages, response_model)`."""
+        asking_key = key or self.key_for(messages, response_model)
+        record = CallRecord(cache_key=asking_key)
         if (hit := self._cached(record, response_model)) is not None:
             return hit, record
-        from instructor.processing import handle_reask_kwargs, process_response
+        from instructor.processing import process_response
         from instructor.v2.core.errors import ResponseParsingError
         from pydantic import ValidationError
 
         reaskable = (ValidationError, json.JSONDecodeError, ResponseParsingError)
+        asking: list[dict[str, Any]] = messages
+        reasks_left = self.config.retry.max_reasks
+        while True:
+            answer = answers(asking_key)
+            if answer is None:
+                raise Pending(asking, asking_key)
+            completion = self._completion(answer, record, label)
+            try:
+                result: ModelT = process_response(
+                    completion,
+                    response_model=_prepared(response_model),
+                    stream=False,
+                    strict=True,
+                    mode=self._mode,
+                )
+                break
+            except reaskable as error:
+                record.outcomes[-1] = "invalid answer"
+                if reasks_left < 1:
+                    raise self._classify(error, record, label) from error
+                reasks_left -= 1
+                asking = self._follow_up(asking, response_model, completion, error)
+                if live_reasks:
+                    result = self._ask(
+                        asking, response_model, record, label=label, max_reasks=reasks_left
+                    )
+                    break
+                asking_key = self.key_for(asking, response_model)
+            except Exception as error:  # cut off at the token limit, and the like: as live
+                raise self._classify(error, record, label) from error
+        self._store(record, result)
+        return result, record
 
+    def _completion(self, answer: dict[str, Any], record: CallRecord, label: str) -> Any:
+        """`answer` as the SDK's ChatCompletion, its usage and outcome added to `record`."""
         try:
             completion = self._openai.types.chat.ChatCompletion.model_validate(answer)
             if not completion.choices:
@@ -462,35 +511,25 @@ class ModelClient:
             record.outcomes.append("refused")
             raise self._classify(Refused(refusal), record, label)
         record.outcomes.append("ok")
-        try:
-            result: ModelT = process_response(
-                completion,
-                response_model=_prepared(response_model),
-                stream=False,
-                strict=True,
-                mode=self._mode,
-            )
-        except reaskable as error:
-            record.outcomes[-1] = "invalid answer"
-            if self.config.retry.max_reasks < 1:
-                raise self._classify(error, record, label) from error
-            sent = self.request_body(messages, response_model)
-            asked = len(sent["messages"])  # instructor may append to the list it is given
-            reask = handle_reask_kwargs(
-                kwargs=sent, mode=self._mode, response=completion, exception=error
-            )
-            follow_up = [*messages, *reask["messages"][asked:]]
-            result = self._ask(
-                follow_up,
-                response_model,
-                record,
-                label=label,
-                max_reasks=self.config.retry.max_reasks - 1,
-            )
-        except Exception as error:  # cut off at the token limit, and the like: as live
-            raise self._classify(error, record, label) from error
-        self._store(record, result)
-        return result, record
+        return completion
+
+    def _follow_up(
+        self,
+        messages: list[dict[str, Any]],
+        response_model: type[BaseModel],
+        completion: Any,
+        error: Exception,
+    ) -> list[dict[str, Any]]:
+        """`messages` with instructor's re-ask appended: the invalid answer, then the
+        validation error, shaped as the mode wants them (tool results, or a user turn)."""
+        from instructor.processing import handle_reask_kwargs
+
+        sent = self.request_body(messages, response_model)
+        asked = len(sent["messages"])  # instructor may append to the list it is given
+        reask = handle_reask_kwargs(
+            kwargs=sent, mode=self._mode, response=completion, exception=error
+        )
+        return [*messages, *reask["messages"][asked:]]
 
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"temperature": self.config.temperature}
@@ -534,7 +573,7 @@ class ModelClient:
             )
             self.cache.put(record.cache_key, stored)
 
-    def key_for(self, messages: list[dict[str, str]], response_model: type[BaseModel]) -> str:
+    def key_for(self, messages: list[dict[str, Any]], response_model: type[BaseModel]) -> str:
         from summarize.cache import request_key
 
         return request_key(self.config.request_identity(messages, response_model))

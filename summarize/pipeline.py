@@ -260,6 +260,7 @@ def brief_article(
                 client=client,
                 prompt=prompt,
                 label=label,
+                ask=ask,
             )
         )
         if record is None:
@@ -291,8 +292,10 @@ def reground(
     client: ModelClient,
     prompt: Prompt,
     label: str,
+    ask: Ask,
 ) -> Extraction:
-    """Re-ask, naming them, while quotes or conditions are not in the article (bounded).
+    """Re-ask through `ask`, naming them, while quotes or conditions are not in the
+    article (bounded).
 
     After the bound the last answer stands and `assemble` marks the brief ungrounded: an
     unsupported claim is never dropped silently, nor passed as grounded. A re-ask that
@@ -310,7 +313,7 @@ def reground(
             {"role": "user", "content": prompt.reground_message(missing)},
         ]
         try:
-            extraction, more = client.extract(messages, Extraction, label=label)
+            extraction, more = ask(messages, label)
         except ArticleFailed as error:
             record.outcomes.append(f"re-ask failed: {error.kind}")
             break

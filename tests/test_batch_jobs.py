@@ -366,3 +366,140 @@ def test_the_loopback_fails_a_malformed_batch_file_as_a_provider_does(
     assert batch.errors.data
     assert batch.errors.data[0].code == "mismatched_endpoint"
     assert batch.output_file_id is None
+
+
+def answer_by_article(replies: dict[str, Reply | dict[str, Any]]) -> Any:
+    """Grounded answers, but for an article holding a key of `replies`, that reply."""
+
+    def responder(request: Request) -> Reply:
+        for marker, reply in replies.items():
+            if marker in request.article:
+                return reply if isinstance(reply, Reply) else structured_reply(request, reply)
+        return grounded_answer(request)
+
+    return responder
+
+
+def wait_for_round(job: Path, name: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while f"follow-up {name}: completed" not in cli("batch", "status", str(job)).stdout:
+        assert time.monotonic() < deadline, cli("batch", "status", str(job)).stdout
+        time.sleep(0.05)
+
+
+def test_reask_batch_sends_the_reasks_as_a_follow_up_batch(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    invalid = {"summary": "The US warned.", "threats": "sanctions", "actors": [], "dates": []}
+    made_up = {**extraction()["threats"][0], "evidence": ["We will bomb them tomorrow."]}
+    model_env.responder = answer_by_article(
+        {
+            "arms trade restrictions": invalid,
+            "Kim Jong Un on Tuesday": extraction(threats=[made_up]),
+        }
+    )
+    job = tmp_path / "job"
+    submit(job)
+    wait_for(job, "completed")
+    model_env.responder = grounded_answer
+    asked = len(chat_requests(model_env))
+    out = tmp_path / "briefs.jsonl"
+    first = cli("batch", "collect", str(job), "--jsonl", str(out), "--reask", "batch")
+    assert first.exit_code == 1, first.output
+    assert "2 article(s) wait for 2 re-ask(s)" in " ".join(first.stderr.split())
+    assert [b["article"]["id"] for b in read_jsonl(out)] == [SEED_000.stem]
+    assert json.loads((job / "job.json").read_text())["followups"] == ["reask-1"]
+    wait_for_round(job, "reask-1")
+    followups = chat_requests(model_env)[asked:]
+    assert len(followups) == 2  # answered by the follow-up batch, nothing live
+    assert any("We will bomb them tomorrow." in r.prompt_text for r in followups)
+    assert any("sanctions" in r.json()["messages"][-2]["content"] for r in followups)
+    done = cli("batch", "collect", str(job), "--jsonl", str(out), "--reask", "batch")
+    assert done.exit_code == 0, done.output
+    assert len(chat_requests(model_env)) == asked + 2
+    briefs = {b["article"]["id"]: b for b in read_jsonl(out)}
+    assert len(briefs) == 3
+    assert briefs[SEED_001.stem]["run"]["attempt_log"] == ["invalid answer", "ok"]
+    # The ungrounded answer was valid, so the first collect cached it, as a live run does
+    # before checking grounding; the re-ask's answer comes from the follow-up batch.
+    assert briefs[SEED_004.stem]["run"]["attempt_log"] == ["cached", "ok"]
+    assert all(b["grounding"]["grounded"] for b in briefs.values())
+
+
+def test_reask_batch_of_a_requests_only_job_reads_one_results_file_per_round(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    invalid = {"summary": "The US warned.", "threats": "sanctions", "actors": [], "dates": []}
+    job = tmp_path / "job"
+    submit(job, "--requests-only")
+
+    def run_batch(requests: Path, results: Path, answer: Any) -> None:
+        """What vllm run-batch does: answer each line, in its output format."""
+        with results.open("w") as out:
+            for number, line in enumerate(read_jsonl(requests)):
+                request = Request("POST", line["url"], {}, json.dumps(line["body"]).encode())
+                body = json.loads(answer(request).encoded())
+                response = {"status_code": 200, "request_id": f"vllm-{number}", "body": body}
+                record = {"id": f"vllm-{number}", "custom_id": line["custom_id"]}
+                out.write(json.dumps(record | {"response": response, "error": None}) + "\n")
+
+    run_batch(
+        job / "requests.jsonl",
+        tmp_path / "r0.jsonl",
+        answer_by_article({"arms trade restrictions": invalid}),
+    )
+    out = tmp_path / "briefs.jsonl"
+    first = cli(
+        "batch",
+        "collect",
+        str(job),
+        "--jsonl",
+        str(out),
+        "--reask",
+        "batch",
+        "--results",
+        str(tmp_path / "r0.jsonl"),
+    )
+    assert first.exit_code == 1
+    assert "vllm run-batch -i" in first.stderr
+    assert len(read_jsonl(out)) == 2
+    run_batch(job / "reask-1" / "requests.jsonl", tmp_path / "r1.jsonl", grounded_answer)
+    done = cli(
+        "batch",
+        "collect",
+        str(job),
+        "--jsonl",
+        str(out),
+        "--reask",
+        "batch",
+        "--results",
+        str(tmp_path / "r0.jsonl"),
+        "--results",
+        str(tmp_path / "r1.jsonl"),
+    )
+    assert done.exit_code == 0, done.output
+    briefs = read_jsonl(out)
+    assert len(briefs) == 3
+    assert next(b for b in briefs if b["article"]["id"] == SEED_001.stem)["run"]["attempt_log"] == [
+        "invalid answer",
+        "ok",
+    ]
+    assert not chat_requests(model_env)
+
+
+def test_requests_the_cache_answers_are_not_sent_and_still_briefed(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    model_env.responder = grounded_answer
+    live = cli("brief", str(SEED_000), "--jsonl", str(tmp_path / "live.jsonl"), "-q")
+    assert live.exit_code == 0, live.output
+    job = tmp_path / "job"
+    submit(job)
+    assert len(read_jsonl(job / "requests.jsonl")) == 2
+    wait_for(job, "completed")
+    out = tmp_path / "briefs.jsonl"
+    assert cli("batch", "collect", str(job), "--jsonl", str(out)).exit_code == 0
+    briefs = {b["article"]["id"]: b for b in read_jsonl(out)}
+    assert len(briefs) == 3
+    assert briefs[SEED_000.stem]["run"]["cached"] is True
+    assert briefs[SEED_001.stem]["run"]["cached"] is False
