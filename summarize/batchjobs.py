@@ -26,6 +26,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -283,8 +284,11 @@ def collect(
     done: set[str],
     on_result: Callable[[Result], None],
     live_reasks: bool = True,
+    concurrency: int = 8,
 ) -> Collected:
-    """Brief every article of the job not in `done` (article ids) from `answers`.
+    """Brief every article of the job not in `done` (article ids) from `answers`, up to
+    `concurrency` at a time (what overlaps is the live re-asks); `on_result` is called
+    from this thread, in completion order.
 
     Re-asks (invalid or ungrounded answers) are sent live; with `live_reasks=False` they
     are looked up in `answers` (earlier follow-up rounds), and the articles still waiting
@@ -293,43 +297,51 @@ def collect(
     why_missing = _why_missing(job)
     submitted = _submitted(folder, job)
     outcome = Collected()
-    for item in _read_articles(folder / ARTICLES):
-        if isinstance(item, InputError):
-            source = item.source or "?"
-            if source not in done:
+
+    def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
+        try:
+            return client.accept(
+                messages, Extraction, answers.completions.get, label=label, live_reasks=live_reasks
+            )
+        except Pending as pending:
+            if pending.key in answers.errors:
+                raise ProviderError(f"{label}: {answers.errors[pending.key]}") from None
+            if pending.key in submitted:
+                raise ProviderError(f"{label}: {why_missing}") from None
+            if not live_reasks:
+                raise  # a re-ask for the next follow-up batch
+            return client.extract(messages, Extraction, label=label)
+
+    def brief(article: Article) -> Result | Pending:
+        try:
+            return brief_article(article, client, prompt, ask=ask)
+        except Pending as pending:
+            return pending
+        except SummarizeError as error:
+            return Failure.from_error(error, article)
+
+    def record(result: Result | Pending) -> None:
+        if isinstance(result, Pending):
+            outcome.deferred[result.key] = result.messages
+            outcome.waiting += 1
+        else:
+            on_result(result)
+
+    in_flight: set[Future[Result | Pending]] = set()
+    with ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="collect") as pool:
+        for item in _read_articles(folder / ARTICLES):
+            if ((item.source or "?") if isinstance(item, InputError) else item.id) in done:
+                outcome.skipped += 1
+            elif isinstance(item, InputError):
                 on_result(Failure.from_error(item))
             else:
-                outcome.skipped += 1
-            continue
-        if item.id in done:
-            outcome.skipped += 1
-            continue
-
-        def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
-            try:
-                return client.accept(
-                    messages,
-                    Extraction,
-                    answers.completions.get,
-                    label=label,
-                    live_reasks=live_reasks,
-                )
-            except Pending as pending:
-                if pending.key in answers.errors:
-                    raise ProviderError(f"{label}: {answers.errors[pending.key]}") from None
-                if pending.key in submitted:
-                    raise ProviderError(f"{label}: {why_missing}") from None
-                if not live_reasks:
-                    raise  # a re-ask for the next follow-up batch
-                return client.extract(messages, Extraction, label=label)
-
-        try:
-            on_result(brief_article(item, client, prompt, ask=ask))
-        except Pending as pending:
-            outcome.deferred[pending.key] = pending.messages
-            outcome.waiting += 1
-        except SummarizeError as error:
-            on_result(Failure.from_error(error, item))
+                while len(in_flight) >= max(concurrency, 1):
+                    finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        record(future.result())
+                in_flight.add(pool.submit(brief, item))
+        for future in as_completed(in_flight):
+            record(future.result())
     return outcome
 
 

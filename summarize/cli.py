@@ -754,6 +754,10 @@ def batch_collect(
             "(collect again when it is done)."
         ),
     ] = Reask.LIVE,
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", "-j", min=1, max=256, help="Live re-asks in flight."),
+    ] = 8,
     cache_path: Annotated[Path | None, typer.Option("--cache", help="Answer cache file.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="No answer cache.")] = False,
 ) -> None:
@@ -804,6 +808,7 @@ def batch_collect(
                 done=done_ids(jsonl_out),
                 on_result=write,
                 live_reasks=reask is Reask.LIVE,
+                concurrency=concurrency,
             )
         if outcome.deferred:
             folder, followup = write_followup(job_dir, job, client, outcome.deferred)

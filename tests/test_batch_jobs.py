@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openai import OpenAI
 from typer.testing import CliRunner
 
 from summarize.cli import app
-from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.loopback import LoopbackServer, Reply, Request, Throttled, structured_reply
 from tests.conftest import SEED_000, SEED_001, SEED_004, extraction
 
 runner = CliRunner()
@@ -503,3 +504,22 @@ def test_requests_the_cache_answers_are_not_sent_and_still_briefed(
     assert len(briefs) == 3
     assert briefs[SEED_000.stem]["run"]["cached"] is True
     assert briefs[SEED_001.stem]["run"]["cached"] is False
+
+
+@pytest.mark.parametrize(("jobs", "overlapping"), [("1", range(1, 2)), ("8", range(2, 4))])
+def test_live_reasks_overlap_up_to_concurrency(
+    model_env: LoopbackServer, tmp_path: Path, jobs: str, overlapping: int
+) -> None:
+    invalid = {"summary": "The US warned.", "threats": "sanctions", "actors": [], "dates": []}
+    model_env.responder = lambda request: structured_reply(request, invalid)
+    job = tmp_path / "job"
+    submit(job)
+    wait_for(job, "completed")
+    provider = Throttled(grounded_answer, latency=0.5)
+    model_env.responder = provider
+    out = tmp_path / "briefs.jsonl"
+    done = cli("batch", "collect", str(job), "--jsonl", str(out), "-j", jobs)
+    assert done.exit_code == 0, done.output
+    assert provider.calls == 3
+    assert provider.peak in overlapping  # 3 re-asks of 0.5 s each: they overlap, or not
+    assert len(read_jsonl(out)) == 3
