@@ -52,7 +52,7 @@ OUTPUT = "output.jsonl"
 ERRORS = "errors.jsonl"
 ENDPOINT: Literal["/v1/chat/completions"] = "/v1/chat/completions"
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-LOCAL = "local"  # the status of a job with nothing to send: every answer was cached
+LOCAL = "cached"  # the status of a job with nothing to send: every answer was cached
 # What of a ModelConfig a job records: enough to rebuild the same requests and keys.
 CONFIG_FIELDS = (
     "model",
@@ -82,6 +82,7 @@ class Job:
     prompt: dict[str, str]
     requests: int = 0
     articles: int = 0
+    unreadable: int = 0  # inputs that could not be read: failures in the output
     input_file_id: str | None = None
     batch_id: str | None = None
     status: str | None = None  # the provider's; None until submitted
@@ -149,6 +150,7 @@ def write_job(
             job.articles += 1
             if isinstance(item, InputError):
                 articles.write(json.dumps({"error": _input_error(item)}) + "\n")
+                job.unreadable += 1
                 continue
             articles.write(json.dumps(_article_record(item), ensure_ascii=False) + "\n")
             try:

@@ -662,7 +662,13 @@ def batch_submit(
                 cache.close()
         stderr.print(
             f"wrote {job.requests} request(s) for {job.articles} article(s) to "
-            f"{out / REQUESTS} (answers already cached are not asked again)",
+            f"{out / REQUESTS} (answers already cached are not asked again)"
+            + (
+                f"; {job.unreadable} input(s) could not be read and will be reported as "
+                "failures by collect"
+                if job.unreadable
+                else ""
+            ),
             highlight=False,
             soft_wrap=True,
         )

@@ -523,3 +523,26 @@ def test_live_reasks_overlap_up_to_concurrency(
     assert provider.calls == 3
     assert provider.peak in overlapping  # 3 re-asks of 0.5 s each: they overlap, or not
     assert len(read_jsonl(out)) == 3
+
+
+def test_an_input_that_cannot_be_read_is_a_failure_line_not_a_loss(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    model_env.responder = grounded_answer
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    job = tmp_path / "job"
+    done = cli("batch", "submit", str(SEED_000), str(empty), "--out", str(job))
+    assert done.exit_code == 0, done.output
+    assert "1 input(s) could not be read" in " ".join(done.stderr.split())
+    wait_for(job, "completed")
+    out = tmp_path / "briefs.jsonl"
+    collected = cli("batch", "collect", str(job), "--jsonl", str(out))
+    assert collected.exit_code == 1
+    records = read_jsonl(out)
+    assert len(records) == 2
+    failure = next(r for r in records if "error" in r)
+    assert "empty.txt" in failure["error"]["message"]
+    again = cli("batch", "collect", str(job), "--jsonl", str(out))
+    assert len(read_jsonl(out)) == 2  # the failure is not written twice
+    assert again.exit_code == 0
