@@ -13,6 +13,10 @@ request to a `Reply`, in the spirit of httpx's `MockTransport` handlers::
 
 `structured_reply` shapes one payload as the request asked for it: a tool call when the
 request offered tools, JSON message content for `response_format` / JSON modes.
+
+`/v1/files` and `/v1/batches` are served too (summarize.loopback_batches): each line of a
+batch is answered by the same responder and recorded in `requests` like a live request;
+the file and batch calls themselves are not recorded.
 """
 
 from __future__ import annotations
