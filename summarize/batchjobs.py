@@ -397,16 +397,23 @@ def _submitted(folder: Path, job: Job) -> set[str]:
 
 
 def done_ids(path: Path) -> set[str]:
-    """The article ids (or, for unreadable inputs, sources) an output JSONL holds."""
+    """The article ids (or, for unreadable inputs, sources) an output JSONL holds.
+
+    A last line cut off by a killed `collect` is removed from the file (as `--resume`
+    does), so that appending continues a valid JSONL file; its article runs again."""
     if not path.exists():
         return set()
+    with path.open("r+b") as stream:
+        data = stream.read()
+        if data and not data.endswith(b"\n"):
+            stream.truncate(data.rfind(b"\n") + 1)
     ids: set[str] = set()
-    with path.open(encoding="utf-8", errors="replace") as stream:
-        for line in stream:
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
             try:
                 article = json.loads(line).get("article") or {}
             except (ValueError, AttributeError):
-                continue  # a line cut off by a killed run: that article runs again
+                continue  # not one of ours: ignored, never rewritten
             ids.add(article.get("id") or article.get("source") or "")
     return ids
 

@@ -137,6 +137,7 @@ def test_collecting_twice_adds_no_duplicate(model_env: LoopbackServer, tmp_path:
     again = cli("batch", "collect", str(job), "--jsonl", str(out))
     assert again.exit_code == 0, again.output
     assert out.read_text() == first
+    assert "sk-test" not in (job / "job.json").read_text()  # the key is never stored
     assert "3 article(s) already there" in " ".join(again.stderr.split())
 
 
@@ -546,3 +547,20 @@ def test_an_input_that_cannot_be_read_is_a_failure_line_not_a_loss(
     again = cli("batch", "collect", str(job), "--jsonl", str(out))
     assert len(read_jsonl(out)) == 2  # the failure is not written twice
     assert again.exit_code == 0
+
+
+def test_a_collect_killed_mid_line_is_finished_by_the_next(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    model_env.responder = grounded_answer
+    job = tmp_path / "job"
+    submit(job)
+    wait_for(job, "completed")
+    out = tmp_path / "briefs.jsonl"
+    assert cli("batch", "collect", str(job), "--jsonl", str(out)).exit_code == 0
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text(lines[0] + lines[1][:50])  # killed while writing the second line
+    done = cli("batch", "collect", str(job), "--jsonl", str(out))
+    assert done.exit_code == 0, done.output
+    records = read_jsonl(out)
+    assert sorted(r["article"]["id"] for r in records) == sorted(Path(p).stem for p in SEEDS)
