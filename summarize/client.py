@@ -156,7 +156,7 @@ class ModelConfig:
         return self.endpoint_id or endpoint_identity(self.endpoint)
 
     def request_identity(
-        self, messages: list[dict[str, str]], response_model: type[BaseModel]
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel]
     ) -> dict[str, Any]:
         """Everything that determines the answer to a request: the cache key's ingredients.
         Never the API key: it changes who pays, not what the model says."""
@@ -241,6 +241,19 @@ def _usage_line(response: Any) -> str:
     if usage is None:
         return "unknown"
     return f"{usage.prompt_tokens or 0} in + {usage.completion_tokens or 0} out"
+
+
+class Pending(Exception):
+    """A request whose answer is not in hand yet: it waits for a (follow-up) batch."""
+
+    def __init__(self, messages: list[dict[str, Any]], key: str) -> None:
+        super().__init__(key)
+        self.messages = messages
+        self.key = key
+
+
+class _Captured(Exception):
+    """Raised in place of sending, once `request_body` holds the request."""
 
 
 class Refused(Exception):
@@ -386,23 +399,179 @@ class ModelClient:
         record = CallRecord(cache_key=self.key_for(messages, response_model))
         if (hit := self._cached(record, response_model)) is not None:
             return hit, record
-        structured = self._instructor.patch(create=self._sender(record), mode=self._mode)
-        options: dict[str, Any] = {"temperature": self.config.temperature}
-        if self.config.max_tokens is not None:
-            options["max_tokens"] = self.config.max_tokens
+        result = self._ask(messages, response_model, record, label=label)
+        self._store(record, result)
+        return result, record
+
+    def cached(
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[ModelT],
+        *,
+        key: str | None = None,
+    ) -> tuple[ModelT, CallRecord] | None:
+        """The cached answer to these messages, as `extract` would return it, or None.
+        `key`, when the caller has it, is `key_for(messages, response_model)`."""
+        record = CallRecord(cache_key=key or self.key_for(messages, response_model))
+        hit = self._cached(record, response_model)
+        return None if hit is None else (hit, record)
+
+    def request_body(
+        self, messages: list[dict[str, str]], response_model: type[BaseModel]
+    ) -> dict[str, Any]:
+        """The chat-completions body `extract` would send first for `messages`, built by
+        the same instructor call and captured instead of sent (for provider batch jobs)."""
+        captured: dict[str, Any] = {}
+
+        def capture(**kwargs: Any) -> Any:
+            captured.update(kwargs)
+            raise _Captured
+
+        structured = self._instructor.patch(create=capture, mode=self._mode)
         try:
-            result = structured(
+            structured(
                 model=self.config.model,
                 messages=messages,
                 response_model=_prepared(response_model),
-                max_retries=self.config.retry.max_reasks,
-                **options,
+                max_retries=0,
+                **self._options(),
+            )
+        except Exception:
+            if not captured:
+                raise
+        body: dict[str, Any] = json.loads(json.dumps(captured))  # plain JSON, detached
+        return body
+
+    def accept(
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[ModelT],
+        answers: Callable[[str], dict[str, Any] | None],
+        *,
+        label: str,
+        key: str | None = None,
+        live_reasks: bool = True,
+    ) -> tuple[ModelT, CallRecord]:
+        """Take the answer obtained elsewhere (a provider batch job) to
+        `request_body(messages)` through what `extract` does with a live answer: refusal
+        and schema checks, re-asks with the validation error, the cache.
+
+        `answers(key)` is the chat completion answering the request with cache key `key`,
+        or None. Re-asks are sent live; with `live_reasks=False` each is looked up in
+        `answers` too, and `Pending` names the first one that has no answer yet. `key`,
+        when the caller has it, is `key_for(messages, response_model)`."""
+        asking_key = key or self.key_for(messages, response_model)
+        record = CallRecord(cache_key=asking_key)
+        if (hit := self._cached(record, response_model)) is not None:
+            return hit, record
+        from instructor.processing import process_response
+        from instructor.v2.core.errors import ResponseParsingError
+        from pydantic import ValidationError
+
+        reaskable = (ValidationError, json.JSONDecodeError, ResponseParsingError)
+        asking: list[dict[str, Any]] = messages
+        reasks_left = self.config.retry.max_reasks
+        while True:
+            answer = answers(asking_key)
+            if answer is None:
+                raise Pending(asking, asking_key)
+            completion = self._completion(answer, record, label)
+            try:
+                result: ModelT = process_response(
+                    completion,
+                    response_model=_prepared(response_model),
+                    stream=False,
+                    strict=True,
+                    mode=self._mode,
+                )
+                break
+            except reaskable as error:
+                record.outcomes[-1] = "invalid answer"
+                if reasks_left < 1:
+                    raise self._classify(error, record, label) from error
+                reasks_left -= 1
+                asking = self._follow_up(asking, response_model, completion, error)
+                if live_reasks:
+                    result = self._ask(
+                        asking, response_model, record, label=label, max_reasks=reasks_left
+                    )
+                    break
+                asking_key = self.key_for(asking, response_model)
+            except Exception as error:  # cut off at the token limit, and the like: as live
+                raise self._classify(error, record, label) from error
+        self._store(record, result)
+        return result, record
+
+    def _completion(self, answer: dict[str, Any], record: CallRecord, label: str) -> Any:
+        """`answer` as the SDK's ChatCompletion, its usage and outcome added to `record`."""
+        try:
+            completion = self._openai.types.chat.ChatCompletion.model_validate(answer)
+            if not completion.choices:
+                raise MalformedResponse("the answer has no choices")
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            record.outcomes.append("malformed response")
+            malformed = MalformedResponse(_first_line(str(error)))
+            raise self._classify(malformed, record, label) from None
+        if completion.usage is not None:
+            record.input_tokens += completion.usage.prompt_tokens or 0
+            record.output_tokens += completion.usage.completion_tokens or 0
+        if refusal := _refusal(completion):
+            record.outcomes.append("refused")
+            raise self._classify(Refused(refusal), record, label)
+        record.outcomes.append("ok")
+        return completion
+
+    def _follow_up(
+        self,
+        messages: list[dict[str, Any]],
+        response_model: type[BaseModel],
+        completion: Any,
+        error: Exception,
+    ) -> list[dict[str, Any]]:
+        """`messages` with instructor's re-ask appended: the invalid answer, then the
+        validation error, shaped as the mode wants them (tool results, or a user turn)."""
+        from instructor.processing import handle_reask_kwargs
+
+        sent = self.request_body(messages, response_model)
+        asked = len(sent["messages"])  # instructor may append to the list it is given
+        reask = handle_reask_kwargs(
+            kwargs=sent, mode=self._mode, response=completion, exception=error
+        )
+        return [*messages, *reask["messages"][asked:]]
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"temperature": self.config.temperature}
+        if self.config.max_tokens is not None:
+            options["max_tokens"] = self.config.max_tokens
+        return options
+
+    def _ask(
+        self,
+        messages: list[dict[str, Any]],
+        response_model: type[ModelT],
+        record: CallRecord,
+        *,
+        label: str,
+        max_reasks: int | None = None,
+    ) -> ModelT:
+        """One structured call with instructor's re-asks, its outcomes added to `record`."""
+        structured = self._instructor.patch(create=self._sender(record), mode=self._mode)
+        try:
+            result: ModelT = structured(
+                model=self.config.model,
+                messages=messages,
+                response_model=_prepared(response_model),
+                max_retries=self.config.retry.max_reasks if max_reasks is None else max_reasks,
+                **self._options(),
             )
         except Exception as error:
             failure = self._classify(error, record, label)
             _mark_invalid_answers(record, last_was_valid=False)
             raise failure from error
         _mark_invalid_answers(record, last_was_valid=True)
+        return result
+
+    def _store(self, record: CallRecord, result: BaseModel) -> None:
         if self.cache is not None and record.cache_key is not None:
             stored = CachedAnswer(
                 answer=result.model_dump(mode="json"),
@@ -411,9 +580,8 @@ class ModelClient:
                 output_tokens=record.output_tokens,
             )
             self.cache.put(record.cache_key, stored)
-        return result, record
 
-    def key_for(self, messages: list[dict[str, str]], response_model: type[BaseModel]) -> str:
+    def key_for(self, messages: list[dict[str, Any]], response_model: type[BaseModel]) -> str:
         from summarize.cache import request_key
 
         return request_key(self.config.request_identity(messages, response_model))

@@ -13,6 +13,10 @@ request to a `Reply`, in the spirit of httpx's `MockTransport` handlers::
 
 `structured_reply` shapes one payload as the request asked for it: a tool call when the
 request offered tools, JSON message content for `response_format` / JSON modes.
+
+`/v1/files` and `/v1/batches` are served too (summarize.loopback_batches): each line of a
+batch is answered by the same responder and recorded in `requests` like a live request;
+the file and batch calls themselves are not recorded.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from summarize.loopback_batches import BatchService
 
 
 @dataclass(frozen=True)
@@ -217,16 +223,16 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence per-request logging: tests assert on recorded requests instead."""
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
         request = Request(
             method=self.command,
             path=self.path,
             headers={k.lower(): v for k, v in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
+            body=self._body(),
         )
-        with self.server.lock:
-            self.server.requests.append(request)
-        reply = self.server.responder(request)
+        if request.path.startswith(("/v1/files", "/v1/batches")):
+            reply = self.server.batches.handle(request)
+        else:
+            reply = self.server.answer(request)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.drop:
@@ -242,6 +248,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _body(self) -> bytes:
+        """The request body, sent with a Content-Length or (file uploads) chunked."""
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+        parts = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline().strip():  # trailers, up to the blank line
+            pass
+        return b"".join(parts)
+
     do_POST = _serve
     do_GET = _serve
 
@@ -256,6 +275,14 @@ class _Server(ThreadingHTTPServer):
         self.responder = responder
         self.requests: list[Request] = []
         self.lock = threading.Lock()
+        # Batch lines are answered like live requests, and recorded like them.
+        self.batches = BatchService(self.answer)
+
+    def answer(self, request: Request) -> Reply:
+        """A chat-completions request: recorded, then answered by the responder."""
+        with self.lock:
+            self.requests.append(request)
+        return self.responder(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (it timed out, or a test dropped it) is expected here; say
@@ -283,6 +310,11 @@ class LoopbackServer:
     def requests(self) -> list[Request]:
         with self._server.lock:
             return list(self._server.requests)
+
+    @property
+    def batches(self) -> BatchService:
+        """The Files and Batch APIs' state and knobs (summarize.loopback_batches)."""
+        return self._server.batches
 
     @property
     def responder(self) -> Responder:

@@ -252,14 +252,36 @@ def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list
 def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    cleaned, unread = clean_sendable(article, client.config)
-    chunks, _ = plan_chunks(cleaned.text, client.config, unread=unread)
-    first = replace(cleaned, text=chunks[0])
-    return client.key_for(request_messages(article, first, prompt), Extraction)
+    return client.key_for(article_requests(article, client.config, prompt)[0], Extraction)
 
 
-def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
-    """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
+def article_requests(
+    article: Article, config: ModelConfig, prompt: Prompt
+) -> list[list[dict[str, str]]]:
+    """The messages of every request `brief_article` makes first for an article, one per
+    chunk. Raises InputError for no story."""
+    cleaned, unread = clean_sendable(article, config)
+    chunks, _ = plan_chunks(cleaned.text, config, unread=unread)
+    return [request_messages(article, replace(cleaned, text=chunk), prompt) for chunk in chunks]
+
+
+# Gets the model's validated answer to one request: `client.extract` on a live run; on a
+# provider batch job, the answer the job returned, checked by `client.accept`.
+Ask = Callable[[list[dict[str, str]], str], tuple[Extraction, "CallRecord"]]
+
+
+def brief_article(
+    article: Article, client: ModelClient, prompt: Prompt, *, ask: Ask | None = None
+) -> Brief:
+    """Brief one article. Raises SummarizeError subclasses; never anything else on purpose.
+
+    `ask(messages, label)` answers each request (default: live, through `client`);
+    grounding re-asks, date resolution and assembly are the same either way."""
+    if ask is None:
+
+        def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
+            return client.extract(messages, Extraction, label=label)
+
     started = time.perf_counter()
     cleaned, unread = clean_sendable(article, client.config)
     chunks, note = plan_chunks(cleaned.text, client.config, unread=unread)
@@ -269,7 +291,7 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
         part = replace(cleaned, text=chunk)
         label = article.source if len(chunks) == 1 else f"{article.source} (part {number})"
         messages = request_messages(article, part, prompt)
-        extraction, calls = client.extract(messages, Extraction, label=label)
+        extraction, calls = ask(messages, label)
         parts.append(
             reground(
                 extraction,
@@ -279,6 +301,7 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
                 client=client,
                 prompt=prompt,
                 label=label,
+                ask=ask,
             )
         )
         if record is None:
@@ -311,8 +334,10 @@ def reground(
     client: ModelClient,
     prompt: Prompt,
     label: str,
+    ask: Ask,
 ) -> Extraction:
-    """Re-ask, naming them, while quotes or conditions are not in the article (bounded).
+    """Re-ask through `ask`, naming them, while quotes or conditions are not in the
+    article (bounded).
 
     After the bound the last answer stands and `assemble` marks the brief ungrounded: an
     unsupported claim is never dropped silently, nor passed as grounded. A re-ask that
@@ -330,7 +355,7 @@ def reground(
             {"role": "user", "content": prompt.reground_message(missing)},
         ]
         try:
-            extraction, more = client.extract(messages, Extraction, label=label)
+            extraction, more = ask(messages, label)
         except ArticleFailed as error:
             record.outcomes.append(f"re-ask failed: {error.kind}")
             break

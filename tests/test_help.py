@@ -11,7 +11,15 @@ from typer.testing import CliRunner
 from summarize.cli import app
 
 runner = CliRunner()
-COMMANDS = [["brief"], ["eval"], ["clean"], ["cache", "stats"], ["cache", "clear"]]
+COMMANDS = [
+    ["brief"],
+    ["eval"],
+    ["clean"],
+    ["cache", "stats"],
+    ["cache", "clear"],
+    ["batch", "submit"],
+    ["batch", "collect"],
+]
 
 
 def command(path: list[str]) -> Any:
@@ -34,7 +42,10 @@ def valued_options(path: list[str]) -> list[Any]:
     return [
         param
         for param in command(path).params
-        if param.param_type_name == "option" and not param.is_flag and param.name != "help"
+        if param.param_type_name == "option"
+        and not param.is_flag
+        and not param.required  # a required option has no default to show
+        and param.name != "help"
     ]
 
 
