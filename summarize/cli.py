@@ -572,8 +572,23 @@ def _write_results(
             if signals.stops.requested():
                 break
             if not isinstance(result, Failure):
-                print_brief(stdout, result)
+                with stdout.capture() as view:
+                    print_brief(stdout, result)
+                _write_whole(view.get())
+        # A stop that interrupts a write to a full pipe leaves the rest of that brief in
+        # the buffer; write it now, while the stop is still held off.
     return written
+
+
+def _write_whole(text: str) -> None:
+    """Write `text` to stdout whole. A stop that arrives while stdout is a full pipe cuts
+    the write short (seen losing the tail of a brief through Python's buffered stdout);
+    os.write reports how much went, and the rest follows."""
+    sys.stdout.flush()
+    data = text.encode(sys.stdout.encoding or "utf-8", errors="replace")
+    fd = sys.stdout.fileno()
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 def _texts(items: Sequence[Item]) -> dict[str, str]:

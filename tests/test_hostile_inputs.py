@@ -583,7 +583,7 @@ def test_a_stop_while_rendering_ends_the_view_between_briefs_with_totals_and_its
     assert len(json.loads(out.read_text())) == 60
     shown = stdout.count("╭")
     assert 0 < shown < 60
-    assert stdout.rstrip().endswith("╯")  # the last brief shown is whole
+    assert stdout.rstrip().endswith("╯"), stdout[-300:]  # the last brief shown is whole
     assert stderr.splitlines() == [
         "60 brief(s), 0 failed; tokens: 6,000 input + 3,000 output = 9,000",
         f"{how} after the batch: every result was written; the view was cut short",
