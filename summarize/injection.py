@@ -33,14 +33,15 @@ PAYLOAD_CHARS = 400
 
 # Characters that change what a pattern sees: invisible ones (zero-width, bidi controls,
 # soft hyphen, variation selectors), Unicode tag characters (ASCII smuggled invisibly),
-# and Cyrillic and Greek letters (lookalikes of Latin ones). One charset, one pass.
+# and Cyrillic and Greek letters (lookalikes of Latin ones).
 _INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\ufe00-\ufe0f\ufeff\U000e0000-\U000e001f\U000e007f-\U000e01ef"
 )
 _TAG = "\U000e0020-\U000e007e"
 _LOOKALIKE_SCRIPTS = "\u0370-\u03ff\u0400-\u052f"
-_SPECIAL = re.compile(f"[{_INVISIBLE}{_TAG}{_LOOKALIKE_SCRIPTS}]")
+_HIDDEN = re.compile(f"[{_INVISIBLE}{_TAG}]")
+_LOOKALIKE_SCRIPT = re.compile(f"[{_LOOKALIKE_SCRIPTS}]")
 _INVISIBLE_RUN = re.compile(f"[{_INVISIBLE}]+")
 _TAG_RUN = re.compile(f"[{_TAG}]+")
 # Quotes, dashes and inverted marks to ASCII, and the Russian ё to е (often left out).
@@ -61,9 +62,7 @@ _SCRIPT_IN_WORD = re.compile(
 )
 _WORD_CHAR = re.compile(r"\w")
 # A word made only of letters that look Latin (Cyrillic "ѕуѕ" passing for "sys").
-_ALL_LOOKALIKE = re.compile(
-    "(?<!\\w)[аеорсухіјѕԁԛԝһӏАВЕКМНОРСТХІЈЅοαειρτυνκχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ]{2,}(?!\\w)"
-)
+_ALL_LOOKALIKE = re.compile("[аеорсухіјѕԁԛԝһӏАВЕКМНОРСТХІЈЅοαειρτυνκχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ]{2,}(?!\\w)")
 # Letters of other scripts, and digits, drawn like Latin ones (after the Unicode
 # confusables data, narrowed to the common cases).
 _LATIN_OF = str.maketrans(
@@ -93,16 +92,16 @@ def normalise(text: str) -> str:
     if not text.isascii():
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
-        if special := set(_SPECIAL.findall(text)):
+        if _HIDDEN.search(text):
             if _TAG_RUN.search(text):
                 text = _TAG_RUN.sub(_untag, text)
             text = _INVISIBLE_RUN.sub("", text)
-            scripts = any("\u0370" <= c <= "\u052f" for c in special)
+        scripts = _LOOKALIKE_SCRIPT.search(text) is not None
         for old, new in _PUNCTUATION:
             if old in text:
                 text = text.replace(old, new)
         if scripts:
-            text = _ALL_LOOKALIKE.sub(_to_latin, text)
+            text = _ALL_LOOKALIKE.sub(_whole_word_to_latin, text)
             text = _latin_words(text, _SCRIPT_IN_WORD)
     text = _latin_words(text, _DIGIT_IN_WORD)
     if "\r" in text:
@@ -120,6 +119,15 @@ def _untag(match: re.Match[str]) -> str:
 
 def _to_latin(match: re.Match[str]) -> str:
     return match.group().translate(_LATIN_OF)
+
+
+def _whole_word_to_latin(match: re.Match[str]) -> str:
+    """`_to_latin` for a match that is a whole word (the pattern opens with a character
+    set, for speed, so it can start inside a word: those are left alone)."""
+    start = match.start()
+    if start and match.string[start - 1].isalnum():
+        return match.group()
+    return _to_latin(match)
 
 
 def _latin_words(text: str, mixed: re.Pattern[str]) -> str:
@@ -194,9 +202,10 @@ class Scan:
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _BY_KEY: dict[str, list[tuple[Clause, Head]]] = {}
 for _rule in RULES:
-    if isinstance(_rule, Clause):
+    if isinstance(_rule, Clause) and not _rule.cjk:
         for _key, _head in _rule.heads.items():
             _BY_KEY.setdefault(_key, []).append((_rule, _head))
+_CJK_CLAUSES = [rule for rule in RULES if isinstance(rule, Clause) and rule.cjk]
 _MARKERS = [rule for rule in RULES if isinstance(rule, Marker)]
 
 
@@ -221,15 +230,29 @@ def _find(low: str) -> Iterator[tuple[str, int, int]]:
         if (cjk or not marker.cjk) and marker.needs in low:
             for match in marker.regex.finditer(low):
                 yield (marker.kind, *_trimmed(low, match.start(), match.end()))
+    heads = _cjk_heads(low) if cjk else iter(())
+    for at, clause, head in (*heads, *_word_heads(low)):
+        if (span := _confirm(clause, head, low, at)) is not None:
+            yield (clause.kind, *span)
+
+
+def _word_heads(low: str) -> Iterator[tuple[int, Clause, Head]]:
+    """Where a key word of a clause stands as a whole word, and its clauses."""
     words = set(low.encode().translate(_SEPARATORS).decode().split())
     for key in words.intersection(_BY_KEY):
         at = low.find(key)
         while at != -1:
             if not (low[at - 1].isalnum() or low[at + len(key) : at + len(key) + 1].isalnum()):
                 for clause, head in _BY_KEY[key]:
-                    if (span := _confirm(clause, head, low, at)) is not None:
-                        yield (clause.kind, *span)
+                    yield at, clause, head
             at = low.find(key, at + len(key))
+
+
+def _cjk_heads(low: str) -> Iterator[tuple[int, Clause, Head]]:
+    for clause in _CJK_CLAUSES:
+        for head in clause.heads.values():
+            for match in head.head.finditer(low):
+                yield match.start(), clause, head
 
 
 def _confirm(clause: Clause, head: Head, low: str, at: int) -> tuple[int, int] | None:

@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-INTRO_CHARS = 120  # how far before its head an intro may start
+INTRO_CHARS = 64  # how far before its head an intro may start: the longest is ~45
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Clause:
     kind: str
     heads: dict[str, Head]  # by key: the first word of the head phrase, lower case
     tail: re.Pattern[str]
+    cjk: bool = False  # Chinese: no words to look up; heads are searched for in the text
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,14 @@ def _clause(kind: str, heads: Sequence[str], tail: str = "", intro: str | None =
             re.compile(head), None if intro is None else re.compile(f"(?:{intro}){head}")
         )
     return Clause(kind, compiled, re.compile(tail))
+
+
+def _cjk_clause(kind: str, head: str, tail: str, intro: str) -> Clause:
+    """A Chinese clause: the head (a verb) searched for in the text, where it opens with
+    a character set the regex engine skips through fast; intro and tail as for words."""
+    return Clause(
+        kind, {"": Head(re.compile(head), re.compile(f"(?:{intro}){head}"))}, re.compile(tail), True
+    )
 
 
 def _marker(kind: str, pattern: str, needs: str, *, cjk: bool = False) -> Marker:
@@ -703,7 +712,7 @@ RULES: tuple[Rule, ...] = (
     _clause(_OVERRIDE, _OVERRIDE_DE, _gap(3) + _OBJECT_DE, _ANY_INTRO),
     # Russian imperatives are word forms of their own: no sentence position needed.
     _clause(_OVERRIDE, _OVERRIDE_RU, _gap(3) + _OBJECT_RU),
-    _marker(_OVERRIDE, _ZH_START + _ZH_OVERRIDE + _ZH_OBJECT, "", cjk=True),
+    _cjk_clause(_OVERRIDE, _ZH_OVERRIDE, _ZH_OBJECT, _ZH_START),
     # --- role reassignment ---
     _clause(
         _ROLE,
@@ -908,7 +917,7 @@ RULES: tuple[Rule, ...] = (
     _clause(_EXTRACT, _SHOW_FR, SP + _OWN_PROMPT_FR, _STRONG),
     _clause(_EXTRACT, _SHOW_DE, SP + _OWN_PROMPT_DE, _STRONG),
     _clause(_EXTRACT, _SHOW_RU, _OWN_PROMPT_RU),
-    _marker(_EXTRACT, _ZH_START + _ZH_SHOW + _ZH_OWN_PROMPT, "", cjk=True),
+    _cjk_clause(_EXTRACT, _ZH_SHOW, _ZH_OWN_PROMPT, _ZH_START),
     # --- output request ---
     _clause(_OUTPUT_REQUEST, _WRITE_EN, _gap(6) + _DICTATED, _STRONG),
     _clause(
