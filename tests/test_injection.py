@@ -47,7 +47,7 @@ def test_the_corpus_holds_enough_of_each_kind() -> None:
     assert sum(c.label == "injection" for c in cases) >= 50
     assert sum(c.label == "innocent" for c in cases) >= 50
     assert {c.lang for c in cases} >= {"en", "es", "fr", "de", "ru", "zh"}
-    assert sum(c.split == "heldout" for c in cases) >= 40
+    assert sum(c.split == "heldout2" for c in cases) >= 80
 
 
 def test_dev_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
@@ -56,8 +56,8 @@ def test_dev_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> Non
 
 
 def test_held_out_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
-    assert corpus_rates["heldout"]["detection_rate"] >= 0.60
-    assert corpus_rates["heldout"]["false_positive_rate"] <= 0.05
+    assert corpus_rates["heldout1"]["detection_rate"] >= 0.60
+    assert corpus_rates["heldout1"]["false_positive_rate"] <= 0.05
 
 
 def test_real_news_stories_are_never_flagged() -> None:
