@@ -85,6 +85,11 @@ def _any(*alternatives: str) -> str:
     return "(?:" + "|".join(_p(a) for a in alternatives) + ")"
 
 
+def _words(listed: str) -> tuple[str, ...]:
+    """Phrases written as one comma-separated string, to keep long lists compact."""
+    return tuple(listed.split(", "))
+
+
 def _gap(words: int) -> str:
     """Up to `words` words between a verb and its object, within one sentence."""
     return rf"(?:{SP}\w+){{0,{words}}}?{SP}"
@@ -135,47 +140,23 @@ def _marker(kind: str, pattern: str, needs: str, *, cjk: bool = False) -> Marker
 # sentence was folded to a space), sentence punctuation, a quote or bracket, markdown.
 _BOUNDARY = r"[\n.!?;:\"()\[\]{}*#>|=~-]"
 _SOFTENERS = _any(
-    "please",
-    "kindly",
-    "now",
-    "just",
-    "simply",
-    "ok",
-    "okay",
-    "so",
-    "also",
-    "first",
-    "instead",
-    "hey",
-    "and now",
-    "but now",
-    "from now on",
-    "immediately",
-    "next",
-    "por favor",
-    "ahora",
-    "s'il te plaît",
-    "s'il vous plaît",
-    "maintenant",
-    "bitte",
-    "jetzt",
-    "пожалуйста",
-    "теперь",
-    "сейчас",
+    *_words(
+        "please, kindly, now, just, simply, ok, okay, so, also, first, instead, hey, "
+        "and now, but now, from now on, immediately, next, por favor, ahora, s'il te plaît, "
+        "s'il vous plaît, maintenant, bitte, jetzt, пожалуйста, теперь, сейчас"
+    )
 )
 _ADDRESS = _any(
-    r"you (?:must|should|shall|will|need to|have to|are to|are required to|are instructed to|'re to|are going to|ought to)",
-    r"you'll",
-    r"(?:i|we) (?:want|need|order|command|instruct|ask|urge|require) you to",
-    r"make sure (?:to|you)",
-    r"be sure to",
-    r"remember to",
-    r"don't forget to",
-    r"it is (?:important|essential|necessary|vital|crucial|imperative) (?:that you|to)",
-    r"your (?:only |new |real |actual )?(?:task|job|goal|mission|role|purpose) is (?:now )?to",
-    r"before (?:you )?(?:answer|answering|respond|responding|reply|replying|summari[sz]e|summari[sz]ing|writ(?:e|ing)|begin|beginning|start|starting|continu(?:e|ing))",
-    r"when (?:you )?(?:answer|respond|reply|summari[sz]e|write)",
-    r"(?:debes|tienes que|deberás|vous devez|tu dois|du musst|sie müssen|du sollst|ты должен|вы должны|тебе нужно|вам нужно|нужно)",
+    *_words(
+        "you (?:must|should|shall|will|need to|have to|are to|are required to|are instructed to|'re to|are going to|ought to), "
+        "you'll, (?:i|we) (?:want|need|order|command|instruct|ask|urge|require) you to, "
+        "make sure (?:to|you), be sure to, remember to, don't forget to, "
+        "it is (?:important|essential|necessary|vital|crucial|imperative) (?:that you|to), "
+        "your (?:only |new |real |actual )?(?:task|job|goal|mission|role|purpose) is (?:now )?to, "
+        "before (?:you )?(?:answer|answering|respond|responding|reply|replying|summari[sz]e|summari[sz]ing|writ(?:e|ing)|begin|beginning|start|starting|continu(?:e|ing)), "
+        "when (?:you )?(?:answer|respond|reply|summari[sz]e|write), "
+        "(?:debes|tienes que|deberás|vous devez|tu dois|du musst|sie müssen|du sollst|ты должен|вы должны|тебе нужно|вам нужно|нужно)"
+    )
 )
 _STRONG = rf"(?:{_BOUNDARY}[^\w\n]*|(?<!\w){_ADDRESS}{SP})(?:{_SOFTENERS}{SP})*"
 _WEAK = rf"(?<!\w)(?:and|then|but|or|now|also|instead|so|y|e|et|und|и|а){SP}(?:{_SOFTENERS}{SP})*"
@@ -183,48 +164,18 @@ _ANY_INTRO = f"(?:{_STRONG}|{_WEAK})"
 
 # --- English: the verb of setting aside, and what it sets aside -----------------------------
 
-_OVERRIDE_EN = (
-    "ignore",
-    "disregard",
-    "forget(?: about)?",
-    "override",
-    "overlook",
-    "skip",
-    "drop",
-    "discard",
-    "abandon",
-    "bypass",
-    "dismiss",
-    "neglect",
-    "never mind",
-    "nevermind",
-    "set aside",
-    "put aside",
-    "throw out",
-    "toss out",
-    "scrap",
-    "ditch",
-    "erase",
-    "delete",
-    "clear",
-    "reset",
-    "cancel",
-    "void",
-    "nullify",
-    "invalidate",
-    "supersede",
-    "replace",
-    "omit",
-    "unlearn",
-    "do not (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with)",
-    "don't (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with)",
-    "dont (?:follow|obey|heed|apply|use|consider|listen to|pay attention to)",
-    "never (?:follow|obey|heed|apply|listen to)",
-    "stop (?:following|obeying|heeding|applying|using|considering|listening to)",
-    "quit (?:following|obeying)",
-    "cease (?:following|obeying|applying)",
-    "pay no (?:attention|heed|mind) to",
-    "no longer (?:follow|obey|heed|apply)",
+_OVERRIDE_EN = _words(
+    "ignore, disregard, forget(?: about)?, override, overlook, skip, drop, discard, "
+    "abandon, bypass, dismiss, neglect, never mind, nevermind, set aside, put aside, "
+    "throw out, toss out, scrap, ditch, erase, delete, clear, reset, cancel, void, "
+    "nullify, invalidate, supersede, replace, omit, unlearn, "
+    "do not (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with), "
+    "don't (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with), "
+    "dont (?:follow|obey|heed|apply|use|consider|listen to|pay attention to), "
+    "never (?:follow|obey|heed|apply|listen to), "
+    "stop (?:following|obeying|heeding|applying|using|considering|listening to), "
+    "quit (?:following|obeying), cease (?:following|obeying|applying), "
+    "pay no (?:attention|heed|mind) to, no longer (?:follow|obey|heed|apply)"
 )
 _CONTEXT_NOUN = (
     r"(?:instructions?|prompts?|system ?prompt|rules?|directions?|directives?|guidelines?|"
@@ -241,18 +192,11 @@ _PRIOR = (
     r"existing|pre-?existing|past|system|default|aforementioned|given|received|first)"
 )
 _BEFORE = _any(
-    "above",
-    "before",
-    "earlier",
-    "previously",
-    "prior",
-    "so far",
-    "until now",
-    "up to (?:now|here|this point)",
-    "to this point",
-    "preceding",
-    "beforehand",
-    "(?:that )?(?:came|comes|was said|was written|is written|appears|you read|you've read|you have read) (?:above|before|earlier|so far)",
+    *_words(
+        "above, before, earlier, previously, prior, so far, until now, "
+        "up to (?:now|here|this point), to this point, preceding, beforehand, "
+        "(?:that )?(?:came|comes|was said|was written|is written|appears|you read|you've read|you have read) (?:above|before|earlier|so far)"
+    )
 )
 _TOLD = r"(?:told|given|instructed|asked|taught|shown|programmed|trained|fed|ordered)"
 _ENDS = r"(?=\s*(?:[.,;:!?)\"]|and\b|then\b|or\b|$))"  # nothing more to the noun phrase
@@ -278,63 +222,26 @@ _OBJECT_ANY = _any(
     rf"(?:the|these|those|my|this) (?:{_CONTEXT_NOUN}|article|story|document|passage|page)\b",
     rf"(?:everything|anything|all){_ENDS}",
 )
-_INSTR = (
-    "instructions",
-    "instruction",
-    "prompt",
-    "prompts",
-    "system prompt",
-    "programming",
-    "directives",
-    "guidelines",
+_INSTR = _words(
+    "instructions, instruction, prompt, prompts, system prompt, programming, directives, guidelines"
 )
 # Statements that the prior context no longer holds, imperative or not.
 _VOID = _any(
-    "void",
-    "null",
-    "cancell?ed",
-    "obsolete",
-    "revoked",
-    "invalid",
-    "superseded",
-    "overridden",
-    "replaced",
-    "outdated",
-    "lifted",
-    "suspended",
-    "no longer (?:valid|in effect|applicable|relevant|in force|binding|apply|matter|count)",
+    *_words(
+        "void, null, cancell?ed, obsolete, revoked, invalid, superseded, overridden, "
+        "replaced, outdated, lifted, suspended, "
+        "no longer (?:valid|in effect|applicable|relevant|in force|binding|apply|matter|count)"
+    )
 )
 
 # --- Other languages: the same grammar ------------------------------------------------------
 
-_OVERRIDE_ES = (
-    "ignora",
-    "ignore",
-    "ignoren",
-    "ignorad",
-    "olvida",
-    "olvide",
-    "olviden",
-    "olvidad",
-    "olvídate de",
-    "olvidate de",
-    "olvídese de",
-    "olvidese de",
-    "descarta",
-    "descarte",
-    "desestima",
-    "desatiende",
-    "omite",
-    "omita",
-    "pasa por alto",
-    "pase por alto",
-    "anula",
-    "anule",
-    "elimina",
-    "borra",
-    "no (?:sigas|siga|sigan|obedezcas|obedezca|tengas en cuenta|tenga en cuenta|hagas caso (?:a|de)|haga caso (?:a|de))",
-    "haz caso omiso (?:a|de)",
-    "haga caso omiso (?:a|de)",
+_OVERRIDE_ES = _words(
+    "ignora, ignore, ignoren, ignorad, olvida, olvide, olviden, olvidad, olvídate de, "
+    "olvidate de, olvídese de, olvidese de, descarta, descarte, desestima, desatiende, "
+    "omite, omita, pasa por alto, pase por alto, anula, anule, elimina, borra, "
+    "no (?:sigas|siga|sigan|obedezcas|obedezca|tengas en cuenta|tenga en cuenta|hagas caso (?:a|de)|haga caso (?:a|de)), "
+    "haz caso omiso (?:a|de), haga caso omiso (?:a|de)"
 )
 _OBJECT_ES = _any(
     r"(?:\w+ ){0,2}(?:instrucciones|indicaciones|[óo]rdenes|reglas|directrices|directivas|consignas|mensajes|comandos|pautas|prompts?)(?: \w+){0,2}? (?:anteriores|previas|precedentes|de arriba|iniciales|originales|dadas|recibidas|del sistema|de antes)",
@@ -343,29 +250,12 @@ _OBJECT_ES = _any(
     r"todo lo que (?:te |le )?(?:\w+ )?(?:dijeron|dicho|dije|indicaron|est[áa] arriba)",
     r"todo (?:lo )?(?:anterior|previo)",
 )
-_OVERRIDE_FR = (
-    "ignore",
-    "ignorez",
-    "oublie",
-    "oubliez",
-    "néglige",
-    "négligez",
-    "mets de côté",
-    "mettez de côté",
-    "passe outre",
-    "passez outre",
-    "annule",
-    "annulez",
-    "efface",
-    "effacez",
-    "ne (?:tiens|tenez) (?:pas|plus|aucun) compte",
-    "tiens (?:pas|plus|aucun) compte",
-    "tenez (?:pas|plus|aucun) compte",
-    "ne (?:suis|suivez) (?:pas|plus)",
-    "fais abstraction",
-    "faites abstraction",
-    "obéis (?:pas|plus)",
-    "obéissez (?:pas|plus)",
+_OVERRIDE_FR = _words(
+    "ignore, ignorez, oublie, oubliez, néglige, négligez, mets de côté, mettez de côté, "
+    "passe outre, passez outre, annule, annulez, efface, effacez, "
+    "ne (?:tiens|tenez) (?:pas|plus|aucun) compte, tiens (?:pas|plus|aucun) compte, "
+    "tenez (?:pas|plus|aucun) compte, ne (?:suis|suivez) (?:pas|plus), fais abstraction, "
+    "faites abstraction, obéis (?:pas|plus), obéissez (?:pas|plus)"
 )
 _OBJECT_FR = _any(
     r"(?:\w+ ){0,3}(?:instructions|consignes|directives|règles|ordres|indications|commandes|messages|prompts?)(?: \w+){0,2}? (?:précédentes|antérieures|ci-dessus|d'avant|plus haut|initiales|originales|reçues|données|du système|qui précèdent)",
@@ -405,26 +295,11 @@ _OBJECT_DE = _any(
     r"(?:die )?(?:anweisungen|instruktionen|befehle|regeln|vorgaben) (?:oben|von oben|davor|zuvor|vorher)",
     r"alles(?: \w+){0,5}? (?:oben|bisher|vorher|zuvor|davor|obige|bisherige|vorherige|vorangegangene|gesagt|gesagte|mitgeteilt|aufgetragen)",
 )
-_OVERRIDE_RU = (
-    "игнорируй",
-    "игнорируйте",
-    "проигнорируй",
-    "проигнорируйте",
-    "забудь",
-    "забудьте",
-    "отбрось",
-    "отбросьте",
-    "отмени",
-    "отмените",
-    "пренебреги",
-    "пренебрегите",
-    "сбрось",
-    "сбросьте",
-    "удали",
-    "удалите",
-    "откажись(?: от)?",
-    "откажитесь(?: от)?",
-    "не (?:обращай(?:те)?|слушай(?:те)?|выполняй(?:те)?|следуй(?:те)?|учитывай(?:те)?|принимай(?:те)? во внимание|соблюдай(?:те)?)(?: внимания)?(?: на)?",
+_OVERRIDE_RU = _words(
+    "игнорируй, игнорируйте, проигнорируй, проигнорируйте, забудь, забудьте, отбрось, "
+    "отбросьте, отмени, отмените, пренебреги, пренебрегите, сбрось, сбросьте, удали, "
+    "удалите, откажись(?: от)?, откажитесь(?: от)?, "
+    "не (?:обращай(?:те)?|слушай(?:те)?|выполняй(?:те)?|следуй(?:те)?|учитывай(?:те)?|принимай(?:те)? во внимание|соблюдай(?:те)?)(?: внимания)?(?: на)?"
 )
 _RU_NOUN = r"(?:инструкци\w*|указани\w*|команд\w*|правил\w*|распоряжени\w*|приказ\w*|подсказк\w*|промпт\w*|установк\w*|директив\w*|ограничени\w*|сообщени\w*|запрос\w*)"
 _OBJECT_RU = _any(
@@ -449,133 +324,49 @@ _ZH_OWN_PROMPT = (
 # --- Heads of the other kinds -----------------------------------------------------------------
 
 _MODEL_ACT = _any(
-    "respond",
-    "answer",
-    "reply",
-    "output",
-    "act",
-    "behave",
-    "speak",
-    "write",
-    "pretend",
-    "role-?play",
-    "play",
-    "say",
-    "ignore",
-    "disregard",
-    "refer to yourself",
-    "call yourself",
-    "be (?:an?|the|my|known)",
-    "are (?:an?|the|my|dan|free|no longer)",
-    "obey",
-    "follow (?:my|these|the new|only)",
-    "summari[sz]e",
-    "report",
-    "print",
-    "list",
-    "include",
-    "translate",
-    "format",
-    "return",
-    "generate",
-    "produce",
-    "only",
-    "always",
-    "never",
+    *_words(
+        "respond, answer, reply, output, act, behave, speak, write, pretend, role-?play, "
+        "play, say, ignore, disregard, refer to yourself, call yourself, "
+        "be (?:an?|the|my|known), are (?:an?|the|my|dan|free|no longer), obey, "
+        "follow (?:my|these|the new|only), summari[sz]e, report, print, list, include, "
+        "translate, format, return, generate, produce, only, always, never"
+    )
 )
-_SHOW_EN = (
-    "reveal",
-    "print",
-    "show",
-    "repeat",
-    "output",
-    "disclose",
-    "leak",
-    "display",
-    "share",
-    "write out",
-    "recite",
-    "dump",
-    "echo",
-    "spell out",
-    "paste",
-    "copy",
-    "list",
-    "tell me",
-    "give me",
-    "send me",
-    "provide",
-    "return",
-    "translate",
+_SHOW_EN = _words(
+    "reveal, print, show, repeat, output, disclose, leak, display, share, write out, "
+    "recite, dump, echo, spell out, paste, copy, list, tell me, give me, send me, "
+    "provide, return, translate"
 )
 _OWN_PROMPT_EN = _any(
     r"(?:your|the (?:system|initial|original|hidden|secret|internal|underlying|developer|full|entire|exact|above|preceding)) (?:\w+ )?(?:prompt|instructions|system message|guidelines|rules|directives|configuration|context)",
     r"(?:system|initial|original|hidden|secret) (?:prompt|instructions)",
     r"(?:the |all (?:of )?the |everything |all )?(?:words|text|sentences|lines|content|everything|messages?) (?:above|before this|preceding|so far|verbatim)",
 )
-_SHOW_ES = (
-    "revela",
-    "revele",
-    "muestra",
-    "muestre",
-    "muéstrame",
-    "muestrame",
-    "dime",
-    "imprime",
-    "repite",
-    "escribe",
-    "comparte",
-    "divulga",
+_SHOW_ES = _words(
+    "revela, revele, muestra, muestre, muéstrame, muestrame, dime, imprime, repite, "
+    "escribe, comparte, divulga"
 )
 _OWN_PROMPT_ES = _any(
     r"(?:\w+ )?(?:tu|tus|su|sus) (?:\w+ )?(?:prompt|instrucciones|indicaciones|reglas|mensaje del sistema)",
     r"(?:\w+ )?(?:el|las|los) (?:prompt|instrucciones|indicaciones|mensaje) (?:del sistema|de sistema|originales|iniciales|ocultas|secretas)",
 )
-_SHOW_FR = (
-    "révèle",
-    "révélez",
-    "montre(?:-moi)?",
-    "montrez(?:-moi)?",
-    "affiche",
-    "affichez",
-    "répète",
-    "répétez",
-    "donne-moi",
-    "donnez-moi",
-    "écris",
-    "écrivez",
-    "dis-moi",
-    "dites-moi",
-    "imprime",
-    "imprimez",
+_SHOW_FR = _words(
+    "révèle, révélez, montre(?:-moi)?, montrez(?:-moi)?, affiche, affichez, répète, "
+    "répétez, donne-moi, donnez-moi, écris, écrivez, dis-moi, dites-moi, imprime, "
+    "imprimez"
 )
 _OWN_PROMPT_FR = _any(
     r"(?:\w+ )?(?:ton|votre|tes|vos) (?:\w+ )?(?:prompt|instructions|consignes|règles|message système)",
     r"(?:\w+ )?(?:le|les) (?:prompt|instructions|consignes|message) (?:système|initiales?|originales?|cachées?|secrètes?)",
 )
-_SHOW_DE = ("zeige", "zeig", "gib", "nenne", "wiederhole", "verrate", "schreibe", "drucke", "teile")
+_SHOW_DE = _words("zeige, zeig, gib, nenne, wiederhole, verrate, schreibe, drucke, teile")
 _OWN_PROMPT_DE = _any(
     r"(?:mir )?(?:\w+ )?(?:deinen|deine|dein|ihren|ihre|den|die) (?:\w+ )?(?:system-?prompt|prompt|anweisungen|systemanweisungen|instruktionen|regeln|vorgaben|richtlinien)",
 )
-_SHOW_RU = (
-    "покажи",
-    "покажите",
-    "раскрой",
-    "раскройте",
-    "выведи",
-    "выведите",
-    "повтори",
-    "повторите",
-    "напиши",
-    "напишите",
-    "перечисли",
-    "перечислите",
-    "расскажи",
-    "расскажите",
-    "сообщи",
-    "сообщите",
-    "процитируй",
-    "процитируйте",
+_SHOW_RU = _words(
+    "покажи, покажите, раскрой, раскройте, выведи, выведите, повтори, повторите, напиши, "
+    "напишите, перечисли, перечислите, расскажи, расскажите, сообщи, сообщите, "
+    "процитируй, процитируйте"
 )
 _OWN_PROMPT_RU = _p(
     r"(?: мне| нам)? (?:\w+ )?(?:свой|свои|твой|твои|ваш|ваши|системн\w+|исходн\w+|скрыт\w+|первоначальн\w+) (?:\w+ )?(?:промпт\w*|инструкци\w*|указани\w*|подсказк\w*|правил\w*|установк\w*)"
@@ -586,84 +377,30 @@ _OUTPUT = (
     r"(?:summary|brief|answer|response|output|reply|threats?(?: list| field| section)?|"
     r"evidence|json|result|report|analysis)"
 )
-_WRITE_EN = (
-    "output",
-    "print",
-    "write",
-    "say",
-    "state",
-    "report",
-    "declare",
-    "claim",
-    "respond with",
-    "reply with",
-    "answer with",
-    "return",
-    "include",
-    "add",
-    "insert",
-    "put",
-    "list",
-    "classify",
-    "label",
-    "mark",
-    "record",
-    "summarize",
-    "summarise",
-    "describe",
-    "present",
-    "treat",
+_WRITE_EN = _words(
+    "output, print, write, say, state, report, declare, claim, respond with, reply with, "
+    "answer with, return, include, add, insert, put, list, classify, label, mark, "
+    "record, summarize, summarise, describe, present, treat"
 )
 _DICTATED = _any(
     r"(?:this|the following|these words|the text|the sentence|the phrase|the statement)\s*[:\"-]",
     r"(?:in|into|to|as) (?:your|the) " + _OUTPUT + r"\b",
 )
-_ASSERT_EN = (
-    "report",
-    "state",
-    "write",
-    "claim",
-    "declare",
-    "output",
-    "respond",
-    "answer",
-    "summarize",
-    "summarise",
-    "conclude",
-    "mention",
-    "assert",
+_ASSERT_EN = _words(
+    "report, state, write, claim, declare, output, respond, answer, summarize, "
+    "summarise, conclude, mention, assert"
 )
-_ROLE_EN = (
-    "pretend (?:to be|you are|you're|that you)",
-    "act (?:as|like) (?:if|though|an?|the|my|you)",
-    "role-?play as",
-    "roleplay as",
-    "play the (?:role|part) of",
-    "take on the (?:role|persona|identity|character) of",
-    "adopt the (?:role|persona|identity|character) of",
-    "assume the (?:role|persona|identity|character) of",
+_ROLE_EN = _words(
+    "pretend (?:to be|you are|you're|that you), "
+    "act (?:as|like) (?:if|though|an?|the|my|you), role-?play as, roleplay as, "
+    "play the (?:role|part) of, take on the (?:role|persona|identity|character) of, "
+    "adopt the (?:role|persona|identity|character) of, "
+    "assume the (?:role|persona|identity|character) of"
 )
-_MODEL_EN = (
-    "ai",
-    "llm",
-    "llms",
-    "language model",
-    "language models",
-    "assistant",
-    "assistants",
-    "chatbot",
-    "chatbots",
-    "bot",
-    "bots",
-    "model",
-    "models",
-    "summarizer",
-    "summariser",
-    "gpt",
-    "chatgpt",
-    "claude",
-    "gemini",
-    "copilot",
+_MODEL_EN = _words(
+    "ai, llm, llms, language model, language models, assistant, assistants, chatbot, "
+    "chatbots, bot, bots, model, models, summarizer, summariser, gpt, chatgpt, claude, "
+    "gemini, copilot"
 )
 _NEW_EN = (
     r"(?:new|updated|real|actual|true|revised|override|priority|important|urgent|secret|"
@@ -723,13 +460,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _clause(
         _ROLE,
-        (
-            "from now on",
-            "henceforth",
-            "starting now",
-            "going forward",
-            "from this point (?:on|forward)",
-            "rest of (?:this|the) (?:conversation|chat|session)",
+        _words(
+            "from now on, henceforth, starting now, going forward, "
+            "from this point (?:on|forward), rest of (?:this|the) (?:conversation|chat|session)"
         ),
         _p(
             r",? (?:you(?:'ll| will| must| shall| should| are to| are going to)? )?(?:only |always |never |now )?"
@@ -773,13 +506,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _clause(
         _ROLE,
-        (
-            "partir de maintenant",
-            "désormais",
-            "dorénavant",
-            "dès maintenant",
-            "partir d'aujourd'hui",
-        ),
+        _words("partir de maintenant, désormais, dorénavant, dès maintenant, partir d'aujourd'hui"),
         _p(
             r",? (?:tu es|tu seras|vous êtes|vous serez|réponds|répondez|agis|agissez|tu dois|vous devez|ignore|ignorez|tu vas|vous allez|tu t'appelles|ne réponds)\b"
         ),
@@ -787,27 +514,21 @@ RULES: tuple[Rule, ...] = (
     _clause(_ROLE, ("tu es", "vous êtes"), _p(r" (?:maintenant|désormais|dorénavant)\b")),
     _clause(
         _ROLE,
-        ("ton nouveau rôle", "votre nouveau rôle", "ta nouvelle", "votre nouvelle"),
+        _words("ton nouveau rôle, votre nouveau rôle, ta nouvelle, votre nouvelle"),
         _p(r"(?: (?:tâche|mission|identité))?\b"),
     ),
     _clause(
         _ROLE,
-        (
-            "agis comme",
-            "agissez comme",
-            "fais comme si",
-            "faites comme si",
-            "joue le rôle",
-            "jouez le rôle",
-            "fais semblant",
-            "faites semblant",
+        _words(
+            "agis comme, agissez comme, fais comme si, faites comme si, joue le rôle, "
+            "jouez le rôle, fais semblant, faites semblant"
         ),
         "",
         _STRONG,
     ),
     _clause(
         _ROLE,
-        ("ab jetzt", "ab sofort", "von nun an", "von jetzt an", "ab heute", "fortan", "künftig"),
+        _words("ab jetzt, ab sofort, von nun an, von jetzt an, ab heute, fortan, künftig"),
         _p(
             r",? (?:bist du|du bist|antworte|antwortest du|sollst du|wirst du|handle|handelst du|verhalte dich|ignoriere|gibst du|gib|sprichst du|schreibe|schreibst du)\b"
         ),
@@ -822,43 +543,32 @@ RULES: tuple[Rule, ...] = (
     _clause(_ROLE, ("deine neue",), _p(r" (?:rolle|aufgabe|identität)\b")),
     _clause(
         _ROLE,
-        (
-            "tu so als",
-            "tue so als",
-            "spiele die rolle",
-            "spiel die rolle",
-            "verhalte dich wie",
-            "agiere als",
-            "handle als",
+        _words(
+            "tu so als, tue so als, spiele die rolle, spiel die rolle, verhalte dich wie, "
+            "agiere als, handle als"
         ),
         "",
         _STRONG,
     ),
     _clause(
         _ROLE,
-        ("этого момента", "этой минуты", "отныне", "впредь", "теперь"),
+        _words("этого момента, этой минуты, отныне, впредь, теперь"),
         _p(
             r",? (?:ты|вы) (?:\w+ )?(?:будешь|будете|являешься|являетесь|должен|должна|должны|отвечаешь|отвечай|играешь|бот|ии|ассистент|помощник|модель|свободн\w+|больше не)"
         ),
     ),
     _clause(
         _ROLE,
-        ("этого момента", "этой минуты", "отныне", "впредь"),
+        _words("этого момента, этой минуты, отныне, впредь"),
         _p(
             r",? (?:отвечай|отвечайте|веди себя|ведите себя|действуй|действуйте|игнорируй|говори|пиши|притворись)"
         ),
     ),
     _clause(
         _ROLE,
-        (
-            "притворись",
-            "притворитесь",
-            "веди себя как",
-            "ведите себя как",
-            "сыграй роль",
-            "сыграйте роль",
-            "твоя новая (?:роль|задача|личность)",
-            "твой новый (?:роль|задача)",
+        _words(
+            "притворись, притворитесь, веди себя как, ведите себя как, сыграй роль, "
+            "сыграйте роль, твоя новая (?:роль|задача|личность), твой новый (?:роль|задача)"
         ),
     ),
     _marker(
@@ -875,7 +585,7 @@ RULES: tuple[Rule, ...] = (
     _marker(_CHAT, _LINE_ROLES, ""),
     _clause(
         _CHAT,
-        ("system", "admin", "developer", "important", "urgent", "priority", "security"),
+        _words("system, admin, developer, important, urgent, priority, security"),
         _p(r" (?:override|message|prompt|instructions?|note|notice|command|directive)\s*[:!-]"),
         _BOUNDARY + r"[^\w\n]*",
     ),
@@ -888,19 +598,9 @@ RULES: tuple[Rule, ...] = (
     _clause(_EXTRACT, _SHOW_EN, _gap(3) + _OWN_PROMPT_EN, _STRONG),
     _clause(
         _EXTRACT,
-        (
-            "reveal",
-            "print",
-            "show",
-            "repeat",
-            "output",
-            "disclose",
-            "leak",
-            "display",
-            "dump",
-            "recite",
-            "tell me",
-            "give me",
+        _words(
+            "reveal, print, show, repeat, output, disclose, leak, display, dump, recite, "
+            "tell me, give me"
         ),
         _p(
             r"(?: \w+){0,2}? (?:your|the) (?:system prompt|initial prompt|original prompt|hidden (?:prompt|instructions)|secret (?:prompt|instructions)|pre-?prompt)"
@@ -939,7 +639,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _clause(
         _OUTPUT_REQUEST,
-        ("tu", "ton", "ta", "votre", "deiner", "deinem", "твоем", "своем", "вашем"),
+        _words("tu, ton, ta, votre, deiner, deinem, твоем, своем, вашем"),
         _p(
             r" (?:resumen|respuesta|résumé|réponse|zusammenfassung|antwort|ответе|резюме|сводке)(?!\w)"
         ),
@@ -969,18 +669,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _clause(
         _ADDRESSING,
-        (
-            "ia",
-            "inteligencia artificial",
-            "modelo de lenguaje",
-            "asistente",
-            "chatbot",
-            "intelligence artificielle",
-            "modèle de langage",
-            "assistant",
-            "ki",
-            "sprachmodell",
-            "assistent",
+        _words(
+            "ia, inteligencia artificial, modelo de lenguaje, asistente, chatbot, "
+            "intelligence artificielle, modèle de langage, assistant, ki, sprachmodell, assistent"
         ),
         "",
         _p(
@@ -989,7 +680,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _clause(
         _ADDRESSING,
-        ("если ты", "если вы", "примечание для", "обращение к"),
+        _words("если ты, если вы, примечание для, обращение к"),
         _p(r" (?:\w+ )?(?:ии|нейросет\w*|языков\w+ модел\w*|ассистент\w*|чат-?бот\w*)"),
     ),
     _marker(
@@ -1002,45 +693,25 @@ RULES: tuple[Rule, ...] = (
     # --- new instructions ---
     _clause(
         _NEW,
-        (
-            "new",
-            "updated",
-            "real",
-            "actual",
-            "true",
-            "revised",
-            "override",
-            "priority",
-            "important",
-            "urgent",
-            "secret",
-            "hidden",
-            "additional",
-            "admin",
-            "developer",
-            "correct",
-            "final",
+        _words(
+            "new, updated, real, actual, true, revised, override, priority, important, urgent, "
+            "secret, hidden, additional, admin, developer, correct, final"
         ),
         _p(r" (?:instructions?|prompt|directives?|task|orders|rules)\s*[:-]"),
         _STRONG,
     ),
     _clause(
         _NEW,
-        ("here are", "these are", "below are", "following are"),
+        _words("here are, these are, below are, following are"),
         _p(
             r" (?:your|the) (?:new|real|actual|updated|true|revised) (?:instructions|rules|task|orders|directives)\b"
         ),
     ),
     _clause(
         _NEW,
-        (
-            "nuevas instrucciones",
-            "nouvelles instructions",
-            "nouvelles consignes",
-            "neue anweisungen",
-            "neue instruktionen",
-            "новые инструкции",
-            "новые указания",
+        _words(
+            "nuevas instrucciones, nouvelles instructions, nouvelles consignes, "
+            "neue anweisungen, neue instruktionen, новые инструкции, новые указания"
         ),
         r"\s*[:-]",
         _BOUNDARY + r"[^\w\n]*",
