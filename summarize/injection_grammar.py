@@ -115,7 +115,9 @@ def _clause(kind: str, heads: Sequence[str], tail: str = "", intro: str | None =
         by_key.setdefault(_key(phrase), []).append(phrase)
     compiled = {}
     for key, phrases in by_key.items():
-        head = rf"(?<!\w){_any(*phrases)}(?!\w)"
+        # Longest first: the head is matched on its own, so "ai" must not win over
+        # "ai systems" and leave the tail to fail on "systems".
+        head = rf"(?<!\w){_any(*sorted(phrases, key=len, reverse=True))}(?!\w)"
         compiled[key] = Head(
             re.compile(head), None if intro is None else re.compile(f"(?:{intro}){head}")
         )
@@ -168,7 +170,8 @@ _OVERRIDE_EN = _words(
     "ignore, disregard, forget(?: about)?, override, overlook, skip, drop, discard, "
     "abandon, bypass, dismiss, neglect, never mind, nevermind, set aside, put aside, "
     "throw out, toss out, scrap, ditch, erase, delete, clear, reset, cancel, void, "
-    "nullify, invalidate, supersede, replace, omit, unlearn, "
+    "nullify, invalidate, supersede, replace, omit, unlearn, scratch, wipe, purge, "
+    "flush, forgo, waive, revoke, rescind, countermand, ignoring, disregarding, "
     "do not (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with), "
     "don't (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with), "
     "dont (?:follow|obey|heed|apply|use|consider|listen to|pay attention to), "
@@ -181,7 +184,8 @@ _CONTEXT_NOUN = (
     r"(?:instructions?|prompts?|system ?prompt|rules?|directions?|directives?|guidelines?|"
     r"guidance|commands?|orders?|context|messages?|conversation|text|content|input|"
     r"constraints?|programming|training|tasks?|polic(?:y|ies)|requests?|settings|"
-    r"restrictions?|limitations?|safeguards?|guardrails?|filters?|information|words|lines)"
+    r"restrictions?|limitations?|safeguards?|guardrails?|filters?|information|words|lines|"
+    r"paragraphs?|sentences?|passages?|sections?)"
 )
 _MODEL_NOUN = (
     r"(?:instructions?|prompts?|system ?prompt|rules|directives?|guidelines|programming|"
@@ -209,6 +213,7 @@ _OBJECT_MODEL = _any(
     rf"(?:everything|anything|all|all that|whatever)(?: that| which)?(?: you've| you have| you| i've| i have| i| we've| we)?(?: been| were| was| have been)?(?: told| said| written| given| stated| mentioned)? {_BEFORE}{_ENDS}",
     rf"(?:what(?:ever)?|everything|anything|all(?: that)?) (?:you|you've|you have|you had|you were|you've been|you have been|you had been|you got|you were just) (?:been )?{_TOLD}\b",
     r"(?:what(?:ever)?|everything|anything|all) (?:i|we|they|the system|the user|the developer|someone) (?:\w+ )?(?:told|said to|gave|asked|instructed) you\b",
+    rf"(?:the|any|all|every|whatever|each)(?: of the)? (?:\w+ )?{_CONTEXT_NOUN} (?:that |which )?(?:you (?:were |have been |'ve been |had been )?(?:given|told|received|got|sent|shown|fed)|(?:came|come|given|received|written|stated|provided|listed)? ?(?:above|before this|earlier|previously|so far|until now)){_ENDS}",
 )
 # After a weak opener ("and", "then"): also "the previous instructions".
 _OBJECT_STRONG = _any(
@@ -222,6 +227,8 @@ _OBJECT_ANY = _any(
     rf"(?:the|these|those|my|this) (?:{_CONTEXT_NOUN}|article|story|document|passage|page)\b",
     rf"(?:everything|anything|all){_ENDS}",
 )
+_SET_ASIDE = _words("set, put, push, leave, cast, brush, throw, toss, lay, wave")
+_PARTICLE = SP + r"(?:aside|away|out|behind)\b"
 _INSTR = _words(
     "instructions, instruction, prompt, prompts, system prompt, programming, directives, guidelines"
 )
@@ -229,7 +236,7 @@ _INSTR = _words(
 _VOID = _any(
     *_words(
         "void, null, cancell?ed, obsolete, revoked, invalid, superseded, overridden, "
-        "replaced, outdated, lifted, suspended, "
+        "replaced, outdated, lifted, suspended, changed, updated, modified, revised, "
         "no longer (?:valid|in effect|applicable|relevant|in force|binding|apply|matter|count)"
     )
 )
@@ -395,10 +402,11 @@ _ROLE_EN = _words(
     "act (?:as|like) (?:if|though|an?|the|my|you), role-?play as, roleplay as, "
     "play the (?:role|part) of, take on the (?:role|persona|identity|character) of, "
     "adopt the (?:role|persona|identity|character) of, "
-    "assume the (?:role|persona|identity|character) of"
+    "assume the (?:role|persona|identity|character) of, behave (?:as|like)"
 )
 _MODEL_EN = _words(
-    "ai, llm, llms, language model, language models, assistant, assistants, chatbot, "
+    "ai, ai (?:systems?|models?|agents?|tools?|assistants?), llm, llms, language model, "
+    "language models, assistant, assistants, chatbot, "
     "chatbots, bot, bots, model, models, summarizer, summariser, gpt, chatgpt, claude, "
     "gemini, copilot"
 )
@@ -410,7 +418,7 @@ _NEW_EN = (
 _CHAT_TOKENS = r"<\|[a-z_]{2,20}\|>|<<\/?sys>>|<\s*/?\s*(?:system|assistant|user|instructions?|im_start|im_end|start_of_turn|end_of_turn|prompt|human|article)\s*>"
 # A chat role or a markdown heading of one, opening a line or following a sentence.
 _LINE_ROLES = (
-    r"(?:\n|[.!?][\"')]*\s)[^\w\n]{0,3}(?:#{1,6}\s*(?:system|instructions?|response|assistant|user|human|input|"
+    r"(?:\n|[.!?][\"')]*\s|[-=*#>]{2,}\s*)[^\w\n]{0,3}(?:#{1,6}\s*(?:system|instructions?|response|assistant|user|human|input|"
     r"prompt|task|new instructions?|admin|developer)\b|(?:system|assistant|developer|human|ai|"
     r"admin|administrator|operator|sys|sistema|système|systeme|система|系统|系統|asistente|"
     r"assistent|ассистент|助手)(?: message| prompt| note| instructions?| override| mensaje|"
@@ -431,11 +439,14 @@ RULES: tuple[Rule, ...] = (
     _clause(_OVERRIDE, _OVERRIDE_EN, _gap(3) + _OBJECT_STRONG, _WEAK),
     # No imperative needed when the object can only be the model's own context.
     _clause(_OVERRIDE, _OVERRIDE_EN, _gap(2) + _OBJECT_MODEL),
+    # A verb and particle around the object: "set your instructions aside".
+    _clause(_OVERRIDE, _SET_ASIDE, SP + _OBJECT_MODEL + _PARTICLE),
+    _clause(_OVERRIDE, _SET_ASIDE, SP + _OBJECT_ANY + _PARTICLE, _STRONG),
     _clause(
         _OVERRIDE,
         _INSTR,
         _p(
-            rf" (?:are|is|have been|has been|were|shall be|will be)(?: now| hereby| henceforth| officially| all)* {_VOID}"
+            rf" (?:are|is|have been|has been|have|has|were|shall be|will be)(?: now| hereby| henceforth| officially| all)* {_VOID}"
         ),
         _p(
             rf"(?<!\w)(?:your|all(?: of)?(?: the| your| my)?(?: \w+)? {_PRIOR}|(?:the )?(?:above|foregoing|preceding)) (?:\w+ )?"
@@ -461,8 +472,9 @@ RULES: tuple[Rule, ...] = (
     _clause(
         _ROLE,
         _words(
-            "from now on, henceforth, starting now, going forward, "
-            "from this point (?:on|forward), rest of (?:this|the) (?:conversation|chat|session)"
+            "from now on, henceforth, starting now, going forward, as of now, "
+            "from (?:here|this point|this moment|this message) (?:on|onwards?|forward), "
+            "rest of (?:this|the) (?:conversation|chat|session)"
         ),
         _p(
             r",? (?:you(?:'ll| will| must| shall| should| are to| are going to)? )?(?:only |always |never |now )?"
@@ -473,15 +485,16 @@ RULES: tuple[Rule, ...] = (
     _clause(_ROLE, _ROLE_EN, "", _STRONG),
     _clause(
         _ROLE,
-        ("you are (?:an?|the)",),
+        ("you(?:'re| are) (?:an?|the)",),
         _p(r" (?:\w+ ){0,2}?(?:ai|assistant|language model|llm|chatbot|bot)\b")
         + r"(?!\s(?:company|developer|maker|firm|startup|industry|chip))",
     ),
+    # The model's task redefined in the second person: "your real task is ...".
     _clause(
         _ROLE,
-        ("your new",),
+        ("your",),
         _p(
-            r" (?:role|name|identity|persona|task|job|purpose|goal|instructions?|rules|objective|mission|directive) (?:is|are|will be)\b"
+            r" (?:new|real|actual|true|only|next|updated) (?:role|name|identity|persona|task|job|purpose|goal|instructions?|rules|objective|mission|directive|assignment|orders) (?:now )?(?:is|are|will be|:)"
         ),
     ),
     _clause(
@@ -591,8 +604,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _clause(
         _CHAT,
-        ("begin", "start", "end"),
-        _p(r"(?: of)? (?:the )?(?:system|hidden|new|secret) (?:prompt|instructions?|message)\b"),
+        ("begin", "start", "end", "beginning"),
+        _p(
+            r"(?: of)? (?:the )?(?:(?:system|hidden|new|secret) (?:prompt|instructions?|message)|(?:user|system) (?:input|prompt|message|instructions?)|(?:input|prompt|instructions)\b)"
+        ),
     ),
     # --- prompt extraction ---
     _clause(_EXTRACT, _SHOW_EN, _gap(3) + _OWN_PROMPT_EN, _STRONG),
@@ -620,6 +635,18 @@ RULES: tuple[Rule, ...] = (
     _cjk_clause(_EXTRACT, _ZH_SHOW, _ZH_OWN_PROMPT, _ZH_START),
     # --- output request ---
     _clause(_OUTPUT_REQUEST, _WRITE_EN, _gap(6) + _DICTATED, _STRONG),
+    _clause(
+        _OUTPUT_REQUEST,
+        ("your",),
+        _p(r" (?:answer|response|summary|reply|output|brief|json)\b"),
+        _STRONG + r"\w+" + SP,
+    ),
+    _clause(
+        _OUTPUT_REQUEST,
+        _words("summarize, summarise, analyze, analyse, process, translate, read, brief, parse"),
+        _p(r" (?:the|this) (?:article|text|story|document|passage|page|input)\b"),
+        _STRONG + _p(r"(?:do not|don't|never|stop) "),
+    ),
     _clause(
         _OUTPUT_REQUEST, _ASSERT_EN, SP + r"(?:(?:only|simply|instead)" + SP + r")?that\b", _STRONG
     ),
