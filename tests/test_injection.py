@@ -1,15 +1,20 @@
 """Prompt-injection detection: its corpus rates, its normalisation, and what a brief shows.
 
-The rate thresholds, and why:
+The corpus has three splits, written in this order, and the thresholds follow their history:
 
-- dev split: detection >= 0.95, false positives <= 0.02. The grammar was built on this
-  split; falling below means a change broke what was built.
-- held-out split (never used to change a pattern): detection >= 0.60, false positives
-  <= 0.05. Measured 27/40 = 0.675 and 1/40 when first run; the floor sits just under it,
-  so a change that narrows the grammar towards the dev phrasings fails here. The false
-  positive ceiling (2 in 40) is higher than dev's because quoted imperatives in news
-  ("Act as if nothing happened," the minister told aides) are genuinely ambiguous.
-- real news stories (3 seeds, 26 eval articles, the 75 shared VOA stories when present):
+- dev: the grammar was built on it. Detection >= 0.95, false positives <= 0.02 (measured
+  59/60 and 0/60); below means a change broke what was built.
+- heldout1: written with dev, before either was measured. First measured at 27/40 = 0.675
+  detection and 1/40 false positives; its misses then led to general grammar changes
+  (more verbs, verb-particle overrides, post-modified objects), so it is tuned data now:
+  detection >= 0.95 (40/40 after), false positives <= 0.05.
+- heldout2: written before those changes and measured once after them, never used to
+  change a pattern: 29/45 = 0.644 detection, 1/45 false positives. It is the honest
+  estimate on unseen phrasings. The floor, 0.60, sits just under it, so a change that
+  narrows the grammar towards the tuned phrasings fails; the false-positive ceiling, 0.05
+  (2 in 45), allows for quoted imperatives in news ('"You are now free," the judge told
+  the prisoners'), which are genuinely ambiguous.
+- Real news stories (3 seeds, 26 eval articles, the 75 shared VOA stories when present):
   none flagged. A warning on ordinary news teaches an analyst to ignore warnings.
 """
 
@@ -55,9 +60,14 @@ def test_dev_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> Non
     assert corpus_rates["dev"]["false_positive_rate"] <= 0.02
 
 
-def test_held_out_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
-    assert corpus_rates["heldout1"]["detection_rate"] >= 0.60
+def test_first_held_out_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
+    assert corpus_rates["heldout1"]["detection_rate"] >= 0.95
     assert corpus_rates["heldout1"]["false_positive_rate"] <= 0.05
+
+
+def test_untouched_held_out_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
+    assert corpus_rates["heldout2"]["detection_rate"] >= 0.60
+    assert corpus_rates["heldout2"]["false_positive_rate"] <= 0.05
 
 
 def test_real_news_stories_are_never_flagged() -> None:
