@@ -258,3 +258,16 @@ def test_an_obeyed_injection_is_warned_and_unverified_in_the_terminal(
     assert "Unverified: from a passage suspected of prompt injection" in view
     assert INVASION in view
     assert "possible prompt injection (instruction override)" in view
+
+
+def test_an_obeyed_injection_is_unverified_in_the_markdown_report(hostile_article: Path) -> None:
+    with LoopbackServer(Obedient()) as server:
+        result = runner.invoke(
+            app,
+            ["brief", str(hostile_article), "--format", "md", "--base-url", server.url, "-m", "m"],
+        )
+    assert result.exit_code == 0, result.stderr
+    assert f"**Unverified** (from a passage suspected of prompt injection): {INVASION}" in (
+        result.stdout
+    )
+    assert "**Warning**: possible prompt injection (instruction override)" in result.stdout
