@@ -11,9 +11,11 @@ Text is normalised before matching, so that spelling tricks do not hide an attem
 compatibility forms folded (NFKC: fullwidth and mathematical letters, ligatures),
 invisible characters removed (zero-width, bidi controls, soft hyphens; Unicode tag
 characters decoded to the ASCII they smuggle), Cyrillic and Greek lookalikes and digits
-inside otherwise Latin words read as the Latin letters they imitate, words hyphenated
-across a line break joined, and every run of whitespace folded to one space or one line
-break. Case is ignored by the patterns.
+inside otherwise Latin words read as the Latin letters they imitate, typographic quotes
+and dashes made ASCII, words hyphenated across a line break joined, every run of
+whitespace folded to one space or one line break, and a line that goes on in lower case
+joined to its sentence (so that only a real break opens a sentence). The patterns read
+the result lower-cased; offsets are the same in both.
 """
 
 from __future__ import annotations
