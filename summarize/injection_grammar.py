@@ -160,7 +160,11 @@ _ADDRESS = _any(
         "(?:debes|tienes que|deberás|vous devez|tu dois|du musst|sie müssen|du sollst|ты должен|вы должны|тебе нужно|вам нужно|нужно)"
     )
 )
-_STRONG = rf"(?:{_BOUNDARY}[^\w\n]*|(?<!\w){_ADDRESS}{SP})(?:{_SOFTENERS}{SP})*"
+# An aside may stand between the opener and the verb: "Please, as my assistant, drop ...".
+_STRONG = (
+    rf"(?:{_BOUNDARY}[^\w\n]*|(?<!\w){_ADDRESS}{SP})(?:{_SOFTENERS}{SP})*"
+    r"(?:(?:as|for|just|if|in|this|once|dear|my)\b[^,.!?;:\n]{0,30},\s*)?"
+)
 _WEAK = rf"(?<!\w)(?:and|then|but|or|now|also|instead|so|y|e|et|und|и|а){SP}(?:{_SOFTENERS}{SP})*"
 _ANY_INTRO = f"(?:{_STRONG}|{_WEAK})"
 
@@ -171,7 +175,7 @@ _OVERRIDE_EN = _words(
     "abandon, bypass, dismiss, neglect, never mind, nevermind, set aside, put aside, "
     "throw out, toss out, scrap, ditch, erase, delete, clear, reset, cancel, void, "
     "nullify, invalidate, supersede, replace, omit, unlearn, scratch, wipe, purge, "
-    "flush, forgo, waive, revoke, rescind, countermand, ignoring, disregarding, "
+    "flush, forgo, waive, revoke, rescind, countermand, "
     "do not (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with), "
     "don't (?:follow|obey|heed|apply|use|consider|listen to|pay attention to|adhere to|comply with), "
     "dont (?:follow|obey|heed|apply|use|consider|listen to|pay attention to), "
@@ -202,6 +206,7 @@ _BEFORE = _any(
         "(?:that )?(?:came|comes|was said|was written|is written|appears|you read|you've read|you have read) (?:above|before|earlier|so far)"
     )
 )
+_TIME = r"(?:above|before(?: this)?|earlier|previously|so far|until now)"
 _TOLD = r"(?:told|given|instructed|asked|taught|shown|programmed|trained|fed|ordered)"
 _ENDS = r"(?=\s*(?:[.,;:!?)\"]|and\b|then\b|or\b|$))"  # nothing more to the noun phrase
 # Objects that can only be the model's own context: the second person, "the above",
@@ -213,7 +218,7 @@ _OBJECT_MODEL = _any(
     rf"(?:everything|anything|all|all that|whatever)(?: that| which)?(?: you've| you have| you| i've| i have| i| we've| we)?(?: been| were| was| have been)?(?: told| said| written| given| stated| mentioned)? {_BEFORE}{_ENDS}",
     rf"(?:what(?:ever)?|everything|anything|all(?: that)?) (?:you|you've|you have|you had|you were|you've been|you have been|you had been|you got|you were just) (?:been )?{_TOLD}\b",
     r"(?:what(?:ever)?|everything|anything|all) (?:i|we|they|the system|the user|the developer|someone) (?:\w+ )?(?:told|said to|gave|asked|instructed) you\b",
-    rf"(?:the|any|all|every|whatever|each)(?: of the)? (?:\w+ )?{_CONTEXT_NOUN} (?:that |which )?(?:you (?:were |have been |'ve been |had been )?(?:given|told|received|got|sent|shown|fed)|(?:came|come|given|received|written|stated|provided|listed)? ?(?:above|before this|earlier|previously|so far|until now)){_ENDS}",
+    rf"(?:the|any|all|every|whatever|each)(?: of the)? (?:\w+ )?{_CONTEXT_NOUN} (?:that |which )?(?:you (?:(?:were|have|ve|had|have been|ve been|had been) )?(?:given|told|received|got|sent|shown|fed)(?: {_TIME})?|(?:came|come|given|received|written|stated|provided|listed)? ?{_TIME}){_ENDS}",
 )
 # After a weak opener ("and", "then"): also "the previous instructions".
 _OBJECT_STRONG = _any(
@@ -225,7 +230,7 @@ _OBJECT_ANY = _any(
     _OBJECT_STRONG,
     rf"(?:the |these |those |all |any |my )?(?:\w+ )?{_PRIOR} (?:\w+ )?{_CONTEXT_NOUN}\b",
     rf"(?:the|these|those|my|this) (?:{_CONTEXT_NOUN}|article|story|document|passage|page)\b",
-    rf"(?:everything|anything|all){_ENDS}",
+    rf"(?:everything|anything|all|all (?:of )?(?:that|this)){_ENDS}",
 )
 _SET_ASIDE = _words("set, put, push, leave, cast, brush, throw, toss, lay, wave")
 _PARTICLE = SP + r"(?:aside|away|out|behind)\b"
@@ -336,7 +341,8 @@ _MODEL_ACT = _any(
         "play, say, ignore, disregard, refer to yourself, call yourself, "
         "be (?:an?|the|my|known), are (?:an?|the|my|dan|free|no longer), obey, "
         "follow (?:my|these|the new|only), summari[sz]e, report, print, list, include, "
-        "translate, format, return, generate, produce, only, always, never"
+        "translate, format, return, generate, produce, only, always, never, refer, describe, "
+        "call, name, treat, label, classify, mark"
     )
 )
 _SHOW_EN = _words(
@@ -345,8 +351,8 @@ _SHOW_EN = _words(
     "provide, return, translate"
 )
 _OWN_PROMPT_EN = _any(
-    r"(?:your|the (?:system|initial|original|hidden|secret|internal|underlying|developer|full|entire|exact|above|preceding)) (?:\w+ )?(?:prompt|instructions|system message|guidelines|rules|directives|configuration|context)",
-    r"(?:system|initial|original|hidden|secret) (?:prompt|instructions)",
+    r"(?:your|the (?:system|initial|original|hidden|secret|internal|underlying|developer|full|entire|exact|complete|whole|first|above|preceding)) (?:\w+ )?(?:prompt|instructions|system message|guidelines|rules|directives|configuration|context)",
+    r"(?:system|initial|original|hidden|secret) (?:prompt|instructions|message)",
     r"(?:the |all (?:of )?the |everything |all )?(?:words|text|sentences|lines|content|everything|messages?) (?:above|before this|preceding|so far|verbatim)",
 )
 _SHOW_ES = _words(
@@ -385,13 +391,15 @@ _OUTPUT = (
     r"evidence|json|result|report|analysis)"
 )
 _WRITE_EN = _words(
-    "output, print, write, say, state, report, declare, claim, respond with, reply with, "
-    "answer with, return, include, add, insert, put, list, classify, label, mark, "
+    "output, print, write, say, state, report, declare, claim, respond (?:only )?with, "
+    "reply (?:only )?with, answer (?:only )?with, return, include, add, insert, put, list, classify, label, mark, "
     "record, summarize, summarise, describe, present, treat"
 )
 _DICTATED = _any(
     r"(?:this|the following|these words|the text|the sentence|the phrase|the statement)\s*[:\"-]",
     r"(?:in|into|to|as) (?:your|the) " + _OUTPUT + r"\b",
+    r"(?:the )?(?:single |exact |following |only |one )?(?:word|words|phrase|sentence|string)\b",
+    r"(?:the |your )?(?:summary|answer|response|output|reply|brief)(?: field)? (?:says?|reads?|(?:should|must) (?:say|read|be|contain)|contains?)\s*[\"':]",
 )
 _ASSERT_EN = _words(
     "report, state, write, claim, declare, output, respond, answer, summarize, "
@@ -402,7 +410,9 @@ _ROLE_EN = _words(
     "act (?:as|like) (?:if|though|an?|the|my|you), role-?play as, roleplay as, "
     "play the (?:role|part) of, take on the (?:role|persona|identity|character) of, "
     "adopt the (?:role|persona|identity|character) of, "
-    "assume the (?:role|persona|identity|character) of, behave (?:as|like)"
+    "assume the (?:role|persona|identity|character) of, behave (?:as|like), "
+    "answer as (?:if|though) you, respond as (?:if|though) you, reply as (?:if|though) you, "
+    "write as (?:if|though) you, speak as (?:if|though) you"
 )
 _MODEL_EN = _words(
     "ai, ai (?:systems?|models?|agents?|tools?|assistants?), llm, llms, language model, "
@@ -439,6 +449,14 @@ RULES: tuple[Rule, ...] = (
     _clause(_OVERRIDE, _OVERRIDE_EN, _gap(3) + _OBJECT_STRONG, _WEAK),
     # No imperative needed when the object can only be the model's own context.
     _clause(_OVERRIDE, _OVERRIDE_EN, _gap(2) + _OBJECT_MODEL),
+    # Conceding the model's instructions: "whatever your system prompt says, ...".
+    _clause(
+        _OVERRIDE,
+        _words("whatever, regardless, no matter, despite, notwithstanding, irrespective"),
+        _p(
+            r"(?: of)?(?: what)? (?:your (?:\w+ )?(?:system prompt|prompt|instructions?|rules|guidelines|programming|directives|training)|the (?:system prompt|prompt))\b"
+        ),
+    ),
     # A verb and particle around the object: "set your instructions aside".
     _clause(_OVERRIDE, _SET_ASIDE, SP + _OBJECT_MODEL + _PARTICLE),
     _clause(_OVERRIDE, _SET_ASIDE, SP + _OBJECT_ANY + _PARTICLE, _STRONG),
@@ -485,6 +503,20 @@ RULES: tuple[Rule, ...] = (
     _clause(_ROLE, _ROLE_EN, "", _STRONG),
     _clause(
         _ROLE,
+        ("you(?:'re| are)",),
+        _p(
+            r"(?: now)? (?:\w+ )?in (?:developer|dan|god|jailbreak|jailbroken|unrestricted|unfiltered|debug|admin) mode\b"
+        ),
+    ),
+    _clause(
+        _ROLE,
+        ("you(?:'ve| have)(?: got| now| just)?",),
+        _p(
+            r"(?: been given| received)? (?:new|different|updated|fresh|other|additional|revised) (?:orders|instructions|rules|tasks?|directives|assignment|role)\b"
+        ),
+    ),
+    _clause(
+        _ROLE,
         ("you(?:'re| are) (?:an?|the)",),
         _p(r" (?:\w+ ){0,2}?(?:ai|assistant|language model|llm|chatbot|bot)\b")
         + r"(?!\s(?:company|developer|maker|firm|startup|industry|chip))",
@@ -494,12 +526,14 @@ RULES: tuple[Rule, ...] = (
         _ROLE,
         ("your",),
         _p(
-            r" (?:new|real|actual|true|only|next|updated) (?:role|name|identity|persona|task|job|purpose|goal|instructions?|rules|objective|mission|directive|assignment|orders) (?:now )?(?:is|are|will be|:)"
+            r" (?:new|real|actual|true|only|next|updated) (?:role|name|identity|persona|task|job|purpose|goal|instructions?|rules|objective|mission|directive|assignment|orders)(?: now)?(?: is| are| will be|\s*:)"
         ),
     ),
     _clause(
         _ROLE,
-        ("partir de ahora", "ahora en adelante", "desde ahora"),
+        _words(
+            "partir de (?:ahora|este momento|hoy), ahora en adelante, desde (?:ahora|este momento|hoy)"
+        ),
         _p(
             r",? (?:eres|ser[áa]s|responde|responder[áa]s|act[úu]a|actuar[áa]s|debes|s[óo]lo|ignora|tu nueva|no)\b"
         ),
@@ -643,7 +677,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _clause(
         _OUTPUT_REQUEST,
-        _words("summarize, summarise, analyze, analyse, process, translate, read, brief, parse"),
+        _words(
+            "summarize, summarise, analyze, analyse, process, translate, read, brief, parse, "
+            "summarizing, summarising, analyzing, analysing, processing, reading, parsing"
+        ),
         _p(r" (?:the|this) (?:article|text|story|document|passage|page|input)\b"),
         _STRONG + _p(r"(?:do not|don't|never|stop) "),
     ),
