@@ -6,10 +6,11 @@
 
 The corpus, `tests/data/injection_corpus.jsonl`, holds injection attempts and innocent
 news sentences that talk about instructions, orders and ignoring, each labelled with a
-split: `dev` (what the grammar was built on), `heldout1` (written with dev before either
-was measured; measured once, then its misses led to grammar changes, so it is tuned data
-now) and `heldout2` (written before those changes, measured once after them, never used
-to change a pattern: its rates are the honest estimate on unseen phrasings).
+split: `dev` (what the grammar was built on), then `heldout1`, `heldout2`, `heldout3`,
+each written before the grammar changes its predecessor's misses led to and measured
+once after them. `heldout1` and `heldout2` have since been used to change patterns, so
+they are tuned data; `heldout3` never has: its rates are the honest estimate on unseen
+phrasings.
 Each sentence is scanned twice: alone, and as the last sentence
 of the first paragraph of a real story (seed 000), where it meets the article's context.
 A sentence counts as detected only if both scans flag it, and as a false alarm if either does.
