@@ -67,9 +67,7 @@ def _checked(item: str, unverified: dict[str, str] | None) -> RenderableType:
     return line
 
 
-def threat_block(
-    number: int, threat: Threat, unverified: dict[str, str] | None
-) -> RenderableType:
+def threat_block(number: int, threat: Threat, unverified: dict[str, str] | None) -> RenderableType:
     """One threat: who against whom, then a label column and the values under it."""
     heading = Text(f"{number}. ")
     heading.append(threat.issuer, style="bold")
@@ -103,7 +101,8 @@ def threats_section(brief: Brief) -> RenderableType:
 
 
 def grounding_line(brief: Brief) -> Text:
-    """The brief's grounding state in one line: every quote found, or what was not."""
+    """The brief's grounding state: every quote found, or what was not, and what came
+    from a passage suspected of prompt injection, a line each."""
     if brief.grounding is None:
         return Text("Grounding: not checked", style="dim")
     if brief.grounding.grounded:

@@ -279,3 +279,20 @@ def test_an_obeyed_injection_is_unverified_in_the_markdown_report(hostile_articl
         result.stdout
     )
     assert "**Warning**: possible prompt injection (instruction override)" in result.stdout
+
+
+def test_an_obeyed_injection_is_unverified_on_the_review_page(
+    hostile_article: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "review.html"
+    with LoopbackServer(Obedient()) as server:
+        result = runner.invoke(
+            app,
+            ["brief", str(hostile_article), "-q", "--html", str(page), "--base-url", server.url],
+            env={"SUMMARIZE_MODEL": "m"},
+        )
+    assert result.exit_code == 0, result.stderr
+    html = page.read_text(encoding="utf-8")
+    assert "NO: 0 not found, 1 from a suspected prompt injection" in html
+    assert "Unverified: from a passage suspected of prompt injection:" in html
+    assert "Unverified: not found in the article:" not in html  # nothing was missing
