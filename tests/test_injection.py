@@ -55,7 +55,7 @@ def test_the_corpus_holds_enough_of_each_kind() -> None:
     assert sum(c.label == "injection" for c in cases) >= 50
     assert sum(c.label == "innocent" for c in cases) >= 50
     assert {c.lang for c in cases} >= {"en", "es", "fr", "de", "ru", "zh"}
-    assert sum(c.split == "heldout3" for c in cases) >= 80
+    assert sum(c.split == "heldout4" for c in cases) >= 80
 
 
 def test_dev_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
