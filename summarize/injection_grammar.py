@@ -229,7 +229,7 @@ _OBJECT_STRONG = _any(
 _OBJECT_ANY = _any(
     _OBJECT_STRONG,
     rf"(?:the |these |those |all |any |my )?(?:\w+ )?{_PRIOR} (?:\w+ )?{_CONTEXT_NOUN}\b",
-    rf"(?:the|these|those|my|this) (?:{_CONTEXT_NOUN}|article|story|document|passage|page)\b",
+    rf"(?:the|these|those|my|this) (?:\w+ )?(?:{_CONTEXT_NOUN}|article|story|document|passage|page|format|schema|template)\b",
     rf"(?:everything|anything|all|all (?:of )?(?:that|this)){_ENDS}",
 )
 _SET_ASIDE = _words("set, put, push, leave, cast, brush, throw, toss, lay, wave")
@@ -354,6 +354,7 @@ _OWN_PROMPT_EN = _any(
     r"(?:your|the (?:system|initial|original|hidden|secret|internal|underlying|developer|full|entire|exact|complete|whole|first|above|preceding)) (?:\w+ )?(?:prompt|instructions|system message|guidelines|rules|directives|configuration|context)",
     r"(?:system|initial|original|hidden|secret) (?:prompt|instructions|message)",
     r"(?:the |all (?:of )?the |everything |all )?(?:words|text|sentences|lines|content|everything|messages?) (?:above|before this|preceding|so far|verbatim)",
+    r"(?:the )?(?:first|last|opening) (?:\w+ )?(?:words|lines|sentences|characters|tokens|paragraphs?) of (?:your|the) (?:system |initial |original )?(?:prompt|instructions|system message)",
 )
 _SHOW_ES = _words(
     "revela, revele, muestra, muestre, muéstrame, muestrame, dime, imprime, repite, "
@@ -396,7 +397,7 @@ _WRITE_EN = _words(
     "record, summarize, summarise, describe, present, treat"
 )
 _DICTATED = _any(
-    r"(?:this|the following|these words|the text|the sentence|the phrase|the statement)\s*[:\"-]",
+    r"(?:this|the following|these words|the text|the sentence|the phrase|the statement|plain text)\s*[:\"-]",
     r"(?:in|into|to|as) (?:your|the) " + _OUTPUT + r"\b",
     r"(?:the )?(?:single |exact |following |only |one )?(?:word|words|phrase|sentence|string)\b",
     r"(?:the |your )?(?:summary|answer|response|output|reply|brief)(?: field)? (?:says?|reads?|(?:should|must) (?:say|read|be|contain)|contains?)\s*[\"':]",
@@ -407,7 +408,7 @@ _ASSERT_EN = _words(
 )
 _ROLE_EN = _words(
     "pretend (?:to be|you are|you're|that you), "
-    "act (?:as|like) (?:if|though|an?|the|my|you), role-?play as, roleplay as, "
+    "act (?:as|like) (?:if|though|an?|the|my|you|\\w+), role-?play as, roleplay as, "
     "play the (?:role|part) of, take on the (?:role|persona|identity|character) of, "
     "adopt the (?:role|persona|identity|character) of, "
     "assume the (?:role|persona|identity|character) of, behave (?:as|like), "
@@ -480,6 +481,37 @@ RULES: tuple[Rule, ...] = (
     _clause(_OVERRIDE, _OVERRIDE_RU, _gap(3) + _OBJECT_RU),
     _cjk_clause(_OVERRIDE, _ZH_OVERRIDE, _ZH_OBJECT, _ZH_START),
     # --- role reassignment ---
+    # Freed of its rules, or told it is not what it is: "imagine you have no rules",
+    # "you are not a summarizer anymore".
+    _clause(
+        _ROLE,
+        ("you(?:'re| are| have| had)",),
+        _p(
+            r" (?:now )?(?:no|free of|free from|not bound by|without|not limited by) (?:\w+ )?(?:rules|restrictions|limits|guidelines|filters|constraints|instructions|guardrails)\b"
+        ),
+    ),
+    _clause(
+        _ROLE,
+        ("you(?:'re| are)",),
+        _p(
+            r" (?:not|no longer) (?:an?|the|my) (?:\w+ )?(?:summari[sz]er|assistant|ai|bot|chatbot|model|language model|analyst)\b"
+        ),
+    ),
+    # The model named in the third person and told to drop its task or take a role.
+    _clause(
+        _ROLE,
+        _words("assistant, summarizer, summariser, llm, language model"),
+        _p(
+            r" (?:must|should|shall|will|is to|needs to)(?: now)? (?:ignore|disregard|forget|act as|switch roles|pretend|output|say|write|replace|drop)\b"
+        ),
+        r"(?<!\w)(?:the|this|any|every) ",
+    ),
+    _clause(
+        _ROLE,
+        _words("developer, dan, jailbreak, god, unrestricted, unfiltered, debug, admin"),
+        _p(r" mode (?:is )?(?:now )?(?:enabled|activated|on|engaged|unlocked)\b"),
+        _BOUNDARY + r"[^\w\n]*",
+    ),
     _clause(
         _ROLE,
         ("you(?:'re| are)",),
@@ -671,6 +703,22 @@ RULES: tuple[Rule, ...] = (
     _clause(_OUTPUT_REQUEST, _WRITE_EN, _gap(6) + _DICTATED, _STRONG),
     _clause(
         _OUTPUT_REQUEST,
+        ("instead of",),
+        _p(
+            r" (?:summari[sz]ing|analy[sz]ing|briefing|answering|extracting|following|writing the (?:summary|brief)|doing (?:that|this|the task|your task))\b"
+        ),
+        _STRONG,
+    ),
+    _clause(
+        _OUTPUT_REQUEST,
+        ("replace",),
+        _p(
+            r" (?:the|your) (?:summary|answer|response|output|brief|issuer|threats?|evidence)\b(?: \w+){0,3} with\b"
+        ),
+        _STRONG,
+    ),
+    _clause(
+        _OUTPUT_REQUEST,
         ("your",),
         _p(r" (?:answer|response|summary|reply|output|brief|json)\b"),
         _STRONG + r"\w+" + SP,
@@ -721,7 +769,7 @@ RULES: tuple[Rule, ...] = (
         _MODEL_EN,
         "",
         _p(
-            r"(?<!\w)(?:(?:note|message|instructions?|attention|reminder|hint|memo|notice|warning|directive)s? (?:to|for) (?:the |any |all |every )?|(?:dear|hey|hi|hello|attention|attn|psst|listen),? (?:the |you |dear )?|if you are (?:an?|the|any) (?:\w+ )?|as an? (?:\w+ )?)"
+            r"(?<!\w)(?:(?:note|message|instructions?|attention|reminder|hint|memo|notice|warning|directive)s? (?:to|for) (?:the |any |all |every )?|(?:dear|hey|hi|hello|attention|attn|psst|listen),? (?:the |you |dear |all |any |every )?|if you are (?:an?|the|any) (?:\w+ )?|as an? (?:\w+ )?)"
         ),
     ),
     _clause(
@@ -761,7 +809,9 @@ RULES: tuple[Rule, ...] = (
             "new, updated, real, actual, true, revised, override, priority, important, urgent, "
             "secret, hidden, additional, admin, developer, correct, final"
         ),
-        _p(r" (?:instructions?|prompt|directives?|task|orders|rules)\s*[:-]"),
+        _p(
+            r" (?:instructions?|prompt|directives?|task|orders|rules|objective|goal|mission|assignment|role)\s*[:-]"
+        ),
         _STRONG,
     ),
     _clause(
@@ -771,6 +821,14 @@ RULES: tuple[Rule, ...] = (
             r" (?:your|the) (?:new|real|actual|updated|true|revised) (?:instructions|rules|task|orders|directives)\b"
         ),
     ),
+    _clause(
+        _NEW,
+        _words("new, real, actual, true, correct, updated"),
+        _p(
+            r" (?:instructions|rules|orders|directives) (?:are |follow |come )?(?:below|next|as follows)\b"
+        ),
+    ),
+    _clause(_NEW, ("follow only",), _p(r" (?:these|the following|this|my|the new)\b"), _STRONG),
     _clause(
         _NEW,
         _words(
