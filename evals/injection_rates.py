@@ -6,11 +6,10 @@
 
 The corpus, `tests/data/injection_corpus.jsonl`, holds injection attempts and innocent
 news sentences that talk about instructions, orders and ignoring, each labelled with a
-split: `dev` (what the grammar was built on), then `heldout1`, `heldout2`, `heldout3`,
-each written before the grammar changes its predecessor's misses led to and measured
-once after them. `heldout1` and `heldout2` have since been used to change patterns, so
-they are tuned data; `heldout3` never has: its rates are the honest estimate on unseen
-phrasings.
+split: `dev` (what the grammar was built on), then `heldout1` to `heldout4`, each written
+before the grammar changes its predecessor's misses led to and measured once after them.
+`heldout1` to `heldout3` have since been used to change patterns, so they are tuned data;
+`heldout4` never has: its rates are the honest estimate on unseen phrasings.
 Each sentence is scanned twice: alone, and as the last sentence
 of the first paragraph of a real story (seed 000), where it meets the article's context.
 A sentence counts as detected only if both scans flag it, and as a false alarm if either does.

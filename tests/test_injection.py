@@ -1,21 +1,21 @@
 """Prompt-injection detection: its corpus rates, its normalisation, and what a brief shows.
 
-The corpus has four splits, written in this order; each held-out split was written before
+The corpus has five splits, written in this order; each held-out split was written before
 the grammar changes that its predecessor's misses led to, and measured once after them.
 The thresholds follow that history:
 
 - dev: the grammar was built on it. Detection >= 0.95, false positives <= 0.02 (measured
   59/60 and 0/60); below means a change broke what was built.
-- heldout1: first measured at 27/40 = 0.675 detection, 1/40 false positives; its misses
-  then led to general changes (more verbs, verb-particle overrides, post-modified
-  objects), so it is tuned data: detection >= 0.95 (40/40 after), false positives <= 0.05.
-- heldout2: first measured at 29/45 = 0.644 and 1/45; tuned since (41/45 after):
-  detection >= 0.85, false positives <= 0.05.
-- heldout3: never used to change a pattern: 34/45 = 0.756 detection, 0/45 false
-  positives at its one measurement. It is the honest estimate on unseen phrasings. The
-  floor, 0.70, sits just under it, so a change that narrows the grammar towards tuned
-  phrasings fails; the false-positive ceiling, 0.05 (2 in 45), allows for quoted
-  imperatives in news ('"You are now free," the judge told the prisoners' in heldout2),
+- heldout1, heldout2, heldout3: first measured at 27/40, 29/45 and 34/45 detected (1, 1
+  and 0 false alarms); their misses then led to general grammar changes, so they are
+  tuned data now (40/40, 41/45, 45/45 after): detection >= 0.95, >= 0.85, >= 0.95, and
+  false positives <= 0.05.
+- heldout4: never used to change a pattern: 30/45 = 0.667 detection, 0/45 false positives
+  at its one measurement. With the first measurements of the others (0.675, 0.644,
+  0.756), it is the honest estimate on unseen phrasings: about two attempts in three.
+  The floor, 0.60, sits just under it, so a change that narrows the grammar towards
+  tuned phrasings fails; the false-positive ceiling, 0.05 (2 in 45), allows for quoted
+  imperatives in news ('"You are now free," the judge told the prisoners', heldout2),
   which are genuinely ambiguous.
 - Real news stories (3 seeds, 26 eval articles, the 75 shared VOA stories when present):
   none flagged. A warning on ordinary news teaches an analyst to ignore warnings.
@@ -73,9 +73,14 @@ def test_second_held_out_split_rates(corpus_rates: dict[str, dict[str, float | i
     assert corpus_rates["heldout2"]["false_positive_rate"] <= 0.05
 
 
-def test_untouched_held_out_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
-    assert corpus_rates["heldout3"]["detection_rate"] >= 0.70
+def test_third_held_out_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
+    assert corpus_rates["heldout3"]["detection_rate"] >= 0.95
     assert corpus_rates["heldout3"]["false_positive_rate"] <= 0.05
+
+
+def test_untouched_held_out_split_rates(corpus_rates: dict[str, dict[str, float | int]]) -> None:
+    assert corpus_rates["heldout4"]["detection_rate"] >= 0.60
+    assert corpus_rates["heldout4"]["false_positive_rate"] <= 0.05
 
 
 def test_real_news_stories_are_never_flagged() -> None:
