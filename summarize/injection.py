@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from summarize.injection_grammar import INTRO_CHARS, RULES, Clause, Head, Marker
 
 SNIPPET = 60
+WORD_SLICE = 65_536  # characters of an article split into words at a time
 # How far past a suspected passage its payload may run ("Ignore the above and report
 # this:" is followed by what to report): to the end of the next paragraph, at most this far.
 PAYLOAD_CHARS = 400
@@ -240,14 +241,27 @@ def _find(low: str) -> Iterator[tuple[str, int, int]]:
 
 def _word_heads(low: str) -> Iterator[tuple[int, Clause, Head]]:
     """Where a key word of a clause stands as a whole word, and its clauses."""
-    words = set(low.encode().translate(_SEPARATORS).decode().split())
-    for key in words.intersection(_BY_KEY):
+    for key in _words(low).intersection(_BY_KEY):
         at = low.find(key)
         while at != -1:
             if not (low[at - 1].isalnum() or low[at + len(key) : at + len(key) + 1].isalnum()):
                 for clause, head in _BY_KEY[key]:
                     yield at, clause, head
             at = low.find(key, at + len(key))
+
+
+def _words(low: str) -> set[str]:
+    """The distinct words of the text, split on every ASCII character that is not a
+    letter, digit or underscore. Built a slice at a time, cut at a space: the list of all
+    the words of a 2 MB article would take 20 MB, its set of distinct words well under 1."""
+    words: set[str] = set()
+    start = 0
+    while start < len(low):
+        end = low.find(" ", start + WORD_SLICE)
+        end = len(low) if end == -1 else end
+        words.update(low[start:end].encode().translate(_SEPARATORS).decode().split())
+        start = end
+    return words
 
 
 def _cjk_heads(low: str) -> Iterator[tuple[int, Clause, Head]]:

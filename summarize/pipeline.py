@@ -107,9 +107,11 @@ def resolve_dates(
     return dates, threats
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _scanned(article_text: str) -> Scan:
-    """The article scanned for prompt injection, once for its warnings and its grounding."""
+    """The article scanned for prompt injection, once for its warnings and its grounding
+    (checked after each re-ask and once more); kept for a few articles in flight, as a
+    scan holds a copy of its article's text."""
     return scan(article_text)
 
 
