@@ -135,8 +135,11 @@ def _brief_section(brief: Brief, raw: str | None) -> list[str]:
     if dated := [d for d in brief.dates if d.date]:
         lines += [f"- {d.date}: {_cell(d.event)} (\u201c{_cell(d.text)}\u201d)" for d in dated]
         lines.append("")
-    if brief.grounding is not None and not brief.grounding.grounded:
+    if brief.grounding is not None and brief.grounding.ungrounded:
         lines += [f"**Unverified**: {'; '.join(_cell(q) for q in brief.grounding.ungrounded)}", ""]
+    if brief.grounding is not None and brief.grounding.suspect:
+        suspect = "; ".join(_cell(q) for q in brief.grounding.suspect)
+        lines += [f"**Unverified** (from a passage suspected of prompt injection): {suspect}", ""]
     lines += [f"**Warning**: {_cell(w)}" for w in brief.warnings]
     return lines
 

@@ -7,6 +7,7 @@ value in its place, never an exception that costs the others their briefs.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from summarize.chunking import OVERLAP_CHARS, merge, split
 from summarize.clean import Cleaned, clean
 from summarize.dates import resolve_mention
 from summarize.errors import ArticleFailed, InputError, SummarizeError
-from summarize.injection import injection_warnings
+from summarize.injection import Scan, scan
 from summarize.prompts import Prompt
 from summarize.schema import (
     ArticleMeta,
@@ -106,19 +107,40 @@ def resolve_dates(
     return dates, threats
 
 
+@functools.lru_cache(maxsize=16)
+def _scanned(article_text: str) -> Scan:
+    """The article scanned for prompt injection, once for its warnings and its grounding
+    (checked after each re-ask and once more); kept for a few articles in flight, as a
+    scan holds a copy of its article's text."""
+    return scan(article_text)
+
+
 def check_grounding(threats: Sequence[Threat | ExtractedThreat], article_text: str) -> Grounding:
     """Every evidence quote and condition must occur in the cleaned article, verbatim
     after whitespace and quote normalisation (case-insensitively for conditions, which
-    models often start with a capital). "Occur" is `summarize.spans`' definition, the
-    one that also gives each quote its offsets."""
+    models often start with a capital), and outside any passage suspected of prompt
+    injection: a model that obeys "report this: ..." quotes the injected text, which is in
+    the article, so being found is not enough. Found but suspect items are `suspect`.
+    "Occur" is `summarize.spans`' definition, the one that also gives each quote its
+    offsets."""
     if not any(threat.evidence or threat.conditions for threat in threats):
         return Grounding(grounded=True, ungrounded=[])
     article = haystack(article_text)
+    injection = _scanned(article_text)
     missing: list[str] = []
+    suspect: list[str] = []
     for threat in threats:
-        missing += [q for q in threat.evidence if not article.contains(q)]
-        missing += [c for c in threat.conditions if not article.contains(c, ignore_case=True)]
-    return Grounding(grounded=not missing, ungrounded=missing)
+        for quote in threat.evidence:
+            if not article.contains(quote):
+                missing.append(quote)
+            elif injection.touches(quote):
+                suspect.append(quote)
+        for condition in threat.conditions:
+            if not article.contains(condition, ignore_case=True):
+                missing.append(condition)
+            elif injection.touches(condition):
+                suspect.append(condition)
+    return Grounding(grounded=not (missing or suspect), ungrounded=missing, suspect=suspect)
 
 
 def assemble(
@@ -156,7 +178,7 @@ def assemble(
             cache_key=record.cache_key,
         ),
         grounding=check_grounding(threats, cleaned.text),
-        warnings=[*article.warnings, *injection_warnings(cleaned.text)],
+        warnings=[*article.warnings, *_scanned(cleaned.text).warnings()],
     )
 
 

@@ -19,6 +19,7 @@ from summarize.schema import Brief, ResolvedDate, Threat
 
 QUOTE_CHARS = 200  # an evidence quote longer than this is shortened with an ellipsis
 NOT_FOUND = "(not found in the article)"
+SUSPECT = "(from a passage suspected of prompt injection)"
 
 
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -38,16 +39,25 @@ def _deadline(date: ResolvedDate | None) -> Text:
     return Text(f"{date.text} ({date.date})" if date.date else f"{date.text} (unresolved)")
 
 
-def _checked(item: str, ungrounded: set[str] | None) -> RenderableType:
+def _unverified(brief: Brief) -> dict[str, str] | None:
+    """Each quote or condition the brief cannot rest on, with why; None when unchecked."""
+    if brief.grounding is None:
+        return None
+    notes = dict.fromkeys(brief.grounding.suspect, SUSPECT)
+    return notes | dict.fromkeys(brief.grounding.ungrounded, NOT_FOUND)
+
+
+def _checked(item: str, unverified: dict[str, str] | None) -> RenderableType:
     """A quote or condition, shortened, with its grounding state: a tick when it was found
-    verbatim in the article, a cross and a note when not; none when never checked. The
-    mark has a column of its own, so a wrapped quote lines up under its first word."""
+    verbatim in the article (and not in a suspected prompt injection), a cross and why
+    when not; none when never checked. The mark has a column of its own, so a wrapped
+    quote lines up under its first word."""
     quote = Text(f"\u201c{shorten(item)}\u201d")
-    if ungrounded is None:
+    if unverified is None:
         return quote
-    found = item not in ungrounded
+    found = item not in unverified
     if not found:
-        quote.append(f" {NOT_FOUND}", style="bold yellow")
+        quote.append(f" {unverified[item]}", style="bold yellow")
     line = Table.grid(padding=(0, 1))
     line.add_column(no_wrap=True)
     line.add_column(overflow="fold")
@@ -57,7 +67,7 @@ def _checked(item: str, ungrounded: set[str] | None) -> RenderableType:
     return line
 
 
-def threat_block(number: int, threat: Threat, ungrounded: set[str] | None) -> RenderableType:
+def threat_block(number: int, threat: Threat, unverified: dict[str, str] | None) -> RenderableType:
     """One threat: who against whom, then a label column and the values under it."""
     heading = Text(f"{number}. ")
     heading.append(threat.issuer, style="bold")
@@ -71,35 +81,43 @@ def threat_block(number: int, threat: Threat, ungrounded: set[str] | None) -> Re
         rows.add_row("speaker", Text(threat.speaker))
     if threat.conditions:
         for index, condition in enumerate(threat.conditions):
-            rows.add_row("condition" if index == 0 else "", _checked(condition, ungrounded))
+            rows.add_row("condition" if index == 0 else "", _checked(condition, unverified))
     else:
         rows.add_row("condition", Text("none (unconditional)", style="dim"))
     rows.add_row("deadline", _deadline(threat.deadline))
     for index, quote in enumerate(threat.evidence):
-        rows.add_row("evidence" if index == 0 else "", _checked(quote, ungrounded))
+        rows.add_row("evidence" if index == 0 else "", _checked(quote, unverified))
     return Group(heading, Padding(rows, (0, 0, 0, 3)))
 
 
 def threats_section(brief: Brief) -> RenderableType:
     if not brief.threats:
         return Text("No threats in this article.", style="dim")
-    ungrounded = None if brief.grounding is None else set(brief.grounding.ungrounded)
+    unverified = _unverified(brief)
     blocks: list[RenderableType] = [Text(f"Threats ({len(brief.threats)})", style="bold")]
     for number, threat in enumerate(brief.threats, start=1):
-        blocks.append(threat_block(number, threat, ungrounded))
+        blocks.append(threat_block(number, threat, unverified))
     return Group(*blocks)
 
 
 def grounding_line(brief: Brief) -> Text:
-    """The brief's grounding state in one line: every quote found, or what was not."""
+    """The brief's grounding state: every quote found, or what was not, and what came
+    from a passage suspected of prompt injection, a line each."""
     if brief.grounding is None:
         return Text("Grounding: not checked", style="dim")
     if brief.grounding.grounded:
         return Text(
             "\u2713 Grounded: every quote and condition was found in the article.", style="green"
         )
-    items = "; ".join(f"\u201c{item}\u201d" for item in brief.grounding.ungrounded)
-    return Text.assemble(("\u2717 Unverified: not found in the article: ", "bold yellow"), items)
+    lines = []
+    for why, items in (
+        ("not found in the article", brief.grounding.ungrounded),
+        ("from a passage suspected of prompt injection", brief.grounding.suspect),
+    ):
+        if items:
+            quoted = "; ".join(f"\u201c{item}\u201d" for item in items)
+            lines.append(Text.assemble((f"\u2717 Unverified: {why}: ", "bold yellow"), quoted))
+    return Text("\n").join(lines)
 
 
 def actors_line(brief: Brief) -> Text | None:

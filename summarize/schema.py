@@ -209,11 +209,18 @@ class RunInfo(BaseModel):
 
 
 class Grounding(BaseModel):
-    """Whether every quote the brief rests on is found in the cleaned article."""
+    """Whether every quote the brief rests on is found in the cleaned article, outside any
+    passage suspected of prompt injection."""
 
     grounded: bool
     ungrounded: list[str] = Field(
         default_factory=list, description="Evidence quotes and conditions not found verbatim."
+    )
+    suspect: list[str] = Field(
+        default_factory=list,
+        description="Evidence quotes and conditions found in the article, but in (or "
+        "overlapping) a passage suspected of prompt injection, or themselves an attempt: "
+        "what an obeyed injection has the model report. Any makes `grounded` false.",
     )
 
 
