@@ -1,0 +1,242 @@
+"""Which lines are the story: jusText's classification, the story's span, and context.
+
+Three classic ideas, in this order:
+
+1. jusText (the `justext` package, wrapped, not re-implemented) classifies each line from
+   its length, stopword density and link density, then resolves short lines from their
+   neighbours: a short line between good paragraphs is good, between bad ones bad.
+2. boilerpipe's observation: the story is the long run of dense prose; chrome comes in
+   runs at the top, at the bottom and between paragraphs. The story's span runs from its
+   first to its last *core* line: a jusText-good line on the page's topic that does not
+   address the reader ("you", "we", "our" outside quotes is the page talking).
+3. Context for what is left: a short line between chrome is chrome; a lone heading
+   between story paragraphs is a subheading and stays; several headlines in a row are a
+   list of other stories. Prose right next to the span (a last short paragraph) is story.
+
+Every drop carries a rule name and the signals behind it, for `--explain`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from summarize.lineshape import Shape, stopwords
+
+WINDOW = 256  # jusText's neighbour search is quadratic in a run of short lines: bound it
+ON_TOPIC = 0.2  # share of a line's content words found in the rest of the story
+ON_TOPIC_WORDS = 5  # or this many of them: a long paragraph brings many new words
+OFF_TOPIC_READER = 0.34  # below this, prose that talks to the reader is the page's
+NEAR_TOPIC = 0.1  # prose outside the span sharing this much is story, kept to be safe
+MIN_CORE_LINES = 3  # with fewer dense lines, topic overlap is no evidence
+
+
+@dataclass(frozen=True)
+class Verdict:
+    keep: bool
+    rule: str = ""
+    detail: str = ""
+
+
+KEEP = Verdict(keep=True)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The decision for every line, and where the story starts (None: no dense prose)."""
+
+    verdicts: list[Verdict]
+    story_start: int | None
+    vocabulary: frozenset[str]  # content words of the story's core lines
+
+
+class _Path:
+    """The DOM path jusText reads headings from: a heading-shaped line is an <h2>."""
+
+    def __init__(self, heading: bool) -> None:
+        self.dom = "html.body.h2" if heading else "html.body.p"
+        self.xpath = "/html/body/h2" if heading else "/html/body/p"
+
+
+def justext_classes(shapes: Sequence[Shape]) -> list[str]:
+    """jusText's final class of each line: 'good', 'bad' (or, rarely, 'neargood'/'short')."""
+    from justext.core import classify_paragraphs, revise_paragraph_classification
+    from justext.paragraph import Paragraph
+
+    classes: list[str] = []
+    for start in range(0, len(shapes), WINDOW):
+        paragraphs = []
+        for line in shapes[start : start + WINDOW]:
+            paragraph = Paragraph(_Path(line.is_heading))
+            paragraph.append_text(line.text)
+            if line.separators >= 2:  # a list of links: jusText's link density
+                paragraph.chars_count_in_links = line.chars
+            paragraphs.append(paragraph)
+        classify_paragraphs(paragraphs, stopwords())
+        revise_paragraph_classification(paragraphs)
+        classes += [p.class_type for p in paragraphs]
+    return classes
+
+
+def topic_overlap(shapes: Sequence[Shape], classes: Sequence[str]) -> list[float]:
+    """For each line, the share of its content words that other good lines also use
+    (1.0 for a line sharing ON_TOPIC_WORDS of them, whatever its length)."""
+    vocabulary: Counter[str] = Counter()
+    for line, kind in zip(shapes, classes, strict=True):
+        if kind == "good":
+            vocabulary.update(line.content)
+    overlaps = []
+    for line, kind in zip(shapes, classes, strict=True):
+        if not line.content:
+            overlaps.append(0.0)
+            continue
+        own = 1 if kind == "good" else 0
+        shared = sum(vocabulary[w] - own > 0 for w in line.content)
+        overlaps.append(1.0 if shared >= ON_TOPIC_WORDS else shared / len(line.content))
+    return overlaps
+
+
+def decide(shapes: Sequence[Shape], rules: Sequence[str | None]) -> Reading:
+    """Keep or drop each line; `rules` holds the explicit chrome rule of each line, if any."""
+    if not shapes:
+        return Reading([], None, frozenset())
+    return _Page(shapes, rules).read()
+
+
+class _Page:
+    """One article's lines while they are being decided."""
+
+    def __init__(self, shapes: Sequence[Shape], rules: Sequence[str | None]) -> None:
+        self.shapes, self.rules = shapes, rules
+        self.classes = justext_classes(shapes)
+        self.overlaps = topic_overlap(shapes, self.classes)
+        # With few dense lines, topic overlap is no evidence either way.
+        self.evidence = sum(kind == "good" for kind in self.classes) >= MIN_CORE_LINES
+        self.verdicts: list[Verdict | None] = [
+            Verdict(False, rule) if rule is not None else None for rule in rules
+        ]
+
+    def read(self) -> Reading:
+        core = [i for i in range(len(self.shapes)) if self.is_core(i)]
+        if not core:  # no dense prose at all: a short text, keep all but explicit chrome
+            return Reading([v or KEEP for v in self.verdicts], None, frozenset())
+        first, last = core[0], core[-1]
+        for i in range(first, last + 1):
+            if self.verdicts[i] is None and self.is_prose(i):
+                self.verdicts[i] = self.judge_prose(i)
+        self.extend(first, last)
+        i = first
+        while i <= last:  # runs of undecided lines inside the span
+            end = i
+            while self.verdicts[i] is None and self.verdicts[end + 1] is None:
+                end += 1
+            if self.verdicts[i] is None:
+                self.resolve_run(range(i, end + 1))
+            i = end + 1
+        for i, verdict in enumerate(self.verdicts):
+            if verdict is None and self.is_prose(i) and self.on_topic_outside(i):
+                self.verdicts[i] = KEEP
+            elif verdict is None:
+                where = "before the story" if i < first else "after the story"
+                self.verdicts[i] = Verdict(False, where, self.signals(i))
+        vocabulary = frozenset(w for i in core for w in self.shapes[i].content)
+        return Reading([v or KEEP for v in self.verdicts], first, vocabulary)
+
+    def is_core(self, i: int) -> bool:
+        """Dense prose on the story's topic, in no one's voice but the story's."""
+        line = self.shapes[i]
+        if self.rules[i] is not None or line.is_heading or line.is_headline:
+            return False  # jusText promotes headings near prose; the core is prose itself
+        if self.classes[i] != "good" and not (line.is_prose and line.words >= 10):
+            return False  # dense prose that jusText's context demoted next to chrome counts
+        if not self.evidence:
+            return self.classes[i] == "good"
+        return not self.speaks_for_the_page(i) and self.overlaps[i] >= ON_TOPIC
+
+    def is_prose(self, i: int) -> bool:
+        line = self.shapes[i]
+        return line.is_prose or (self.classes[i] == "good" and not line.is_heading)
+
+    def speaks_for_the_page(self, i: int) -> bool:
+        """Prose in the page's own voice: it talks to the reader ("you", "we", "our"
+        outside any quote) and names the reader's own business (inbox, subscription,
+        cookies) or, at some length, is off the story's topic."""
+        line = self.shapes[i]
+        if not line.reader_voice:
+            return False
+        if not self.evidence:
+            return True
+        return line.reader_service or (self.overlaps[i] < OFF_TOPIC_READER and line.words >= 8)
+
+    def judge_prose(self, i: int) -> Verdict:
+        if self.evidence and self.speaks_for_the_page(i):
+            return Verdict(False, "addresses the reader", self.signals(i))
+        return KEEP
+
+    def on_topic_outside(self, i: int) -> bool:
+        """Prose away from the span is kept when it is on the story's topic or reports
+        someone's words: the story is not lost for a related list in its middle."""
+        line = self.shapes[i]
+        if line.words < 6 or self.speaks_for_the_page(i):
+            return False
+        return self.overlaps[i] >= NEAR_TOPIC or line.quotes
+
+    def extend(self, first: int, last: int) -> None:
+        """Prose directly above or below the span (no chrome between) is story too."""
+
+        def story_like(i: int) -> bool:
+            line = self.shapes[i]
+            if self.rules[i] is not None or self.speaks_for_the_page(i):
+                return False
+            return line.is_prose or line.text[:1].islower()
+
+        i = last + 1
+        while i < len(self.shapes) and story_like(i):
+            self.verdicts[i] = KEEP
+            i += 1
+        i = first - 1
+        while i >= 0 and story_like(i) and self.shapes[i].is_prose:
+            self.verdicts[i] = KEEP
+            i -= 1
+
+    def resolve_run(self, run: range) -> None:
+        """Decide a run of undecided lines inside the span from what surrounds it (the
+        span starts and ends with core lines, so both neighbours exist)."""
+        above, below = self.verdicts[run.start - 1], self.verdicts[run.stop]
+        story_sides = sum(v is not None and v.keep for v in (above, below))
+        for k in run:
+            self.verdicts[k] = self.in_context(k, run, story_sides)
+
+    def in_context(self, k: int, run: range, story_sides: int) -> Verdict:
+        line = self.shapes[k]
+        if story_sides == 2:
+            headlines = sum(self.shapes[j].is_heading and self.shapes[j].words >= 3 for j in run)
+            if len(run) >= 2 and headlines == len(run):
+                return Verdict(False, "list of headlines", f"{len(run)} in a row")
+            return KEEP  # a subheading, a label such as "Source:"
+        if story_sides == 1:
+            if line.ends_sentence and line.words >= 6:
+                return KEEP  # a sentence of the story, whatever its density
+            if len(run) == 1 and line.is_heading and not _chrome_signal(line):
+                return KEEP  # a subheading right after an ad stays
+            return Verdict(False, "short line next to chrome", f"{line.words} words")
+        return Verdict(False, "short line between chrome", f"{line.words} words")
+
+    def signals(self, i: int) -> str:
+        line = self.shapes[i]
+        return (
+            f"jusText {self.classes[i]}; {line.words} words, stopwords "
+            f"{line.stop_share:.2f}, on topic {self.overlaps[i]:.2f}"
+        )
+
+
+def _chrome_signal(line: Shape) -> bool:
+    """Any sign of the page's own furniture in a short line."""
+    return (
+        line.interface_share >= 0.15
+        or line.digit_share >= 0.2
+        or (line.text.isupper() and line.words > 0)
+        or line.separators > 0
+        or line.words <= 1
+    )

@@ -1,0 +1,190 @@
+"""Explainable rules for lines that are page chrome on their own, whatever surrounds them.
+
+Each rule is named (the name is what `summarize clean --explain` prints) and looks at one
+line's `Shape`. The story is protected by construction: a rule either matches the whole
+line (anchored: "Page 1 of 3", "© 2025 ...", "Read more: <a headline>"), or it may only
+drop a line that does not read as prose. A sentence of the story that happens to contain
+"support us", "share" or "donate" is never dropped by a phrase inside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from summarize.lineshape import INTERFACE, WORD, Shape, shape, stopwords
+
+IGNORE = re.IGNORECASE
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+DATE_WORDS = _words(
+    """jan feb mar apr may jun jul aug sep sept oct nov dec january february march april
+    june july august september october november december monday tuesday wednesday
+    thursday friday saturday sunday today yesterday am pm a.m p.m gmt utc est edt cet cest
+    bst pst pdt ist jst ago hours hour minutes updated published posted modified last
+    first on at by"""
+)
+COPYRIGHT = re.compile(r"\u00a9|\(c\)|&copy|\bcopyright\b|\ball rights reserved\b", IGNORE)
+BYLINE = re.compile(
+    r"^(?:[Bb]y|BY|[Ww]ritten by|[Rr]eporting by|[Ww]ords by|[Ss]tory by|[Ff]rom)\s+"
+    r"[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|&|,|de|van|von|al|bin))*"
+    r"(?:\s*[,|/-]\s*.{0,40})?$"
+)
+CAPTION = re.compile(
+    r"^(?:file(?: photo)?|photo|photos|image|images|picture|credit|image credit|photo credit|"
+    r"illustration|video)\s*[:\-\u2013\u2014|/]"  # a credit label at the start
+    r"|\((?=[^()]*(?:\bphoto|\bimage|\bfile\b|\bcredit|getty|reuters|\bAP\b|\bAFP\b|\bEPA\b|"
+    r"\bpool\b|courtesy|\bvia\b|/))[^()]{1,80}\)\s*\.?$"  # a credit in brackets at the end
+    r"|\b(?:getty images|shutterstock|afp|reuters|associated press)\s*$",  # a bare credit
+    IGNORE,
+)
+LINK_LABEL = re.compile(
+    r"^(?P<label>[^:|\u2013\u2014]{2,30}?)\s*(?::|\||\u2013|\u2014|\s-)\s*(?P<rest>\S.*)$"
+)
+MENU_SEPARATOR = re.compile(r"\s(?:[|>\u203a\u00bb/\u00b7\u2022]|::)\s")
+GLUED = re.compile(r"[a-z][A-Z]")
+# What a link to another page is labelled with ("Read more:", "Related |", "Watch:"). A
+# headline's own label ("Report:", "Analysis:", "Q&A:") is not among them.
+LINK_WORDS = _words(
+    """read more related see also watch listen recommended trending popular latest further
+    reading explore editor's editors picks pick top stories story don't dont miss click here
+    from our the more next previous up"""
+)
+
+
+def _interface(line: Shape) -> bool:
+    """Mostly the page's own controls: 'Share on Threads', 'Copy URL', '479 comments'."""
+    if line.words > 8 or (line.is_prose and line.words >= 6):
+        return False
+    content = [w for w in WORD.findall(line.text.lower()) if w not in stopwords()]
+    if not content:
+        return False
+    return sum(w in INTERFACE for w in content) / len(content) > 0.5
+
+
+def _numbers_and_symbols(line: Shape) -> bool:
+    """No words to speak of: '1 2 3 6,013', '0:00 / 2:41', '«'."""
+    return line.words == 0 or (line.words <= 2 and line.digit_share >= 0.4)
+
+
+def _dateline(line: Shape) -> bool:
+    """Only dates, times and 'Updated'/'Published': 'Updated March 3, 2025 10:45 AM EST'."""
+    if line.words > 12 or not any(c.isdigit() for c in line.text):
+        return False
+    return all(w.lower().rstrip(".") in DATE_WORDS for w in WORD.findall(line.text))
+
+
+def _byline(line: Shape) -> bool:
+    return line.words <= 10 and not line.is_prose and BYLINE.match(line.text) is not None
+
+
+def _menu(line: Shape) -> bool:
+    """Breadcrumbs and menus: short items between separators, 'Home > World > Europe'."""
+    if line.separators == 0 or line.is_prose:
+        return False
+    parts = MENU_SEPARATOR.split(line.text)
+    if len(parts) < 2:
+        return False
+    return all(len(p.split()) <= 4 for p in parts) and (len(parts) >= 3 or line.words <= 4)
+
+
+def _copyright(line: Shape) -> bool:
+    return line.words <= 20 and COPYRIGHT.search(line.text) is not None
+
+
+def _caption(line: Shape) -> bool:
+    return line.words <= 40 and CAPTION.search(line.text) is not None
+
+
+def _link_to_another_story(line: Shape) -> bool:
+    """'Read more: <headline>', 'ALSO READ | <headline>': a label made of the words
+    links are labelled with, in front of a headline (not a sentence: 'Details: He added
+    that...' is the story's; not a headline's own label: 'Q&A: ...', 'Report: ...')."""
+    match = LINK_LABEL.match(line.text)
+    if match is None:
+        return False
+    label, rest = match["label"].strip(), match["rest"]
+    label_words = WORD.findall(label.lower())
+    if not label_words or len(label_words) > 4:
+        return False
+    return all(w in LINK_WORDS for w in label_words) and shape(rest).is_headline
+
+
+def _tag_cloud(line: Shape) -> bool:
+    """Tags glued together with no separator: 'North KoreaNorth Korea- Russia sanctions...'."""
+    return len(GLUED.findall(line.text)) >= 3 and not line.ends_sentence
+
+
+def _anchored(*patterns: str) -> Callable[[Shape], bool]:
+    """A phrase rule that must match the whole line."""
+    compiled = re.compile("|".join(f"(?:^{p}$)" for p in patterns), IGNORE)
+    return lambda line: compiled.match(line.text) is not None
+
+
+def _phrase(*patterns: str) -> Callable[[Shape], bool]:
+    """A phrase rule for short lines that are not prose; never for a sentence."""
+    compiled = re.compile("|".join(f"(?:{p})" for p in patterns), IGNORE)
+    return lambda line: (
+        line.is_short and not line.is_prose and compiled.search(line.text) is not None
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    matches: Callable[[Shape], bool]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("interface words", _interface),
+    Rule("numbers and symbols", _numbers_and_symbols),
+    Rule("dateline", _dateline),
+    Rule("byline", _byline),
+    Rule("breadcrumb or menu", _menu),
+    Rule("copyright", _copyright),
+    Rule("photo caption or credit", _caption),
+    Rule("link to another story", _link_to_another_story),
+    Rule("tag cloud", _tag_cloud),
+    Rule(
+        "error widget",
+        _anchored(
+            r"oops!?",
+            r"something went wrong\.?",
+            r"please try again( later)?\.?",
+            r"oops! something went wrong\. please try again later\.?",
+        ),
+    ),
+    Rule(
+        "syndication note",
+        _anchored(
+            r"this (story|article) (originally )?appeared (first )?(on|in) .*read the full story",
+            r"read the full (story|article)( (at|on) .*)?",
+            r"this (story|article) (originally )?appeared (first )?(on|in) \S+\.?",
+        ),
+    ),
+    Rule(
+        "appeal to the reader",
+        _phrase(
+            r"\bsupport (us|fearless|independent|our journalism)\b",
+            r"\bdonate\b",
+            r"\bbecome (our|a) (patron|member|supporter)\b",
+            r"\bsubscribe\b",
+            r"\bsign up\b",
+            r"\bfollow us\b",
+        ),
+    ),
+    Rule("trailer heading", _anchored(r"(don'?t miss|you may also like|more|also read)")),
+)
+
+
+def chrome_rule(line: Shape) -> str | None:
+    """The name of the first rule that marks this line as chrome on its own, else None."""
+    for rule in RULES:
+        if rule.matches(line):
+            return rule.name
+    return None
