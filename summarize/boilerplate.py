@@ -49,6 +49,11 @@ class Reading:
     verdicts: list[Verdict]
     story_start: int | None
     vocabulary: frozenset[str]  # content words of the story's core lines
+    on_topic: list[float]  # each line's topic overlap with the story (`topic_overlap`)
+
+    def is_story_prose(self, i: int, line: Shape) -> bool:
+        """Prose on the story's topic: what corpus evidence may never remove."""
+        return line.is_prose and line.words >= 8 and self.on_topic[i] >= OFF_TOPIC_READER
 
 
 class _Path:
@@ -100,7 +105,7 @@ def topic_overlap(shapes: Sequence[Shape], classes: Sequence[str]) -> list[float
 def decide(shapes: Sequence[Shape], rules: Sequence[str | None]) -> Reading:
     """Keep or drop each line; `rules` holds the explicit chrome rule of each line, if any."""
     if not shapes:
-        return Reading([], None, frozenset())
+        return Reading([], None, frozenset(), [])
     return _Page(shapes, rules).read()
 
 
@@ -120,7 +125,7 @@ class _Page:
     def read(self) -> Reading:
         core = [i for i in range(len(self.shapes)) if self.is_core(i)]
         if not core:  # no dense prose at all: a short text, keep all but explicit chrome
-            return Reading([v or KEEP for v in self.verdicts], None, frozenset())
+            return Reading([v or KEEP for v in self.verdicts], None, frozenset(), self.overlaps)
         first, last = core[0], core[-1]
         for i in range(first, last + 1):
             if self.verdicts[i] is None and self.is_prose(i):
@@ -141,7 +146,7 @@ class _Page:
                 where = "before the story" if i < first else "after the story"
                 self.verdicts[i] = Verdict(False, where, self.signals(i))
         vocabulary = frozenset(w for i in core for w in self.shapes[i].content)
-        return Reading([v or KEEP for v in self.verdicts], first, vocabulary)
+        return Reading([v or KEEP for v in self.verdicts], first, vocabulary, self.overlaps)
 
     def is_core(self, i: int) -> bool:
         """Dense prose on the story's topic, in no one's voice but the story's."""
@@ -178,8 +183,8 @@ class _Page:
         """Prose away from the span is kept when it is on the story's topic or reports
         someone's words: the story is not lost for a related list in its middle."""
         line = self.shapes[i]
-        if line.words < 6 or self.speaks_for_the_page(i):
-            return False
+        if line.words < 6 or line.is_headline or self.speaks_for_the_page(i):
+            return False  # a headline out there is another story's
         return self.overlaps[i] >= NEAR_TOPIC or line.quotes
 
     def extend(self, first: int, last: int) -> None:
@@ -211,10 +216,14 @@ class _Page:
     def in_context(self, k: int, run: range, story_sides: int) -> Verdict:
         line = self.shapes[k]
         if story_sides == 2:
-            headlines = sum(self.shapes[j].is_heading and self.shapes[j].words >= 3 for j in run)
-            if len(run) >= 2 and headlines == len(run):
-                return Verdict(False, "list of headlines", f"{len(run)} in a row")
-            return KEEP  # a subheading, a label such as "Source:"
+            if len(run) == 1:
+                return KEEP  # a subheading, a label such as "Source:"
+            headlines = sum(self.shapes[j].is_headline and self.shapes[j].words >= 3 for j in run)
+            if headlines >= 2:
+                return Verdict(False, "list of headlines", f"{headlines} in a row")
+            if any(_chrome_signal(self.shapes[j]) for j in run):
+                return Verdict(False, "box of short lines", f"{len(run)} lines")
+            return KEEP
         if story_sides == 1:
             if line.ends_sentence and line.words >= 6:
                 return KEEP  # a sentence of the story, whatever its density

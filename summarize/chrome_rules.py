@@ -10,7 +10,7 @@ drop a line that does not read as prose. A sentence of the story that happens to
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from summarize.lineshape import INTERFACE, WORD, Shape, shape, stopwords
@@ -32,9 +32,10 @@ DATE_WORDS = _words(
 COPYRIGHT = re.compile(r"\u00a9|\(c\)|&copy|\bcopyright\b|\ball rights reserved\b", IGNORE)
 BYLINE = re.compile(
     r"^(?:[Bb]y|BY|[Ww]ritten by|[Rr]eporting by|[Ww]ords by|[Ss]tory by|[Ff]rom)\s+"
-    r"[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|&|,|de|van|von|al|bin))*"
+    r"(?P<names>[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|&|,|de|van|von|al|bin))*)"
     r"(?:\s*[,|/-]\s*.{0,40})?$"
 )
+NAME_SEPARATOR = re.compile(r"\s*(?:,|&|\band\b)\s*")
 CAPTION = re.compile(
     r"^(?:file(?: photo)?|photo|photos|image|images|picture|credit|image credit|photo credit|"
     r"illustration|video)\s*[:\-\u2013\u2014|/]"  # a credit label at the start
@@ -43,6 +44,8 @@ CAPTION = re.compile(
     r"|\b(?:getty images|shutterstock|afp|reuters|associated press)\s*$",  # a bare credit
     IGNORE,
 )
+# A photographer's credit closing a caption: "... on Monday. Sergei Ivanov/TASS"
+SLASH_CREDIT = re.compile(r"\.\s+[A-Z][\w'-]*(?:\s[A-Z][\w'-]*){0,3}\s?/\s?[A-Z][\w-]*\s*$")
 LINK_LABEL = re.compile(
     r"^(?P<label>[^:|\u2013\u2014]{2,30}?)\s*(?::|\||\u2013|\u2014|\s-)\s*(?P<rest>\S.*)$"
 )
@@ -55,6 +58,21 @@ LINK_WORDS = _words(
     reading explore editor's editors picks pick top stories story don't dont miss click here
     from our the more next previous up"""
 )
+
+
+SHARING = _words(
+    """share shares sharing tweet post email e-mail print copy link url whatsapp facebook
+    twitter x linkedin pinterest telegram reddit threads bluesky mastodon instagram youtube
+    tiktok flipboard messenger snapchat vk line opens new window tab"""
+)
+
+
+def _share_button(line: Shape) -> bool:
+    """'Share on Threads', 'Copy URL', 'WhatsApp (opens in new window)'."""
+    if line.words > 6 or line.is_prose:
+        return False
+    content = [w for w in WORD.findall(line.text.lower()) if w not in stopwords()]
+    return bool(content) and all(w in SHARING for w in content)
 
 
 def _interface(line: Shape) -> bool:
@@ -98,7 +116,9 @@ def _copyright(line: Shape) -> bool:
 
 
 def _caption(line: Shape) -> bool:
-    return line.words <= 40 and CAPTION.search(line.text) is not None
+    return line.words <= 40 and (
+        CAPTION.search(line.text) is not None or SLASH_CREDIT.search(line.text) is not None
+    )
 
 
 def _link_to_another_story(line: Shape) -> bool:
@@ -141,6 +161,7 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("share button", _share_button),
     Rule("interface words", _interface),
     Rule("numbers and symbols", _numbers_and_symbols),
     Rule("dateline", _dateline),
@@ -180,6 +201,28 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("trailer heading", _anchored(r"(don'?t miss|you may also like|more|also read)")),
 )
+
+
+def author_names(lines: Sequence[Shape], rules: Sequence[str | None]) -> set[str]:
+    """Names the page credits as its authors: from bylines ('By Maria Kovacs and Daniel
+    Osei') and from short lines of a name in capitals ('MARIA KOVACS')."""
+    names: set[str] = set()
+    for line, rule in zip(lines, rules, strict=True):
+        match = BYLINE.match(line.text) if rule == "byline" else None
+        if match is not None:
+            names.update(n.lower() for n in NAME_SEPARATOR.split(match["names"]) if " " in n)
+        elif line.text.isupper() and 2 <= line.words <= 4 and line.words == len(line.text.split()):
+            names.add(line.text.lower())
+    return names
+
+
+def is_author_bio(line: Shape, names: set[str]) -> bool:
+    """A paragraph that starts with the name of the page's author is about the author:
+    'Maria Kovacs is a correspondent for ...', 'Maria Kovacs writes about ...'."""
+    if not names or not line.is_prose or line.words < 5:
+        return False
+    start = line.text.lower()
+    return any(start.startswith(name + " ") for name in names)
 
 
 def chrome_rule(line: Shape) -> str | None:

@@ -19,8 +19,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from summarize.boilerplate import decide
-from summarize.chrome_rules import chrome_rule
+from summarize.boilerplate import Verdict, decide
+from summarize.chrome_rules import author_names, chrome_rule, is_author_bio
 from summarize.lineshape import Shape, shape
 
 STRAIGHT: dict[str, str] = {
@@ -103,21 +103,27 @@ def clean(
     numbers: list[int] = []
     shapes: list[Shape] = []
     for number, raw_line in enumerate(normalize(raw).split("\n"), start=1):
-        line = BULLET.sub("", raw_line)
-        if line:
+        text = BULLET.sub("", raw_line)
+        if text:
             numbers.append(number)
-            shapes.append(shape(line))
-    rules: list[str | None] = []
-    for line in shapes:
-        seen = repeated.get(line.text, 0) if repeated else 0
-        rules.append(f"repeated in {seen} articles" if seen else chrome_rule(line))
+            shapes.append(shape(text))
+    rules = [chrome_rule(line) for line in shapes]
+    authors = author_names(shapes, rules)
+    rules = [
+        "author bio" if rule is None and is_author_bio(line, authors) else rule
+        for line, rule in zip(shapes, rules, strict=True)
+    ]
     reading = decide(shapes, rules)
     verdicts = list(reading.verdicts)
+    for i, line in enumerate(shapes):
+        seen = repeated.get(line.text, 0) if repeated else 0
+        if seen and verdicts[i].keep and not reading.is_story_prose(i, line):
+            verdicts[i] = Verdict(False, f"repeated in {seen} articles", "of this run")
 
     title = section = None
     moved: dict[int, str] = {}
     if find_title:
-        at = _headline(shapes, rules, reading.story_start, reading.vocabulary, verdicts)
+        at = _headline(shapes, rules, reading.story_start, reading.vocabulary)
         if at is not None:
             title = shapes[at].text
             moved[at] = "headline (moved to title)"
@@ -160,7 +166,6 @@ def _headline(
     rules: list[str | None],
     story_start: int | None,
     vocabulary: frozenset[str],
-    verdicts: list[object],
 ) -> int | None:
     """The index of the headline: among heading-like lines above the story that no rule
     marks as chrome and that share enough of the story's words, the one sharing most.

@@ -27,6 +27,8 @@ from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, SummarizeError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from summarize.batch import BatchOutcome, Item
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient, ModelConfig
@@ -92,12 +94,16 @@ def _published(value: str | None) -> date | None:
 def clean(
     path: Annotated[Path, typer.Argument(help="Article file to clean, or - for stdin.")],
     explain: Annotated[
-        bool, typer.Option("--explain", help="List every removed line and the rule.")
+        bool,
+        typer.Option("--explain", help="List every removed line, its rule and its signals."),
     ] = False,
 ) -> None:
     """Print an article's cleaned text (page chrome removed, story kept)."""
+    from rich.markup import escape
+
     from summarize.articles import article_from_text, decode
-    from summarize.pipeline import clean_article
+    from summarize.clean import clean as clean_text
+    from summarize.pipeline import cleaning_warning
 
     try:
         if str(path) == "-":
@@ -105,25 +111,39 @@ def clean(
             article = article_from_text(text, id="stdin", source="<stdin>")
         else:
             article = read_file(path)
-        cleaned = clean_article(article)
     except SummarizeError as error:
         raise _fail(str(error), Exit.SOME_FAILED) from None
+    cleaned = clean_text(article.text)
     title = article.title or cleaned.title
     if title:
         sys.stdout.write(f"{title}\n\n")
-    sys.stdout.write(cleaned.text + "\n")
+    if cleaned.text:
+        sys.stdout.write(cleaned.text + "\n")
     if explain:
         stderr.print(f"[bold]{len(cleaned.dropped)} line(s) removed:[/]", highlight=False)
         for dropped in cleaned.dropped:
+            why = f"{dropped.rule} ({dropped.detail})" if dropped.detail else dropped.rule
             stderr.print(
-                f"  line {dropped.line:>4}  [cyan]{dropped.rule:<26}[/] {dropped.text[:90]}",
+                f"  line {dropped.line:>4}  [cyan]{escape(why)}[/]\n             "
+                f"{escape(dropped.text[:100])}",
                 highlight=False,
-                markup=True,
+                soft_wrap=True,
             )
+    if cleaned.text and (warning := cleaning_warning(article, cleaned)):
+        stderr.print(f"warning: {warning}", highlight=False, markup=False)
+    if not cleaned.text.strip():
+        hint = "the lines above say why" if explain else "add --explain to see why"
+        stderr.print(
+            f"{article.source}: nothing is left after removing page chrome ({hint})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(int(Exit.SOME_FAILED))
 
 
 @app.command()
-def brief(
+def brief(  # noqa: PLR0915 - the command wires its flags; the work is in helpers
     paths: Annotated[
         list[str],
         typer.Argument(
@@ -225,6 +245,7 @@ def brief(
     from summarize.batch import run_batch
     from summarize.client import ModelClient
     from summarize.export import JsonlWriter
+    from summarize.linefreq import repeated_lines
     from summarize.pipeline import Failure
     from summarize.progress import BatchProgress, totals_line
     from summarize.prompts import load_prompt
@@ -249,10 +270,11 @@ def brief(
         raise _fail(str(error)) from None
     _log_requests(config.api_key, enabled=verbose)
     items = _read_articles(paths, _published(published))
+    repeated = repeated_lines(item.text for item in items if isinstance(item, Article))
     client = ModelClient(config, cache=cache)
     skipped = 0
     if resume and jsonl_out is not None:
-        items, skipped = _skip_finished(items, jsonl_out, client, template)
+        items, skipped = _skip_finished(items, jsonl_out, client, template, repeated)
     jsonl = JsonlWriter(jsonl_out) if jsonl_out else None
     progress = BatchProgress(len(items) - skipped, stderr, enabled=not quiet)
 
@@ -272,6 +294,7 @@ def brief(
                 concurrency=concurrency,
                 max_total_tokens=max_total_tokens,
                 on_result=report,
+                repeated=repeated,
             )
     finally:
         client.close()
@@ -409,10 +432,15 @@ def _open_cache(path: Path | None, *, refresh: bool) -> AnswerCache:
 
 
 def _skip_finished(
-    items: list[Item], jsonl_out: Path, client: ModelClient, template: Prompt
+    items: list[Item],
+    jsonl_out: Path,
+    client: ModelClient,
+    template: Prompt,
+    repeated: Mapping[str, int],
 ) -> tuple[list[Item], int]:
     """Replace each article whose brief the JSONL file already holds by that brief."""
     from summarize.export import finished_briefs
+    from summarize.linefreq import for_article
     from summarize.pipeline import article_key
 
     try:
@@ -424,7 +452,7 @@ def _skip_finished(
     for item in items:
         if isinstance(item, Article):
             try:
-                key = article_key(item, client, template)
+                key = article_key(item, client, template, repeated=for_article(item.text, repeated))
             except InputError:
                 key = ""  # no story in it: let the batch report that as usual
             if (done := finished.get((item.id, key))) is not None:
@@ -510,8 +538,18 @@ def evaluate(
         bool, typer.Option("--verbose", "-v", help="Per-article misses and extras.")
     ] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64)] = 4,
+    cleaning: Annotated[
+        bool,
+        typer.Option("--cleaning", help="Score the cleaner on labelled pages instead (no model)."),
+    ] = False,
+    pages: Annotated[
+        Path, typer.Option(help="With --cleaning: the labelled pages (JSONL).")
+    ] = Path("evals/cleaning/pages.jsonl"),
 ) -> None:
     """Score briefs against the hand-labelled gold set, per field."""
+    if cleaning:
+        _evaluate_cleaning(pages)
+        return
     from summarize.evaluation.report import (
         compare_table,
         load_report,
@@ -557,6 +595,19 @@ def evaluate(
     threat_f1 = result["fields"]["threats"]["f1"]  # None: no threat in gold nor predicted
     if min_f1 is not None and threat_f1 is not None and threat_f1 < min_f1:
         stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}", highlight=False)
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _evaluate_cleaning(pages: Path) -> None:
+    """`summarize eval --cleaning`: exit 1 if any page lost a line of its story."""
+    from summarize.evaluation.cleaning import load_pages, print_cleaning_report, score_pages
+
+    try:
+        scores = score_pages(load_pages(pages))
+    except (OSError, ValueError, KeyError) as error:
+        raise _fail(f"{pages}: not a file of labelled pages ({error})") from None
+    print_cleaning_report(stdout, scores)
+    if any(score.lost for score in scores):
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -68,14 +68,29 @@ class Failure:
 Result = Brief | Failure
 
 
-def clean_article(article: Article) -> Cleaned:
-    cleaned = clean(article.text)
+def clean_article(article: Article, repeated: Mapping[str, int] | None = None) -> Cleaned:
+    """The article without page chrome; `repeated` holds the lines other articles of the
+    run share with it (`summarize.linefreq.for_article`)."""
+    cleaned = clean(article.text, repeated=repeated)
     if not cleaned.text.strip():
         raise InputError(
             f"{article.source}: nothing is left after removing page chrome; "
             "check that the file holds the story (summarize clean --explain shows why)"
         )
     return cleaned
+
+
+MAX_REMOVED_SHARE = 0.5  # cleaning that removes more than this is worth a second look
+
+
+def cleaning_warning(article: Article, cleaned: Cleaned) -> str | None:
+    """A warning for the brief when cleaning removed more than half of the article."""
+    if cleaned.removed_share <= MAX_REMOVED_SHARE:
+        return None
+    return (
+        f"cleaning removed {cleaned.removed_share:.0%} of the article's characters as page "
+        f"chrome; check it with: summarize clean {article.source} --explain"
+    )
 
 
 def resolve_dates(
@@ -208,19 +223,31 @@ def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list
     )
 
 
-def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
+def article_key(
+    article: Article,
+    client: ModelClient,
+    prompt: Prompt,
+    *,
+    repeated: Mapping[str, int] | None = None,
+) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    cleaned = clean_article(article)
+    cleaned = clean_article(article, repeated)
     chunks, _ = plan_chunks(cleaned.text, client.config)
     first = replace(cleaned, text=chunks[0])
     return client.key_for(request_messages(article, first, prompt), Extraction)
 
 
-def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brief:
+def brief_article(
+    article: Article,
+    client: ModelClient,
+    prompt: Prompt,
+    *,
+    repeated: Mapping[str, int] | None = None,
+) -> Brief:
     """Brief one article. Raises SummarizeError subclasses; never anything else on purpose."""
     started = time.perf_counter()
-    cleaned = clean_article(article)
+    cleaned = clean_article(article, repeated)
     chunks, note = plan_chunks(cleaned.text, client.config)
     parts: list[Extraction] = []
     record: CallRecord | None = None
@@ -257,6 +284,8 @@ def brief_article(article: Article, client: ModelClient, prompt: Prompt) -> Brie
     brief = assemble(article, cleaned, extraction, record, run=run)
     if note:
         brief.warnings.insert(0, note)
+    if removed := cleaning_warning(article, cleaned):
+        brief.warnings.insert(0, removed)
     return brief
 
 

@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
 from summarize.clean import Cleaned, clean, normalize
 
 DEFAULT_PAGES = Path("evals/cleaning/pages.jsonl")
@@ -111,3 +115,39 @@ def totals(scores: Iterable[PageScore]) -> Totals:
         headlines_right=sum(s.headline_right for s in scores),
         pages_losing_story=sum(bool(s.lost) for s in scores),
     )
+
+
+def score_pages(pages: Iterable[Page]) -> list[PageScore]:
+    return [score_page(page) for page in pages]
+
+
+def print_cleaning_report(console: Console, scores: list[PageScore]) -> None:
+    """Per page, then per split and in total: chrome removed, story kept, headline."""
+    table = Table(title="cleaning, per page")
+    table.add_column("page", overflow="fold")
+    table.add_column("split")
+    for column in ("chrome removed", "story kept", "headline"):
+        table.add_column(column, justify="right")
+    for s in scores:
+        chosen, labelled = escape(str(s.cleaned.title)), escape(s.page.headline)
+        right = "right" if s.headline_right else f"[red]{chosen}[/] (labelled: {labelled})"
+        kept = f"{s.story_kept}/{s.story}" + ("" if not s.lost else " [red]LOST[/]")
+        table.add_row(s.page.id, s.page.split, f"{s.chrome_removed}/{s.chrome}", kept, right)
+    console.print(table)
+    summary = Table(title="cleaning, totals (targets: story 100% on every page, chrome >= 95%)")
+    for column in ("split", "pages", "chrome removed", "story kept", "headlines right"):
+        summary.add_column(column, justify="left" if column == "split" else "right")
+    splits = sorted({s.page.split for s in scores})
+    for split in [*splits, "all"]:
+        t = totals(s for s in scores if split in ("all", s.page.split))
+        summary.add_row(
+            split,
+            str(t.pages),
+            f"{t.chrome_removed}/{t.chrome} = {t.chrome_share:.1%}",
+            f"{t.story_kept}/{t.story} = {t.story_share:.1%}",
+            f"{t.headlines_right}/{t.pages}",
+        )
+    console.print(summary)
+    for s in scores:
+        for line in s.lost:
+            console.print(f"[red]story lost[/] {s.page.id}: {escape(line[:100])}", soft_wrap=True)
