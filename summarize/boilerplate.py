@@ -29,6 +29,7 @@ ON_TOPIC = 0.2  # share of a line's content words found in the rest of the story
 ON_TOPIC_WORDS = 5  # or this many of them: a long paragraph brings many new words
 OFF_TOPIC_READER = 0.34  # below this, prose that talks to the reader is the page's
 NEAR_TOPIC = 0.1  # prose outside the span sharing this much is story, kept to be safe
+NEAR_LINES = 4  # prose this close to the span is story whatever its words (a last line)
 MIN_CORE_LINES = 3  # with fewer dense lines, topic overlap is no evidence
 
 
@@ -47,7 +48,7 @@ class Reading:
     """The decision for every line, and where the story starts (None: no dense prose)."""
 
     verdicts: list[Verdict]
-    story_start: int | None
+    story_middle: int | None  # the core line where half the story's characters are reached
     vocabulary: frozenset[str]  # content words of the story's core lines
     on_topic: list[float]  # each line's topic overlap with the story (`topic_overlap`)
 
@@ -75,7 +76,7 @@ def justext_classes(shapes: Sequence[Shape]) -> list[str]:
         for line in shapes[start : start + WINDOW]:
             paragraph = Paragraph(_Path(line.is_heading))
             paragraph.append_text(line.text)
-            if line.separators >= 2:  # a list of links: jusText's link density
+            if line.separators >= 2 and not line.is_prose:  # a list of links: link density
                 paragraph.chars_count_in_links = line.chars
             paragraphs.append(paragraph)
         classify_paragraphs(paragraphs, stopwords())
@@ -130,23 +131,39 @@ class _Page:
         for i in range(first, last + 1):
             if self.verdicts[i] is None and self.is_prose(i):
                 self.verdicts[i] = self.judge_prose(i)
-        self.extend(first, last)
+        top, bottom = self.extend(first, last)
+        self.keep_outside(bottom, range(bottom + 1, len(self.shapes)))
+        self.keep_outside(top, range(top - 1, -1, -1))
+        kept = [i for i, v in enumerate(self.verdicts) if v is not None and v.keep]
+        self.resolve_runs(min(first, kept[0]), max(last, kept[-1]))
+        for i, verdict in enumerate(self.verdicts):
+            if verdict is None:
+                where = "before the story" if i < first else "after the story"
+                self.verdicts[i] = Verdict(False, where, self.signals(i))
+        vocabulary = frozenset(w for i in core for w in self.shapes[i].content)
+        verdicts = [v or KEEP for v in self.verdicts]
+        return Reading(verdicts, _middle(self.shapes, core), vocabulary, self.overlaps)
+
+    def keep_outside(self, anchor: int, lines: range) -> None:
+        """Walk away from the span keeping the story's prose out there; `anchor` is the
+        nearest line kept so far."""
+        for i in lines:
+            if self.verdicts[i] is not None or not self.is_prose(i):
+                continue
+            if self.story_outside(i, near=abs(i - anchor) <= NEAR_LINES):
+                self.verdicts[i] = KEEP
+                anchor = i
+
+    def resolve_runs(self, first: int, last: int) -> None:
+        """Decide the runs of undecided lines between `first` and `last` (both kept)."""
         i = first
-        while i <= last:  # runs of undecided lines inside the span
+        while i <= last:
             end = i
             while self.verdicts[i] is None and self.verdicts[end + 1] is None:
                 end += 1
             if self.verdicts[i] is None:
                 self.resolve_run(range(i, end + 1))
             i = end + 1
-        for i, verdict in enumerate(self.verdicts):
-            if verdict is None and self.is_prose(i) and self.on_topic_outside(i):
-                self.verdicts[i] = KEEP
-            elif verdict is None:
-                where = "before the story" if i < first else "after the story"
-                self.verdicts[i] = Verdict(False, where, self.signals(i))
-        vocabulary = frozenset(w for i in core for w in self.shapes[i].content)
-        return Reading([v or KEEP for v in self.verdicts], first, vocabulary, self.overlaps)
 
     def is_core(self, i: int) -> bool:
         """Dense prose on the story's topic, in no one's voice but the story's."""
@@ -175,20 +192,25 @@ class _Page:
         return line.reader_service or (self.overlaps[i] < OFF_TOPIC_READER and line.words >= 8)
 
     def judge_prose(self, i: int) -> Verdict:
-        if self.evidence and self.speaks_for_the_page(i):
+        """Prose inside the span is story unless it talks to the reader about the reader's
+        own business: a first-person reporter's notebook or an interview stays."""
+        line = self.shapes[i]
+        if self.evidence and line.reader_voice and line.reader_service:
             return Verdict(False, "addresses the reader", self.signals(i))
         return KEEP
 
-    def on_topic_outside(self, i: int) -> bool:
-        """Prose away from the span is kept when it is on the story's topic or reports
-        someone's words: the story is not lost for a related list in its middle."""
+    def story_outside(self, i: int, *, near: bool) -> bool:
+        """Prose outside the span is kept when it is close to it, on the story's topic, or
+        reports someone's words: the story is not lost for an ad before its last line
+        or a related list in its middle. Prose in the page's voice is not."""
         line = self.shapes[i]
         if line.words < 6 or line.is_headline or self.speaks_for_the_page(i):
             return False  # a headline out there is another story's
-        return self.overlaps[i] >= NEAR_TOPIC or line.quotes
+        return near or self.overlaps[i] >= NEAR_TOPIC or line.quotes
 
-    def extend(self, first: int, last: int) -> None:
-        """Prose directly above or below the span (no chrome between) is story too."""
+    def extend(self, first: int, last: int) -> tuple[int, int]:
+        """Prose directly above or below the span (no chrome between) is story too.
+        Returns the first and last lines kept."""
 
         def story_like(i: int) -> bool:
             line = self.shapes[i]
@@ -200,10 +222,11 @@ class _Page:
         while i < len(self.shapes) and story_like(i):
             self.verdicts[i] = KEEP
             i += 1
-        i = first - 1
-        while i >= 0 and story_like(i) and self.shapes[i].is_prose:
-            self.verdicts[i] = KEEP
-            i -= 1
+        j = first - 1
+        while j >= 0 and story_like(j) and self.shapes[j].is_prose:
+            self.verdicts[j] = KEEP
+            j -= 1
+        return j + 1, i - 1
 
     def resolve_run(self, run: range) -> None:
         """Decide a run of undecided lines inside the span from what surrounds it (the
@@ -240,6 +263,16 @@ class _Page:
         )
 
 
+def _middle(shapes: Sequence[Shape], core: Sequence[int]) -> int:
+    """The core line at which half of the core's characters have been read."""
+    half = sum(shapes[i].chars for i in core) / 2
+    for i in core:
+        half -= shapes[i].chars
+        if half <= 0:
+            return i
+    return core[-1]
+
+
 def _chrome_signal(line: Shape) -> bool:
     """Any sign of the page's own furniture in a short line."""
     return (
@@ -247,5 +280,4 @@ def _chrome_signal(line: Shape) -> bool:
         or line.digit_share >= 0.2
         or (line.text.isupper() and line.words > 0)
         or line.separators > 0
-        or line.words <= 1
     )

@@ -199,7 +199,13 @@ RULES: tuple[Rule, ...] = (
             r"\bfollow us\b",
         ),
     ),
-    Rule("trailer heading", _anchored(r"(don'?t miss|you may also like|more|also read)")),
+    Rule(
+        "trailer heading",
+        _anchored(
+            r"(don'?t miss|you may also like|more|also read)",
+            r"(more|latest|top stories|most read|also) (from|on|in|at) [^.!?:]{1,40}",
+        ),
+    ),
 )
 
 

@@ -66,6 +66,8 @@ def normalize_for_match(text: str) -> str:
 
 HEADING_RULES = frozenset({"headline (moved to title)", "section label"})
 MIN_TITLE_OVERLAP = 0.3  # share of a headline's content words the story uses
+MIN_TITLE_SHARED = 2  # and at least this many: one shared word is a coincidence
+MIN_TITLE_WORDS = 4  # shorter lines above a story are section labels and tags
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def clean(
     title = section = None
     moved: dict[int, str] = {}
     if find_title:
-        at = _headline(shapes, rules, reading.story_start, reading.vocabulary)
+        at = _headline(shapes, rules, reading.story_middle, reading.vocabulary)
         if at is not None:
             title = shapes[at].text
             moved[at] = "headline (moved to title)"
@@ -131,7 +133,7 @@ def clean(
             # a short label right above the headline, or one the context drops anyway
             if (
                 above >= 0
-                and _is_section(shapes[above])
+                and _is_section(shapes[above], rules[above])
                 and (numbers[above] == numbers[at] - 1 or not verdicts[above].keep)
             ):
                 section = shapes[above].text
@@ -156,34 +158,40 @@ def clean(
     )
 
 
-def _is_section(line: Shape) -> bool:
-    """A very short label above the headline: 'Politics', 'United States'."""
-    return line.is_heading and line.words <= 3 and line.separators == 0
+def _is_section(line: Shape, rule: str | None) -> bool:
+    """A very short label above the headline: 'Politics', 'United States' (not a counter
+    or a button: '30 comments', 'Share')."""
+    return (
+        rule in (None, "interface words")
+        and line.is_heading
+        and line.words <= 3
+        and line.digit_share == 0
+    )
 
 
 def _headline(
     shapes: list[Shape],
     rules: list[str | None],
-    story_start: int | None,
+    story_middle: int | None,
     vocabulary: frozenset[str],
 ) -> int | None:
-    """The index of the headline: among heading-like lines above the story that no rule
-    marks as chrome and that share enough of the story's words, the one sharing most.
+    """The index of the headline: among headline-shaped lines in the first half of the
+    story or above it that no rule marks as chrome and that share enough of the story's
+    words, the one sharing most (the first of equals: a headline comes before the story).
     Without a story to compare with, the first line, if it reads as a heading and the next
     does not continue it."""
-    if story_start is not None and vocabulary:
+    if story_middle is not None and vocabulary:
         best, best_shared = None, 0
-        for i in range(story_start):
+        for i in range(story_middle):
             line = shapes[i]
             if rules[i] is not None or not line.is_headline or not line.content:
                 continue
-            if line.text.isupper() and line.words <= 4:
-                continue  # a name or a label in capitals: "MARIA KOVACS", "WORLD NEWS"
+            if line.words < MIN_TITLE_WORDS or line.text.isupper():
+                continue  # a label ("China News") or a name in capitals ("MARIA KOVACS")
             shared = len(line.content & vocabulary)
-            if shared / len(line.content) >= MIN_TITLE_OVERLAP and shared >= best_shared:
-                best, best_shared = i, shared  # on a tie the one nearer the story
-        if best is not None:
-            return best
+            if shared / len(line.content) >= MIN_TITLE_OVERLAP and shared > best_shared:
+                best, best_shared = i, shared
+        return best if best_shared >= MIN_TITLE_SHARED else None
     if len(shapes) < 2 or rules[0] is not None:
         return None
     first, following = shapes[0], shapes[1]

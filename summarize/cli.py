@@ -92,35 +92,60 @@ def _published(value: str | None) -> date | None:
 
 @app.command()
 def clean(
-    path: Annotated[Path, typer.Argument(help="Article file to clean, or - for stdin.")],
+    path: Annotated[
+        Path, typer.Argument(help="Article file or JSONL corpus to clean, or - for stdin.")
+    ],
     explain: Annotated[
         bool,
         typer.Option("--explain", help="List every removed line, its rule and its signals."),
     ] = False,
 ) -> None:
     """Print an article's cleaned text (page chrome removed, story kept)."""
+    from summarize.articles import article_from_text, decode, read_corpus
+
+    items: list[Article | InputError]
+    if str(path) == "-":
+        text, _ = decode(sys.stdin.buffer.read(), source="<stdin>")
+        items = [article_from_text(text, id="stdin", source="<stdin>")]
+    elif path.suffix.lower() == ".jsonl":
+        items = list(read_corpus(path))
+    else:
+        try:
+            items = [read_file(path)]
+        except SummarizeError as error:
+            raise _fail(str(error), Exit.SOME_FAILED) from None
+    failed = 0
+    for item in items:
+        if isinstance(item, InputError):
+            stderr.print(f"error: {item}", highlight=False, markup=False, soft_wrap=True)
+            failed += 1
+        elif not _print_cleaned(item, explain=explain, header=len(items) > 1):
+            failed += 1
+    if failed:
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _print_cleaned(article: Article, *, explain: bool, header: bool) -> bool:
+    """Print one article's cleaned text, and with `explain` every removed line; False when
+    nothing of it is left (the explanation still says why)."""
     from rich.markup import escape
 
-    from summarize.articles import article_from_text, decode
     from summarize.clean import clean as clean_text
     from summarize.pipeline import cleaning_warning
 
-    try:
-        if str(path) == "-":
-            text, _ = decode(sys.stdin.buffer.read(), source="<stdin>")
-            article = article_from_text(text, id="stdin", source="<stdin>")
-        else:
-            article = read_file(path)
-    except SummarizeError as error:
-        raise _fail(str(error), Exit.SOME_FAILED) from None
     cleaned = clean_text(article.text)
+    if header:
+        sys.stdout.write(f"=== {article.id} ({article.source})\n")
     title = article.title or cleaned.title
     if title:
         sys.stdout.write(f"{title}\n\n")
     if cleaned.text:
         sys.stdout.write(cleaned.text + "\n")
     if explain:
-        stderr.print(f"[bold]{len(cleaned.dropped)} line(s) removed:[/]", highlight=False)
+        stderr.print(
+            f"[bold]{escape(article.id)}: {len(cleaned.dropped)} line(s) removed:[/]",
+            highlight=False,
+        )
         for dropped in cleaned.dropped:
             why = f"{dropped.rule} ({dropped.detail})" if dropped.detail else dropped.rule
             stderr.print(
@@ -129,8 +154,6 @@ def clean(
                 highlight=False,
                 soft_wrap=True,
             )
-    if cleaned.text and (warning := cleaning_warning(article, cleaned)):
-        stderr.print(f"warning: {warning}", highlight=False, markup=False)
     if not cleaned.text.strip():
         hint = "the lines above say why" if explain else "add --explain to see why"
         stderr.print(
@@ -139,7 +162,10 @@ def clean(
             markup=False,
             soft_wrap=True,
         )
-        raise typer.Exit(int(Exit.SOME_FAILED))
+        return False
+    if warning := cleaning_warning(article, cleaned):
+        stderr.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    return True
 
 
 @app.command()

@@ -20,9 +20,14 @@ ELLIPSIS_ONLY = re.compile(r"^\W*\w+(\s\w+)?\s*(\.\.\.|…)$")  # "Loading...", 
 MID_SENTENCE = re.compile(r"[a-z]{2}[.!?][\"')]?\s+[\"(]?[A-Z]")
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019.-][^\W\d_]+)*")
 QUOTES = re.compile(r"[\"\u201c\u201d]")
-# " | ", " > ", " \u203a ", " \u00bb ", " / ", " \u00b7 ", " \u2022 ", dashes between words
-SEPARATORS = re.compile(r"\s(?:[|>\u203a\u00bb/\u00b7\u2022]|::|-{1,2}|\u2013|\u2014)\s")
+# " | ", " > ", " \u203a ", " \u00bb ", " / ", " \u00b7 ", " \u2022 ": what menus and
+# breadcrumbs put between items (not dashes, which prose uses too)
+SEPARATORS = re.compile(r"\s(?:[|>\u203a\u00bb/\u00b7\u2022]|::)\s")
 SYMBOL = re.compile(r"[^\w\s.,'\"]|\d")
+
+
+STEM = 5
+LONG = 6
 
 
 def _words(text: str) -> frozenset[str]:
@@ -94,7 +99,7 @@ class Shape:
     reader_voice: bool  # "you"/"we"/"our" outside any quotation: the page talking
     quotes: bool  # holds a quotation mark: someone's words are reported
     separators: int  # " | ", " > " ...: menus, breadcrumbs, link lists
-    content: frozenset[str]  # lower-cased content words, for topic overlap
+    content: frozenset[str]  # stems of the content words, for topic overlap
 
     @property
     def is_prose(self) -> bool:
@@ -161,5 +166,9 @@ def shape(text: str) -> Shape:
         # "US" in capitals is the country, not the page talking to its readers
         reader_voice=not quoted and any(w.lower() in READER and not w.isupper() for w in words),
         separators=len(SEPARATORS.findall(text)),
-        content=frozenset(w for w in lowered if len(w) > 2 and w not in stop),
+        # a crude stem, the first five letters: "boosts" and "boosting" are one topic;
+        # long words count even when frequent ("development", "official")
+        content=frozenset(
+            w[:STEM] for w in lowered if len(w) > 2 and (w not in stop or len(w) >= LONG)
+        ),
     )

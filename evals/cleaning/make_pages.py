@@ -43,7 +43,8 @@ class Context:
     others: list[str]  # headlines of other stories, for related lists
 
 
-SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'\u201d]))\s+(?=[\"\u201c(]?[A-Z])")
+# A sentence ends after a word of two letters or more ("U.S. officials" goes on).
+SENTENCE = re.compile(r"(?:(?<=[a-z0-9)]{2}[.!?])|(?<=[.!?][\"'\u201d]))\s+(?=[\"\u201c(]?[A-Z])")
 # Short story lines that carry words phrase rules used to catch: they must survive.
 RISKY_STORY = [
     '"Our allies must support us now or face sanctions," he said.',
@@ -382,6 +383,12 @@ PUBLISHERS = {
 AUTHORS = ["Maria Kovacs", "Daniel Osei", "Priya Raman", "Tomas Lindqvist", "Aiko Tanaka"]
 
 
+def _line(text: str, label: str) -> dict[str, str]:
+    """A labelled line; chrome lines also name their family."""
+    kind, _, family = label.partition(":")
+    return {"text": text, "label": kind, **({"family": family} if family else {})}
+
+
 def page(story: dict[str, str], ctx: Context, split: str, rng: random.Random) -> dict[str, object]:
     families = TUNE_FAMILIES if split == "tune" else HELDOUT_FAMILIES
     used: list[str] = []
@@ -391,11 +398,11 @@ def page(story: dict[str, str], ctx: Context, split: str, rng: random.Random) ->
         available = [n for n in names if n in families]
         for name in rng.sample(available, min(k, len(available))):
             used.append(name)
-            lines.extend((text, "chrome") for text in families[name](rng, ctx))
+            lines.extend((text, f"chrome:{name}") for text in families[name](rng, ctx))
 
     chrome(TOP, rng.randint(2, 3))
     if rng.random() < 0.5:
-        lines.append((ctx.section, "chrome"))
+        lines.append((ctx.section, "chrome:section label"))
     lines.append((ctx.title, "headline"))
     chrome(UNDER_HEADLINE, rng.randint(2, 3))
     body = paragraphs(story["text"], rng)
@@ -420,7 +427,7 @@ def page(story: dict[str, str], ctx: Context, split: str, rng: random.Random) ->
         "publisher": ctx.publisher,
         "families": sorted(set(used)),
         "headline": ctx.title,
-        "lines": [{"text": text, "label": label} for text, label in lines],
+        "lines": [_line(text, label) for text, label in lines],
     }
 
 
