@@ -18,9 +18,11 @@ Every drop carries a rule name and the signals behind it, for `--explain`.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from summarize.lineshape import Shape, stopwords
 
@@ -65,17 +67,47 @@ class _Path:
         self.xpath = "/html/body/h2" if heading else "/html/body/p"
 
 
+HEADING_PATH, PARAGRAPH_PATH = _Path(heading=True), _Path(heading=False)
+
+
+@functools.cache
+def _paragraph_class() -> type[Any]:
+    """jusText's Paragraph, with its text computed once: jusText re-joins and re-folds a
+    paragraph's text on every access, a dozen times per line; ours is folded already."""
+    from justext.paragraph import Paragraph
+
+    class Line(Paragraph):  # type: ignore[misc]
+        def __init__(self, text: str, heading: bool) -> None:
+            super().__init__(HEADING_PATH if heading else PARAGRAPH_PATH)
+            self.text_nodes = [text]
+            self._text = text
+            self._tokens = text.split()
+
+        @property
+        def text(self) -> str:
+            return self._text
+
+        @property
+        def words_count(self) -> int:
+            return len(self._tokens)
+
+        def stopwords_count(self, stopwords: frozenset[str]) -> int:
+            # jusText's own definition, counted in one pass over tokens split once
+            return sum(map(stopwords.__contains__, map(str.lower, self._tokens)))
+
+    return Line
+
+
 def justext_classes(shapes: Sequence[Shape]) -> list[str]:
     """jusText's final class of each line: 'good', 'bad' (or, rarely, 'neargood'/'short')."""
     from justext.core import classify_paragraphs, revise_paragraph_classification
-    from justext.paragraph import Paragraph
 
+    line_class = _paragraph_class()
     classes: list[str] = []
     for start in range(0, len(shapes), WINDOW):
         paragraphs = []
         for line in shapes[start : start + WINDOW]:
-            paragraph = Paragraph(_Path(line.is_heading))
-            paragraph.append_text(line.text)
+            paragraph = line_class(line.text, line.is_heading)
             if line.separators >= 2 and not line.is_prose:  # a list of links: link density
                 paragraph.chars_count_in_links = line.chars
             paragraphs.append(paragraph)
@@ -278,6 +310,6 @@ def _chrome_signal(line: Shape) -> bool:
     return (
         line.interface_share >= 0.15
         or line.digit_share >= 0.2
-        or (line.text.isupper() and line.words > 0)
+        or (line.all_caps and line.words > 0)
         or line.separators > 0
     )

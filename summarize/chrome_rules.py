@@ -51,6 +51,8 @@ LINK_LABEL = re.compile(
 )
 MENU_SEPARATOR = re.compile(r"\s(?:[|>\u203a\u00bb/\u00b7\u2022]|::)\s")
 GLUED = re.compile(r"[a-z][A-Z]")
+DIGIT = re.compile(r"\d")
+LABEL_MARKS = (":", "|", " - ", "\u2013", "\u2014")
 # What a link to another page is labelled with ("Read more:", "Related |", "Watch:"). A
 # headline's own label ("Report:", "Analysis:", "Q&A:") is not among them.
 LINK_WORDS = _words(
@@ -71,7 +73,7 @@ def _share_button(line: Shape) -> bool:
     """'Share on Threads', 'Copy URL', 'WhatsApp (opens in new window)'."""
     if line.words > 6 or line.is_prose:
         return False
-    content = [w for w in WORD.findall(line.text.lower()) if w not in stopwords()]
+    content = [w for w in line.lowered if w not in stopwords()]
     return bool(content) and all(w in SHARING for w in content)
 
 
@@ -79,7 +81,7 @@ def _interface(line: Shape) -> bool:
     """Mostly the page's own controls: 'Share on Threads', 'Copy URL', '479 comments'."""
     if line.words > 8 or (line.is_prose and line.words >= 6):
         return False
-    content = [w for w in WORD.findall(line.text.lower()) if w not in stopwords()]
+    content = [w for w in line.lowered if w not in stopwords()]
     if not content:
         return False
     return sum(w in INTERFACE for w in content) / len(content) > 0.5
@@ -92,9 +94,9 @@ def _numbers_and_symbols(line: Shape) -> bool:
 
 def _dateline(line: Shape) -> bool:
     """Only dates, times and 'Updated'/'Published': 'Updated March 3, 2025 10:45 AM EST'."""
-    if line.words > 12 or not any(c.isdigit() for c in line.text):
+    if line.words > 12 or line.digit_share == 0 or DIGIT.search(line.text) is None:
         return False
-    return all(w.lower().rstrip(".") in DATE_WORDS for w in WORD.findall(line.text))
+    return all(w.rstrip(".") in DATE_WORDS for w in line.lowered)
 
 
 def _byline(line: Shape) -> bool:
@@ -112,19 +114,41 @@ def _menu(line: Shape) -> bool:
 
 
 def _copyright(line: Shape) -> bool:
-    return line.words <= 20 and COPYRIGHT.search(line.text) is not None
+    if line.words > 20:
+        return False
+    if not any(mark in line.text for mark in ("\u00a9", "(", "&")) and not (
+        {"copyright", "reserved"} & set(line.lowered)
+    ):
+        return False  # a cheap test first: the pattern is slow to try on every line
+    return COPYRIGHT.search(line.text) is not None
+
+
+CAPTION_WORDS = _words(
+    "file photo photos image images picture credit illustration video shutterstock afp "
+    "reuters press"
+)
 
 
 def _caption(line: Shape) -> bool:
-    return line.words <= 40 and (
-        CAPTION.search(line.text) is not None or SLASH_CREDIT.search(line.text) is not None
-    )
+    if line.words > 40 or not line.lowered:
+        return False
+    text = line.text
+    if not (
+        text.rstrip(". ").endswith(")")
+        or "/" in text
+        or line.lowered[0] in CAPTION_WORDS
+        or line.lowered[-1] in CAPTION_WORDS
+    ):
+        return False  # a cheap test first: the patterns are slow to try on every line
+    return CAPTION.search(text) is not None or SLASH_CREDIT.search(text) is not None
 
 
 def _link_to_another_story(line: Shape) -> bool:
     """'Read more: <headline>', 'ALSO READ | <headline>': a label made of the words
     links are labelled with, in front of a headline (not a sentence: 'Details: He added
     that...' is the story's; not a headline's own label: 'Q&A: ...', 'Report: ...')."""
+    if not any(mark in line.text for mark in LABEL_MARKS):
+        return False
     match = LINK_LABEL.match(line.text)
     if match is None:
         return False
@@ -137,7 +161,7 @@ def _link_to_another_story(line: Shape) -> bool:
 
 def _tag_cloud(line: Shape) -> bool:
     """Tags glued together with no separator: 'North KoreaNorth Korea- Russia sanctions...'."""
-    return len(GLUED.findall(line.text)) >= 3 and not line.ends_sentence
+    return not line.ends_sentence and len(GLUED.findall(line.text)) >= 3
 
 
 def _anchored(*patterns: str) -> Callable[[Shape], bool]:
@@ -217,7 +241,7 @@ def author_names(lines: Sequence[Shape], rules: Sequence[str | None]) -> set[str
         match = BYLINE.match(line.text) if rule == "byline" else None
         if match is not None:
             names.update(n.lower() for n in NAME_SEPARATOR.split(match["names"]) if " " in n)
-        elif line.text.isupper() and 2 <= line.words <= 4 and line.words == len(line.text.split()):
+        elif line.all_caps and 2 <= line.words <= 4 and line.words == len(line.text.split()):
             names.add(line.text.lower())
     return names
 
@@ -231,9 +255,20 @@ def is_author_bio(line: Shape, names: set[str]) -> bool:
     return any(start.startswith(name + " ") for name in names)
 
 
+LONGEST_RULED = 40  # words: no rule but the tag cloud reaches a line longer than this
+LONG_PROSE = 20  # words: a sentence this long can only be a caption or a syndication note
+
+
+# The rules that can match a long sentence (the others look at short lines only)
+PROSE_RULES = tuple(r for r in RULES if r.name in {"photo caption or credit", "syndication note"})
+
+
 def chrome_rule(line: Shape) -> str | None:
     """The name of the first rule that marks this line as chrome on its own, else None."""
-    for rule in RULES:
+    if line.words > LONGEST_RULED:
+        return "tag cloud" if _tag_cloud(line) else None
+    rules = PROSE_RULES if line.is_prose and line.words > LONG_PROSE else RULES
+    for rule in rules:
         if rule.matches(line):
             return rule.name
     return None

@@ -46,6 +46,7 @@ STRAIGHT: dict[str, str] = {
 # this table looks every character up in a dict, many times slower on a whole article.
 TYPOGRAPHIC = re.compile("[" + re.escape("".join(STRAIGHT)) + "]")
 BULLET = re.compile(r"^[\u2022\u2023\u25cf\u25aa\u25e6\u2043\u2219*\-\u2013\u2014]\s+")
+BULLET_GLYPHS = frozenset("\u2022\u2023\u25cf\u25aa\u25e6\u2043\u2219*-\u2013\u2014")
 SPACES = re.compile(r"[ \t\f\v]+")
 
 
@@ -56,7 +57,8 @@ def _straight(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Straighten typographic quotes, fold runs of spaces, and trim each line."""
     text = TYPOGRAPHIC.sub(_straight, text).replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    # one pass over the whole text: the pattern never crosses a line break
+    return "\n".join(line.strip() for line in SPACES.sub(" ", text).split("\n"))
 
 
 def normalize_for_match(text: str) -> str:
@@ -105,7 +107,7 @@ def clean(
     numbers: list[int] = []
     shapes: list[Shape] = []
     for number, raw_line in enumerate(normalize(raw).split("\n"), start=1):
-        text = BULLET.sub("", raw_line)
+        text = BULLET.sub("", raw_line) if raw_line[:1] in BULLET_GLYPHS else raw_line
         if text:
             numbers.append(number)
             shapes.append(shape(text))
@@ -186,7 +188,7 @@ def _headline(
             line = shapes[i]
             if rules[i] is not None or not line.is_headline or not line.content:
                 continue
-            if line.words < MIN_TITLE_WORDS or line.text.isupper():
+            if line.words < MIN_TITLE_WORDS or line.all_caps:
                 continue  # a label ("China News") or a name in capitals ("MARIA KOVACS")
             shared = len(line.content & vocabulary)
             if shared / len(line.content) >= MIN_TITLE_OVERLAP and shared > best_shared:

@@ -23,10 +23,12 @@ QUOTES = re.compile(r"[\"\u201c\u201d]")
 # " | ", " > ", " \u203a ", " \u00bb ", " / ", " \u00b7 ", " \u2022 ": what menus and
 # breadcrumbs put between items (not dashes, which prose uses too)
 SEPARATORS = re.compile(r"\s(?:[|>\u203a\u00bb/\u00b7\u2022]|::)\s")
+SEPARATOR_CHARS = re.compile(r"[|>\u203a\u00bb/\u00b7\u2022:]")  # a cheap test first
 SYMBOL = re.compile(r"[^\w\s.,'\"]|\d")
 
 
 STEM = 5
+SHORT_CHARS = 300
 LONG = 6
 
 
@@ -82,7 +84,7 @@ def stopwords() -> frozenset[str]:
     return frozenset(justext.get_stoplist("English"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)  # not frozen: a frozen dataclass is slow to build
 class Shape:
     """What a line looks like, measured once; every decision reads these."""
 
@@ -90,85 +92,102 @@ class Shape:
     chars: int
     words: int  # alphabetic words
     stop_share: float  # share of words that are stopwords
+    lowered: tuple[str, ...]  # its words, lower-cased
     interface_share: float  # share of words that are interface words
     reader_service: bool  # names the reader's inbox, account, cookies, subscription
-    capital_share: float  # share of words that start with a capital
+    all_caps: bool  # written in capitals: a label or a name, rarely a sentence
     digit_share: float  # share of non-space characters that are digits or symbols
     ends_sentence: bool
-    sentences: int  # at least 1 when ends_sentence
     reader_voice: bool  # "you"/"we"/"our" outside any quotation: the page talking
     quotes: bool  # holds a quotation mark: someone's words are reported
     separators: int  # " | ", " > " ...: menus, breadcrumbs, link lists
     content: frozenset[str]  # stems of the content words, for topic overlap
 
-    @property
-    def is_prose(self) -> bool:
-        """Reads as a sentence: ends like one, has enough words, and enough of them are
-        function words (a label or a headline has few)."""
-        return (
-            self.ends_sentence
-            and self.words >= 4
-            and self.stop_share >= 0.15
-            and not ELLIPSIS_ONLY.match(self.text)
-        )
-
-    @property
-    def is_heading(self) -> bool:
-        """Reads as a headline or subheading: a few words, no closing punctuation, one
-        sentence, mostly letters."""
-        return (
-            1 <= self.words <= 25
-            and self.chars <= 200
-            and not self.ends_sentence
-            and not self.text.endswith((",", ";", "-"))
-            and self.separators == 0
-            and self.digit_share < 0.3
-            and not MID_SENTENCE.search(self.text)
-        )
-
-    @property
-    def is_headline(self) -> bool:
-        """Shaped like a headline: a heading, or a one-sentence question or exclamation."""
-        if self.words < 2:
-            return False
-        return self.is_heading or (
-            self.text.endswith(("?", "!", '?"', "?'"))
-            and self.words <= 25
-            and not MID_SENTENCE.search(self.text)
-        )
+    is_prose: bool  # reads as a sentence (`_is_prose`)
+    is_heading: bool  # reads as a headline or subheading (`_is_heading`)
+    is_headline: bool  # a heading, or a one-sentence question or exclamation
 
     @property
     def is_short(self) -> bool:
         return self.words <= 12
 
 
+def _is_prose(text: str, words: int, stop_share: float, ends_sentence: bool) -> bool:
+    """Enough words, enough of them function words (a label or a headline has few), and
+    it ends like a sentence, or is too long and dense to be anything else (a paragraph
+    cut off mid-sentence is still prose)."""
+    if words < 4 or stop_share < 0.15 or ELLIPSIS_ONLY.match(text):
+        return False
+    return ends_sentence or (words >= 30 and stop_share >= 0.3)
+
+
+def _is_heading(text: str, words: int, ends_sentence: bool, separators: int, digits: float) -> bool:
+    """A few words, no closing punctuation, one sentence, mostly letters."""
+    return (
+        1 <= words <= 25
+        and len(text) <= 200
+        and not ends_sentence
+        and not text.endswith((",", ";", "-"))
+        and separators == 0
+        and digits < 0.3
+        and not MID_SENTENCE.search(text)
+    )
+
+
+def _is_headline(text: str, words: int, heading: bool) -> bool:
+    """A heading, or a one-sentence question or exclamation, of two words or more."""
+    if words < 2:
+        return False
+    return heading or (
+        text.endswith(("?", "!", '?"', "?'")) and words <= 25 and not MID_SENTENCE.search(text)
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    """A content word's crude stem, its first five letters ("boosts" and "boosting" are
+    one topic); "" for a function word. Long words count even when frequent
+    ("development", "official")."""
+    if len(word) <= 2 or (len(word) < LONG and word in stopwords()):
+        return ""
+    return word[:STEM]
+
+
 def shape(text: str) -> Shape:
     words = WORD.findall(text)
-    lowered = [w.lower() for w in words]
+    lowered = tuple(map(str.lower, words))
     count = len(words) or 1
     stop = stopwords()
-    non_space = len(text) - text.count(" ") or 1
-    symbols = len(SYMBOL.findall(text))
-    ends = bool(SENTENCE_END.search(text))
-    quoted = QUOTES.search(text) is not None
+    stop_share = sum(map(stop.__contains__, lowered)) / count
+    quoted = '"' in text or "\u201c" in text or "\u201d" in text
+    ends = SENTENCE_END.search(text) is not None
+    separators = len(SEPARATORS.findall(text)) if SEPARATOR_CHARS.search(text) else 0
+    # only short lines are judged by it; counting symbols in a paragraph costs time
+    digits = (
+        len(SYMBOL.findall(text)) / (len(text) - text.count(" ") or 1)
+        if len(text) <= SHORT_CHARS
+        else 0.0
+    )
+    heading = _is_heading(text, len(words), ends, separators, digits)
     return Shape(
         text=text,
         chars=len(text),
         words=len(words),
-        stop_share=sum(w in stop for w in lowered) / count,
-        interface_share=sum(w in INTERFACE for w in lowered) / count,
-        reader_service=any(w in READER_SERVICE for w in lowered),
-        capital_share=sum(w[0].isupper() for w in words) / count,
-        digit_share=symbols / non_space,
+        lowered=lowered,
+        stop_share=stop_share,
+        interface_share=sum(map(INTERFACE.__contains__, lowered)) / count,
+        reader_service=not READER_SERVICE.isdisjoint(lowered),
+        all_caps=text.isupper(),
+        digit_share=digits,
         ends_sentence=ends,
-        sentences=len(MID_SENTENCE.findall(text)) + 1 if ends else 0,
+        # "you", "we" outside quotes; "US" in capitals is the country, not the reader
+        reader_voice=not quoted
+        and not READER.isdisjoint(lowered)
+        and any(w.lower() in READER and not w.isupper() for w in words),
         quotes=quoted,
-        # "US" in capitals is the country, not the page talking to its readers
-        reader_voice=not quoted and any(w.lower() in READER and not w.isupper() for w in words),
-        separators=len(SEPARATORS.findall(text)),
-        # a crude stem, the first five letters: "boosts" and "boosting" are one topic;
-        # long words count even when frequent ("development", "official")
-        content=frozenset(
-            w[:STEM] for w in lowered if len(w) > 2 and (w not in stop or len(w) >= LONG)
-        ),
+        separators=separators,
+        content=frozenset(filter(None, map(_stem, lowered))),
+        is_prose=_is_prose(text, len(words), stop_share, ends),
+        is_heading=heading,
+        is_headline=_is_headline(text, len(words), heading),
     )
