@@ -124,13 +124,15 @@ def topic_overlap(shapes: Sequence[Shape], classes: Sequence[str]) -> list[float
     for line, kind in zip(shapes, classes, strict=True):
         if kind == "good":
             vocabulary.update(line.content)
+    once = {w for w, n in vocabulary.items() if n == 1}  # a good line's own words
     overlaps = []
     for line, kind in zip(shapes, classes, strict=True):
         if not line.content:
             overlaps.append(0.0)
             continue
-        own = 1 if kind == "good" else 0
-        shared = sum(vocabulary[w] - own > 0 for w in line.content)
+        shared = len(line.content & vocabulary.keys())
+        if kind == "good":
+            shared -= len(line.content & once)  # words no other good line uses
         overlaps.append(1.0 if shared >= ON_TOPIC_WORDS else shared / len(line.content))
     return overlaps
 

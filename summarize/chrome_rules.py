@@ -49,7 +49,7 @@ SLASH_CREDIT = re.compile(r"\.\s+[A-Z][\w'-]*(?:\s[A-Z][\w'-]*){0,3}\s?/\s?[A-Z]
 LINK_LABEL = re.compile(
     r"^(?P<label>[^:|\u2013\u2014]{2,30}?)\s*(?::|\||\u2013|\u2014|\s-)\s*(?P<rest>\S.*)$"
 )
-MENU_SEPARATOR = re.compile(r"\s(?:[|>\u203a\u00bb/\u00b7\u2022]|::)\s")
+MENU_SEPARATOR = re.compile(r"\s[|>\u203a\u00bb/\u00b7\u2022]\s")
 GLUED = re.compile(r"[a-z][A-Z]")
 DIGIT = re.compile(r"\d")
 LABEL_MARKS = (":", "|", " - ", "\u2013", "\u2014")

@@ -13,22 +13,29 @@ import functools
 import re
 from dataclasses import dataclass
 
-SENTENCE_END = re.compile(r"""[.!?…]["'\u201d)\]]*$""")
+ENDINGS = frozenset(".!?\u2026")  # the marks that end a sentence
+CLOSING = "\"')]\u201d"  # and what may follow them: "...," he said.")
 ELLIPSIS_ONLY = re.compile(r"^\W*\w+(\s\w+)?\s*(\.\.\.|…)$")  # "Loading...", "Please wait…"
 # Two sentences on one line: prose, not a heading. The period must close a word ("U.S.
 # Shifts Focus" is one headline).
 MID_SENTENCE = re.compile(r"[a-z]{2}[.!?][\"')]?\s+[\"(]?[A-Z]")
-WORD = re.compile(r"[^\W\d_]+(?:['\u2019.-][^\W\d_]+)*")
+# Letters spelled out as ranges (ASCII, then the scripts from Latin-1 on, leaving out the
+# punctuation, symbol and private-use blocks): twice as fast as [^\W\d_] on long lines.
+LETTER = (
+    "a-zA-Z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u1fff\u2c00-\u2dff\u3040-\ud7ff"
+    "\uf900-\ufdcf\ufe70-\ufefe"
+)
+WORD = re.compile(f"[{LETTER}]+(?:['.-][{LETTER}]+)*")
 QUOTES = re.compile(r"[\"\u201c\u201d]")
 # " | ", " > ", " \u203a ", " \u00bb ", " / ", " \u00b7 ", " \u2022 ": what menus and
 # breadcrumbs put between items (not dashes, which prose uses too)
-SEPARATORS = re.compile(r"\s(?:[|>\u203a\u00bb/\u00b7\u2022]|::)\s")
-SEPARATOR_CHARS = re.compile(r"[|>\u203a\u00bb/\u00b7\u2022:]")  # a cheap test first
+SEPARATORS = re.compile(r"\s[|>\u203a\u00bb/\u00b7\u2022]\s")
+SEPARATOR_CHARS = re.compile(r"[|>\u203a\u00bb/\u00b7\u2022]")  # a cheap test first
 SYMBOL = re.compile(r"[^\w\s.,'\"]|\d")
 
 
 STEM = 5
-SHORT_CHARS = 300
+SHORT_CHARS = 200  # a heading's longest: digits and symbols matter only up to here
 LONG = 6
 
 
@@ -159,8 +166,8 @@ def shape(text: str) -> Shape:
     count = len(words) or 1
     stop = stopwords()
     stop_share = sum(map(stop.__contains__, lowered)) / count
-    quoted = '"' in text or "\u201c" in text or "\u201d" in text
-    ends = SENTENCE_END.search(text) is not None
+    quoted = '"' in text  # (cleaning straightens typographic quotes first)
+    ends = text.rstrip(CLOSING)[-1:] in ENDINGS
     separators = len(SEPARATORS.findall(text)) if SEPARATOR_CHARS.search(text) else 0
     # only short lines are judged by it; counting symbols in a paragraph costs time
     digits = (
