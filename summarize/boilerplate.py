@@ -117,22 +117,28 @@ def justext_classes(shapes: Sequence[Shape]) -> list[str]:
     return classes
 
 
-def topic_overlap(shapes: Sequence[Shape], classes: Sequence[str]) -> list[float]:
-    """For each line, the share of its content words that other good lines also use
+def is_dense(line: Shape, kind: str) -> bool:
+    """Dense prose: jusText's good, or a sentence of ten words or more (jusText demotes
+    a paragraph next to chrome, or a short story's paragraphs under 200 characters)."""
+    return not line.is_heading and (kind == "good" or (line.is_prose and line.words >= 10))
+
+
+def topic_overlap(shapes: Sequence[Shape], dense: Sequence[bool]) -> list[float]:
+    """For each line, the share of its content words that other dense lines also use
     (1.0 for a line sharing ON_TOPIC_WORDS of them, whatever its length)."""
     vocabulary: Counter[str] = Counter()
-    for line, kind in zip(shapes, classes, strict=True):
-        if kind == "good":
+    for line, is_dense_line in zip(shapes, dense, strict=True):
+        if is_dense_line:
             vocabulary.update(line.content)
-    once = {w for w, n in vocabulary.items() if n == 1}  # a good line's own words
+    once = {w for w, n in vocabulary.items() if n == 1}  # a dense line's own words
     overlaps = []
-    for line, kind in zip(shapes, classes, strict=True):
+    for line, is_dense_line in zip(shapes, dense, strict=True):
         if not line.content:
             overlaps.append(0.0)
             continue
         shared = len(line.content & vocabulary.keys())
-        if kind == "good":
-            shared -= len(line.content & once)  # words no other good line uses
+        if is_dense_line:
+            shared -= len(line.content & once)  # words no other dense line uses
         overlaps.append(1.0 if shared >= ON_TOPIC_WORDS else shared / len(line.content))
     return overlaps
 
@@ -150,9 +156,10 @@ class _Page:
     def __init__(self, shapes: Sequence[Shape], rules: Sequence[str | None]) -> None:
         self.shapes, self.rules = shapes, rules
         self.classes = justext_classes(shapes)
-        self.overlaps = topic_overlap(shapes, self.classes)
+        self.dense = [is_dense(line, kind) for line, kind in zip(shapes, self.classes, strict=True)]
+        self.overlaps = topic_overlap(shapes, self.dense)
         # With few dense lines, topic overlap is no evidence either way.
-        self.evidence = sum(kind == "good" for kind in self.classes) >= MIN_CORE_LINES
+        self.evidence = sum(self.dense) >= MIN_CORE_LINES
         self.verdicts: list[Verdict | None] = [
             Verdict(False, rule) if rule is not None else None for rule in rules
         ]
@@ -202,12 +209,10 @@ class _Page:
     def is_core(self, i: int) -> bool:
         """Dense prose on the story's topic, in no one's voice but the story's."""
         line = self.shapes[i]
-        if self.rules[i] is not None or line.is_heading or line.is_headline:
+        if self.rules[i] is not None or line.is_headline or not self.dense[i]:
             return False  # jusText promotes headings near prose; the core is prose itself
-        if self.classes[i] != "good" and not (line.is_prose and line.words >= 10):
-            return False  # dense prose that jusText's context demoted next to chrome counts
         if not self.evidence:
-            return self.classes[i] == "good"
+            return True
         return not self.speaks_for_the_page(i) and self.overlaps[i] >= ON_TOPIC
 
     def is_prose(self, i: int) -> bool:
