@@ -60,8 +60,9 @@ def _straight(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Straighten typographic quotes, fold runs of spaces, and trim each line."""
     text = TYPOGRAPHIC.sub(_straight, text).replace("\r\n", "\n").replace("\r", "\n")
-    # one pass over the whole text: the pattern never crosses a line break
-    return "\n".join(line.strip() for line in SPACES.sub(" ", text).split("\n"))
+    if "  " in text or "\t" in text or "\f" in text or "\v" in text:  # cheap tests first
+        text = SPACES.sub(" ", text)  # one pass: the pattern never crosses a line break
+    return "\n".join(line.strip() for line in text.split("\n"))
 
 
 def normalize_for_match(text: str) -> str:

@@ -193,7 +193,7 @@ def shape(text: str) -> Shape:
         and any(w.lower() in READER and not w.isupper() for w in words),
         quotes=quoted,
         separators=separators,
-        content=frozenset(filter(None, map(_stem, lowered))),
+        content=frozenset(filter(None, map(_stem, set(lowered)))),
         is_prose=_is_prose(text, len(words), stop_share, ends),
         is_heading=heading,
         is_headline=_is_headline(text, len(words), heading),
