@@ -33,6 +33,7 @@ OFF_TOPIC_READER = 0.34  # below this, prose that talks to the reader is the pag
 NEAR_TOPIC = 0.1  # prose outside the span sharing this much is story, kept to be safe
 NEAR_LINES = 4  # prose this close to the span is story whatever its words (a last line)
 MIN_CORE_LINES = 3  # with fewer dense lines, topic overlap is no evidence
+MIN_LIST = 3  # headlines in a row between story paragraphs that make a list of links
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ class _Page:
             if len(run) == 1:
                 return KEEP  # a subheading, a label such as "Source:"
             headlines = sum(self.shapes[j].is_headline and self.shapes[j].words >= 3 for j in run)
-            if headlines >= 2:
+            if headlines >= MIN_LIST:  # (two in a row may be a story's labels or subheads)
                 return Verdict(False, "list of headlines", f"{headlines} in a row")
             if any(_chrome_signal(self.shapes[j]) for j in run):
                 return Verdict(False, "box of short lines", f"{len(run)} lines")

@@ -74,6 +74,7 @@ HEADING_RULES = frozenset({"headline (moved to title)", "section label"})
 MIN_TITLE_OVERLAP = 0.3  # share of a headline's content words the story uses
 MIN_TITLE_SHARED = 2  # and at least this many: one shared word is a coincidence
 MIN_TITLE_WORDS = 4  # shorter lines above a story are section labels and tags
+MAX_TITLE_INTERFACE = 0.25  # share of interface words a headline never reaches
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,8 @@ def _headline(
                 continue
             if line.words < MIN_TITLE_WORDS or line.all_caps:
                 continue  # a label ("China News") or a name in capitals ("MARIA KOVACS")
+            if line.reader_voice or line.interface_share >= MAX_TITLE_INTERFACE:
+                continue  # the page talking: "Enter your email address"
             shared = len(line.content & vocabulary)
             if shared / len(line.content) >= MIN_TITLE_OVERLAP and shared > best_shared:
                 best, best_shared = i, shared
