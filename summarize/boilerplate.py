@@ -7,11 +7,13 @@ Three classic ideas, in this order:
    neighbours: a short line between good paragraphs is good, between bad ones bad.
 2. boilerpipe's observation: the story is the long run of dense prose; chrome comes in
    runs at the top, at the bottom and between paragraphs. The story's span runs from its
-   first to its last *core* line: a jusText-good line on the page's topic that does not
-   address the reader ("you", "we", "our" outside quotes is the page talking).
+   first to its last *core* line: dense prose (jusText's good, or a sentence of ten
+   words) on the page's topic that does not speak for the page ("you", "we", "our"
+   outside quotes about an inbox, a subscription, cookies).
 3. Context for what is left: a short line between chrome is chrome; a lone heading
-   between story paragraphs is a subheading and stays; several headlines in a row are a
-   list of other stories. Prose right next to the span (a last short paragraph) is story.
+   between story paragraphs is a subheading and stays; three headlines in a row are a
+   list of other stories. Prose near the span (a last short paragraph after an ad) or on
+   its topic is story.
 
 Every drop carries a rule name and the signals behind it, for `--explain`.
 """
@@ -19,6 +21,7 @@ Every drop carries a rule name and the signals behind it, for `--explain`.
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +29,9 @@ from typing import Any
 
 from summarize.lineshape import Shape, stopwords
 
+BIO_SHAPE = re.compile(
+    r"[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){1,3},? (?:is|was|writes|covers|reports|has been)\b"
+)
 WINDOW = 256  # jusText's neighbour search is quadratic in a run of short lines: bound it
 ON_TOPIC = 0.2  # share of a line's content words found in the rest of the story
 ON_TOPIC_WORDS = 5  # or this many of them: a long paragraph brings many new words
@@ -48,10 +54,10 @@ KEEP = Verdict(keep=True)
 
 @dataclass(frozen=True)
 class Reading:
-    """The decision for every line, and where the story starts (None: no dense prose)."""
+    """The decision for every line, and what the headline is chosen against."""
 
     verdicts: list[Verdict]
-    story_middle: int | None  # the core line where half the story's characters are reached
+    story_middle: int | None  # the core line half the story's characters in (None: no core)
     vocabulary: frozenset[str]  # content words of the story's core lines
     on_topic: list[float]  # each line's topic overlap with the story (`topic_overlap`)
 
@@ -229,7 +235,7 @@ class _Page:
             return False
         if not self.evidence:
             return True
-        return line.reader_service or (self.overlaps[i] < OFF_TOPIC_READER and line.words >= 8)
+        return line.reader_service or (self.overlaps[i] < OFF_TOPIC_READER and line.words >= 6)
 
     def judge_prose(self, i: int) -> Verdict:
         """Prose inside the span is story unless it talks to the reader about the reader's
@@ -246,7 +252,16 @@ class _Page:
         line = self.shapes[i]
         if line.words < 6 or line.is_headline or self.speaks_for_the_page(i):
             return False  # a headline out there is another story's
-        return near or self.overlaps[i] >= NEAR_TOPIC or line.quotes
+        if self.about_someone_else(i):
+            return False
+        shared = self.overlaps[i] * len(line.content)
+        on_topic = self.overlaps[i] >= NEAR_TOPIC and (shared >= 2 or self.overlaps[i] == 1)
+        return near or on_topic or line.quotes
+
+    def about_someone_else(self, i: int) -> bool:
+        """A sentence introducing a person the story never mentions ("Jane Smith is the
+        foreign editor of ...", "... writes about ..."): an author's bio below the story."""
+        return BIO_SHAPE.match(self.shapes[i].text) is not None and self.overlaps[i] < ON_TOPIC
 
     def extend(self, first: int, last: int) -> tuple[int, int]:
         """Prose directly above or below the span (no chrome between) is story too.
@@ -255,6 +270,8 @@ class _Page:
         def story_like(i: int) -> bool:
             line = self.shapes[i]
             if self.rules[i] is not None or self.speaks_for_the_page(i):
+                return False
+            if self.about_someone_else(i):
                 return False
             return line.is_prose or line.text[:1].islower()
 

@@ -199,9 +199,8 @@ RULES: tuple[Rule, ...] = (
         "error widget",
         _anchored(
             r"oops!?",
-            r"something went wrong\.?",
-            r"please try again( later)?\.?",
-            r"oops! something went wrong\. please try again later\.?",
+            r"(oops!? )?something went wrong[.,!]?( please try again( later)?[.!]?)?",
+            r"please try again( later)?[.!]?",
         ),
     ),
     Rule(

@@ -43,7 +43,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-READER = frozenset({"you", "your", "yours", "yourself", "we", "our", "us", "ours"})
+READER = _words(
+    "you your yours yourself we our us ours you're you've you'll you'd we're we've we'll we'd"
+)
 
 # Words of a page's interface: what buttons, menus, widgets and footers are made of. A
 # short line mostly made of them is a control, not a sentence of the story. (Signal, not a
@@ -78,7 +80,8 @@ READER_SERVICE = _words(
     unsubscribe sign login log register account cookie cookies consent preferences settings
     privacy email e-mail app download notifications alerts donate donation membership
     premium trial paywall articles browser device ads advertising personalise personalize
-    personalised personalized
+    personalised personalized contribution contributions journalism supporter supporters
+    patron patrons
     """
 )
 
