@@ -309,9 +309,9 @@ def test_removed_share_counts_chrome_not_the_title() -> None:
 
 # --- corpus evidence ----------------------------------------------------------------------
 
-PUBLISHER_LINE = (
-    "The Daily Ledger is an independent newsroom funded by its members since 1998, "
-    "reporting from four continents."
+PUBLISHER_LINE = (  # a publisher's standing note: a sentence, kept when seen once
+    "This article was produced with support from the Civic Journalism Fund, which had no "
+    "say over its content."
 )
 
 
@@ -353,3 +353,11 @@ def test_on_topic_story_prose_shared_by_articles_is_kept() -> None:
     cleaned = clean(text, repeated={background: 3, normalize(PUBLISHER_LINE): 3})
     assert background in cleaned.text.split("\n\n")
     assert [d.text for d in cleaned.dropped] == [PUBLISHER_LINE]
+
+
+def test_an_authors_bio_below_the_story_goes_a_person_of_the_story_stays() -> None:
+    story = articles_sharing("")[0].split("\n")[:-1]
+    bio = "Jane Smith is the foreign affairs editor of The Morning Wire."
+    assert bio not in clean(page(*story, bio)).text
+    person = "Mohamed Abdullahi Mohamed is Somalia's president, known by his nickname Farmajo."
+    assert person in clean(page(*story, person)).text.split("\n\n")
