@@ -104,6 +104,19 @@ class Cleaned:
         return removed / self.chars_in if self.chars_in else 0.0
 
 
+MAX_REMOVED_SHARE = 0.5  # cleaning that removes more than this is worth a second look
+
+
+def cleaning_warning(cleaned: Cleaned, source: str) -> str | None:
+    """The brief's warning when cleaning removed more than half of the article."""
+    if cleaned.removed_share <= MAX_REMOVED_SHARE:
+        return None
+    return (
+        f"cleaning removed {cleaned.removed_share:.0%} of the article's characters as page "
+        f"chrome; check it with: summarize clean {source} --explain"
+    )
+
+
 def clean(
     raw: str, *, find_title: bool = True, repeated: Mapping[str, int] | None = None
 ) -> Cleaned:

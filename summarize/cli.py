@@ -131,7 +131,7 @@ def _print_cleaned(article: Article, *, explain: bool, header: bool) -> bool:
     from rich.markup import escape
 
     from summarize.clean import clean as clean_text
-    from summarize.pipeline import cleaning_warning
+    from summarize.clean import cleaning_warning
 
     cleaned = clean_text(article.text)
     if header:
@@ -163,7 +163,7 @@ def _print_cleaned(article: Article, *, explain: bool, header: bool) -> bool:
             soft_wrap=True,
         )
         return False
-    if warning := cleaning_warning(article, cleaned):
+    if warning := cleaning_warning(cleaned, article.source):
         stderr.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
     return True
 

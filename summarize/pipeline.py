@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from summarize.articles import Article, article_from_text
 from summarize.chunking import OVERLAP_CHARS, merge, split
-from summarize.clean import Cleaned, clean, normalize_for_match
+from summarize.clean import Cleaned, clean, cleaning_warning, normalize_for_match
 from summarize.dates import direction_of, resolve
 from summarize.errors import ArticleFailed, InputError, SummarizeError
 from summarize.injection import injection_warnings
@@ -78,19 +78,6 @@ def clean_article(article: Article, repeated: Mapping[str, int] | None = None) -
             "check that the file holds the story (summarize clean --explain shows why)"
         )
     return cleaned
-
-
-MAX_REMOVED_SHARE = 0.5  # cleaning that removes more than this is worth a second look
-
-
-def cleaning_warning(article: Article, cleaned: Cleaned) -> str | None:
-    """A warning for the brief when cleaning removed more than half of the article."""
-    if cleaned.removed_share <= MAX_REMOVED_SHARE:
-        return None
-    return (
-        f"cleaning removed {cleaned.removed_share:.0%} of the article's characters as page "
-        f"chrome; check it with: summarize clean {article.source} --explain"
-    )
 
 
 def resolve_dates(
@@ -284,7 +271,7 @@ def brief_article(
     brief = assemble(article, cleaned, extraction, record, run=run)
     if note:
         brief.warnings.insert(0, note)
-    if removed := cleaning_warning(article, cleaned):
+    if removed := cleaning_warning(cleaned, article.source):
         brief.warnings.insert(0, removed)
     return brief
 
