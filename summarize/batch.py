@@ -17,13 +17,14 @@ Either way the outcome says how many articles were never started.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from summarize.articles import Article, Deferred
 from summarize.errors import InputError, SummarizeError
+from summarize.linefreq import for_article, repeated_lines
 from summarize.pipeline import Failure, Result, brief_article
 from summarize.prompts import Prompt
 from summarize.schema import Brief
@@ -82,13 +83,19 @@ def run_batch(
     concurrency: int = 8,
     max_total_tokens: int | None = None,
     on_result: Callable[[int, Result], None] | None = None,
+    repeated: Mapping[str, int] | None = None,
 ) -> BatchOutcome:
     """Brief every article with at most `concurrency` in flight.
 
     `on_result(index, result)` is called from this thread as each article finishes (in
     completion order), never for a `Brief` passed through from an earlier run.
+    `repeated` is the run's line frequency (`summarize.linefreq.repeated_lines`); by
+    default it is counted over `items`' articles.
     """
+    if repeated is None:
+        repeated = repeated_lines(item.text for item in items if isinstance(item, Article))
     batch = _Batch(items, client, prompt, max_total_tokens=max_total_tokens, on_result=on_result)
+    batch.repeated = repeated
     pool = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="brief")
     try:
         while batch.queue or batch.pending:
@@ -127,6 +134,7 @@ class _Batch:
         self.pending: dict[Future[Result], int] = {}
         self.results: list[Result | None] = [None] * len(items)
         self.outcome = BatchOutcome(results=[])
+        self.repeated: Mapping[str, int] = {}
 
     def schedule(self, pool: ThreadPoolExecutor, *, limit: int) -> None:
         """Start articles until `limit` are in flight; once stopped, start none."""
@@ -158,7 +166,8 @@ class _Batch:
         if isinstance(article, InputError):
             return Failure.from_error(article)
         try:
-            return brief_article(article, self.client, self.prompt)
+            repeated = for_article(article.text, self.repeated)
+            return brief_article(article, self.client, self.prompt, repeated=repeated)
         except SummarizeError as error:
             return Failure.from_error(error, article)
 

@@ -1,19 +1,30 @@
 """Strip page chrome from an article and keep the story, word for word.
 
 `clean(raw)` is a pure function: raw article text in, `Cleaned` out, with a record of every
-dropped line and the rule that dropped it, so `summarize clean --explain` can show its work.
+dropped line, the rule that dropped it and the signals behind it, so `summarize clean
+--explain` can show its work.
 
-It works line by line, because chrome arrives as whole lines (share buttons, appeals,
-trailers). Each rule is a small predicate over one stripped line; the first rule that
-matches drops the line. Story lines are kept whole: only whitespace and typographic quotes
-are normalised, and leading bullet glyphs are removed, so no word is ever changed.
+It works line by line, because chrome arrives as whole lines. Each line is measured
+(`lineshape`: length, stopwords, punctuation, capitals, symbols, voice), checked against
+rules for lines that are chrome on their own (`chrome_rules`), then judged in context
+(`boilerplate`: jusText, the story's span, neighbours). The headline is chosen among
+heading-like lines above the story that share its words. Story lines are kept whole: only
+whitespace and typographic quotes are normalised and leading bullet glyphs removed, so
+no word is ever changed.
 """
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from summarize.boilerplate import Verdict, decide
+from summarize.chrome_rules import author_names, chrome_rule, is_author_bio
+from summarize.lineshape import Shape, shape
 
 STRAIGHT: dict[str, str] = {
     "\u2018": "'",  # left single quotation mark
@@ -38,8 +49,8 @@ STRAIGHT: dict[str, str] = {
 # this table looks every character up in a dict, many times slower on a whole article.
 TYPOGRAPHIC = re.compile("[" + re.escape("".join(STRAIGHT)) + "]")
 BULLET = re.compile(r"^[\u2022\u2023\u25cf\u25aa\u25e6\u2043\u2219*\-\u2013\u2014]\s+")
-SPACES = re.compile(r"[ \t\f\v]+")
-SENTENCE_END = re.compile(r"""[.!?:;…]["')\]]*$""")
+BULLET_GLYPHS = frozenset("\u2022\u2023\u25cf\u25aa\u25e6\u2043\u2219*-\u2013\u2014")
+SPACES = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")  # single spaces are left alone: fast
 
 
 def _straight(match: re.Match[str]) -> str:
@@ -49,7 +60,9 @@ def _straight(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Straighten typographic quotes, fold runs of spaces, and trim each line."""
     text = TYPOGRAPHIC.sub(_straight, text).replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    if "  " in text or "\t" in text or "\f" in text or "\v" in text:  # cheap tests first
+        text = SPACES.sub(" ", text)  # one pass: the pattern never crosses a line break
+    return "\n".join(line.strip() for line in text.split("\n"))
 
 
 WHITESPACE_RUN = re.compile(r"\s+")
@@ -69,155 +82,187 @@ def normalize_for_match(text: str) -> str:
     return text.replace("\n\n", " ").replace("\n", " ").strip()
 
 
+HEADING_RULES = frozenset({"headline (moved to title)", "section label"})
+MIN_TITLE_OVERLAP = 0.3  # share of a headline's content words the story uses
+MIN_TITLE_SHARED = 2  # and at least this many: one shared word is a coincidence
+MIN_TITLE_WORDS = 4  # shorter lines above a story are section labels and tags
+MAX_TITLE_INTERFACE = 0.25  # share of interface words a headline never reaches
+
+
 @dataclass(frozen=True)
 class Dropped:
-    """One line the cleaner removed, and why."""
+    """One line the cleaner removed, why, and the signals behind the decision."""
 
     line: int  # 1-based line number in the raw text
     text: str
     rule: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
 class Cleaned:
     title: str | None
     section: str | None
-    text: str
+    text: str  # the kept lines, paragraphs separated by a blank line
     dropped: tuple[Dropped, ...]
+    lines: tuple[int, ...] = ()  # raw line number (1-based) of each kept paragraph, in order
+    chars_in: int = 0  # characters of the raw article's non-blank lines, normalised
+
+    @property
+    def removed_share(self) -> float:
+        """Share of the article's characters removed as chrome (a title or section label
+        moved to metadata is not removed)."""
+        removed = sum(len(d.text) for d in self.dropped if d.rule not in HEADING_RULES)
+        return removed / self.chars_in if self.chars_in else 0.0
 
 
-def _matches(*patterns: str) -> Callable[[str], bool]:
-    compiled = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-    return lambda line: compiled.search(line) is not None
+MAX_REMOVED_SHARE = 0.5  # cleaning that removes more than this is worth a second look
 
 
-_SHARE_TARGETS = (
-    r"facebook|twitter|x|linkedin|pinterest|telegram|email|e-mail|reddit|whatsapp|"
-    r"messenger|flipboard|tumblr|vk|print|copy link"
-)
-_share_button = _matches(
-    rf"^(share|share on|share via|tweet|post) ?(on |to )?({_SHARE_TARGETS})?$",
-    rf"^({_SHARE_TARGETS})$",
-    r"^share this (article|story)$",
-)
-_error_widget = _matches(
-    r"^oops!?$",
-    r"^something went wrong\.?$",
-    r"^please try again later\.?$",
-    r"^oops! something went wrong\. please try again later\.?$",
-)
-_donation_appeal = _matches(
-    r"\bsupport (us|fearless|independent|our journalism)\b",
-    r"\bdonate\b",
-    r"\bbecome (our|a) (patron|member|supporter)\b",
-    r"\bour readers support us\b",
-    r"\bwe accept support\b",
-    r"\bsubscribe to (our|the) newsletter\b",
-    r"\bsign up for (our|the) (free )?newsletter\b",
-)
-_self_promotion = _matches(
-    r"\bis the place where you will find\b",
-    r"\bfollow us on\b",
-    r"^(download|get) our app\b",
-)
-_syndication_note = _matches(
-    r"^this (story|article) (originally )?appeared (first )?(on|in) .*read the full story",
-    r"^read the full (story|article)( (at|on) .*)?$",
-    r"^this (story|article) (originally )?appeared (first )?(on|in) \S+\.?$",
-)
-_trailer_heading = _matches(
-    r"^(related|more|don'?t miss|read more|recommended|most popular|trending|"
-    r"related (articles|stories|news)|more (stories|news)|you may also like|also read|"
-    r"advertisement)$"
-)
-_pagination = _matches(r"^(\d[\d,]*\s+){1,}\d[\d,]*$", r"^(next|previous|prev|page \d+)$")
-
-
-def _tag_cloud(line: str) -> bool:
-    """Tags glued together with no separator: 'North KoreaNorth Korea- Russia sanctions...'."""
-    glued = re.findall(r"[a-z][A-Z]", line)
-    return len(glued) >= 3 and not SENTENCE_END.search(line)
-
-
-RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("share button", _share_button),
-    ("error widget", _error_widget),
-    ("publisher self-promotion", _self_promotion),
-    ("donation appeal", _donation_appeal),
-    ("syndication note", _syndication_note),
-    ("trailer heading", _trailer_heading),
-    ("pagination", _pagination),
-    ("tag cloud", _tag_cloud),
-)
-
-
-def classify(line: str) -> str | None:
-    """The name of the first rule that marks this (normalised) line as chrome, else None."""
-    for name, is_chrome in RULES:
-        if is_chrome(line):
-            return name
-    return None
-
-
-MID_SENTENCE = re.compile(r"[.!?]\s+[A-Z]")  # two sentences on one line: prose, not a heading
-
-
-def _looks_like_heading(line: str) -> bool:
+def cleaning_warning(cleaned: Cleaned, source: str) -> str | None:
+    """The brief's warning when cleaning removed more than half of the article."""
+    if cleaned.removed_share <= MAX_REMOVED_SHARE:
+        return None
     return (
-        len(line) <= 200
-        and not SENTENCE_END.search(line)
-        and not line.rstrip().endswith((",", ";", ":", "-"))
-        and not MID_SENTENCE.search(line)
+        f"cleaning removed {cleaned.removed_share:.0%} of the article's characters as page "
+        f"chrome; check it with: summarize clean {source} --explain"
     )
 
 
-def _split_title(
-    lines: list[tuple[int, str]],
-) -> tuple[str | None, str | None, list[tuple[int, str]], list[Dropped]]:
-    """Take a section label and a headline off the top of the story, if they are there.
-
-    The headline is the first line when it reads as a heading (short, no closing
-    punctuation) and the next line is not a continuation of it. A very short heading
-    directly above another heading is the section label ('Politics', 'United States').
-    """
-    headings: list[tuple[int, str]] = []
-    for number, line in lines[:2]:
-        if not _looks_like_heading(line):
-            break
-        headings.append((number, line))
-    if not headings or len(headings) == len(lines):
-        return None, None, lines, []
-    following = lines[len(headings)][1]
-    if following[:1].islower():  # the "heading" runs on into this line: it is prose
-        return None, None, lines, []
-    if len(headings) == 2 and len(headings[0][1].split()) <= 3:
-        (section_no, section), (title_no, title) = headings
-        dropped = [
-            Dropped(section_no, section, "section label"),
-            Dropped(title_no, title, "headline (moved to title)"),
-        ]
-        return title, section, lines[2:], dropped
-    title_no, title = headings[0]
-    return title, None, lines[1:], [Dropped(title_no, title, "headline (moved to title)")]
+def clean(
+    raw: str, *, find_title: bool = True, repeated: Mapping[str, int] | None = None
+) -> Cleaned:
+    """Clean one article. `repeated` maps a normalised line to the number of articles of
+    the same run it occurs in (see `summarize.linefreq`); those lines are boilerplate."""
+    with _collector_paused():
+        return _clean(raw, find_title=find_title, repeated=repeated)
 
 
-def clean(raw: str, *, find_title: bool = True) -> Cleaned:
-    """Clean one article. Paragraphs in the result are separated by a blank line."""
-    kept: list[tuple[int, str]] = []
-    dropped: list[Dropped] = []
+class _CollectorPause:
+    """Pause Python's cycle collector while cleaning: cleaning makes a few objects per
+    line and no cycles, and on a 5 MB file the collector's repeated sweeps over them
+    cost a sixth of the time. Counted, so concurrent cleans restore it once, last."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.was_enabled = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.depth == 0:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+            self.depth += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.depth -= 1
+                if self.depth == 0 and self.was_enabled:
+                    gc.enable()
+
+
+_collector_paused = _CollectorPause()
+
+
+def _clean(raw: str, *, find_title: bool, repeated: Mapping[str, int] | None) -> Cleaned:
+    numbers: list[int] = []
+    shapes: list[Shape] = []
     for number, raw_line in enumerate(normalize(raw).split("\n"), start=1):
-        line = BULLET.sub("", raw_line)
-        if not line:
-            continue
-        rule = classify(line)
-        if rule is not None:
-            dropped.append(Dropped(number, line, rule))
-            continue
-        kept.append((number, line))
+        text = BULLET.sub("", raw_line) if raw_line[:1] in BULLET_GLYPHS else raw_line
+        if text:
+            numbers.append(number)
+            shapes.append(shape(text))
+    rules = [chrome_rule(line) for line in shapes]
+    authors = author_names(shapes, rules)
+    rules = [
+        "author bio" if rule is None and is_author_bio(line, authors) else rule
+        for line, rule in zip(shapes, rules, strict=True)
+    ]
+    reading = decide(shapes, rules)
+    verdicts = list(reading.verdicts)
+    for i, line in enumerate(shapes):
+        seen = repeated.get(line.text, 0) if repeated else 0
+        if seen and verdicts[i].keep and not reading.is_story_prose(i, line):
+            verdicts[i] = Verdict(False, f"repeated in {seen} articles", "of this run")
 
     title = section = None
+    moved: dict[int, str] = {}
     if find_title:
-        title, section, kept, heading_drops = _split_title(kept)
-        dropped = sorted(dropped + heading_drops, key=lambda d: d.line)
-    text = "\n\n".join(line for _, line in kept)
-    return Cleaned(title=title, section=section, text=text, dropped=tuple(dropped))
+        at = _headline(shapes, rules, reading.story_middle, reading.vocabulary)
+        if at is not None:
+            title = shapes[at].text
+            moved[at] = "headline (moved to title)"
+            above = at - 1
+            # a short label right above the headline, or one the context drops anyway
+            if (
+                above >= 0
+                and _is_section(shapes[above], rules[above])
+                and (numbers[above] == numbers[at] - 1 or not verdicts[above].keep)
+            ):
+                section = shapes[above].text
+                moved[above] = "section label"
+
+    kept: list[int] = []
+    dropped: list[Dropped] = []
+    for i, (number, line) in enumerate(zip(numbers, shapes, strict=True)):
+        if i in moved:
+            dropped.append(Dropped(number, line.text, moved[i]))
+        elif verdicts[i].keep:
+            kept.append(i)
+        else:
+            dropped.append(Dropped(number, line.text, verdicts[i].rule, verdicts[i].detail))
+    return Cleaned(
+        title=title,
+        section=section,
+        text="\n\n".join(shapes[i].text for i in kept),
+        dropped=tuple(dropped),
+        lines=tuple(numbers[i] for i in kept),
+        chars_in=sum(line.chars for line in shapes),
+    )
+
+
+def _is_section(line: Shape, rule: str | None) -> bool:
+    """A very short label above the headline: 'Politics', 'United States' (not a counter
+    or a button: '30 comments', 'Share')."""
+    return (
+        rule in (None, "interface words")
+        and line.is_heading
+        and line.words <= 3
+        and line.digit_share == 0
+    )
+
+
+def _headline(
+    shapes: list[Shape],
+    rules: list[str | None],
+    story_middle: int | None,
+    vocabulary: frozenset[str],
+) -> int | None:
+    """The index of the headline: among headline-shaped lines in the first half of the
+    story or above it that no rule marks as chrome and that share enough of the story's
+    words, the one sharing most (the first of equals: a headline comes before the story).
+    Without a story to compare with, the first line, if it reads as a heading and the next
+    does not continue it."""
+    if story_middle is not None and vocabulary:
+        best, best_shared = None, 0
+        for i in range(story_middle):
+            line = shapes[i]
+            if rules[i] is not None or not line.is_headline or not line.content:
+                continue
+            if line.words < MIN_TITLE_WORDS or line.all_caps:
+                continue  # a label ("China News") or a name in capitals ("MARIA KOVACS")
+            if line.reader_voice or line.interface_share >= MAX_TITLE_INTERFACE:
+                continue  # the page talking: "Enter your email address"
+            shared = len(line.content & vocabulary)
+            if shared / len(line.content) >= MIN_TITLE_OVERLAP and shared > best_shared:
+                best, best_shared = i, shared
+        return best if best_shared >= MIN_TITLE_SHARED else None
+    if len(shapes) < 2 or rules[0] is not None:
+        return None
+    first, following = shapes[0], shapes[1]
+    if not (first.is_heading or first.is_headline) or following.text[:1].islower():
+        return None
+    return 0

@@ -28,7 +28,7 @@ from summarize.articles import Article, parse_published, read_file
 from summarize.errors import ConfigError, InputError, NoModelConfigured, SummarizeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from summarize.batch import BatchOutcome, Item
     from summarize.batchjobs import Job
@@ -111,38 +111,76 @@ def _published(value: str | None) -> date | None:
 
 @app.command()
 def clean(
-    path: Annotated[Path, typer.Argument(help="Article file to clean, or - for stdin.")],
+    path: Annotated[
+        Path, typer.Argument(help="Article file or JSONL corpus to clean, or - for stdin.")
+    ],
     explain: Annotated[
-        bool, typer.Option("--explain", help="List every removed line and the rule.")
+        bool,
+        typer.Option("--explain", help="List every removed line, its rule and its signals."),
     ] = False,
 ) -> None:
     """Print an article's cleaned text (page chrome removed, story kept)."""
-    from summarize.articles import article_from_text, read_stdin
-    from summarize.pipeline import clean_article
+    from summarize.articles import article_from_text, read_corpus, read_stdin
 
-    try:
-        if str(path) == "-":
+    items: list[Article | InputError]
+    if str(path) == "-":
+        try:
             text, _ = read_stdin()
-            article = article_from_text(text, id="stdin", source="<stdin>")
-        else:
-            article = read_file(path)
-        cleaned = clean_article(article)
-    except SummarizeError as error:
-        raise _fail(str(error), Exit.SOME_FAILED) from None
+        except SummarizeError as error:
+            raise _fail(str(error), Exit.SOME_FAILED) from None
+        items = [article_from_text(text, id="stdin", source="<stdin>")]
+    elif path.suffix.lower() == ".jsonl":
+        items = list(read_corpus(path))
+    else:
+        try:
+            items = [read_file(path)]
+        except SummarizeError as error:
+            raise _fail(str(error), Exit.SOME_FAILED) from None
+    failed = 0
+    for item in items:
+        if isinstance(item, InputError):
+            _say(str(item), label="error:", style="bold red")
+            failed += 1
+        elif not _print_cleaned(item, explain=explain, header=len(items) > 1):
+            failed += 1
+    if failed:
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _print_cleaned(article: Article, *, explain: bool, header: bool) -> bool:
+    """Print one article's cleaned text, and with `explain` every removed line; False when
+    nothing of it is left (the explanation still says why)."""
+    from summarize.clean import clean as clean_text
+    from summarize.clean import cleaning_warning
+
+    cleaned = clean_text(article.text)
+    if header:
+        sys.stdout.write(f"=== {article.id} ({article.source})\n")
     title = article.title or cleaned.title
     if title:
         sys.stdout.write(f"{title}\n\n")
-    sys.stdout.write(cleaned.text + "\n")
+    if cleaned.text:
+        sys.stdout.write(cleaned.text + "\n")
     if explain:
-        _say(f"{len(cleaned.dropped)} line(s) removed:")
+        _say(f"{article.id}: {len(cleaned.dropped)} line(s) removed:")
         for dropped in cleaned.dropped:
+            why = f"{dropped.rule} ({dropped.detail})" if dropped.detail else dropped.rule
             line = Text.assemble(
-                f"  line {dropped.line:>4}  ",
-                (f"{dropped.rule:<26}", "cyan"),
-                " ",
-                dropped.text[:90],
+                f"  line {dropped.line:>4}  ", (why, "cyan"), "\n             ", dropped.text[:100]
             )
             stderr.print(line)
+    if not cleaned.text.strip():
+        hint = "the lines above say why" if explain else "add --explain to see why"
+        stderr.print(
+            f"{article.source}: nothing is left after removing page chrome ({hint})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return False
+    if warning := cleaning_warning(cleaned, article.source):
+        stderr.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    return True
 
 
 @app.command()
@@ -409,15 +447,19 @@ class _Run:
     ) -> BatchOutcome:
         from summarize.batch import run_batch
         from summarize.export import JsonlWriter
+        from summarize.linefreq import repeated_lines
         from summarize.progress import BatchProgress
 
         try:
             items = self.items = read_items()
             if self.texts is not None:
                 self.texts = _texts(items)
+            # Lines shared by many articles of the run are page chrome (counted once, so
+            # --resume computes the same cache keys as the run it resumes).
+            repeated = repeated_lines(item.text for item in items if isinstance(item, Article))
             if resume and self.jsonl_out is not None:
                 items, self.skipped = _skip_finished(
-                    items, self.jsonl_out, self.client, self.template
+                    items, self.jsonl_out, self.client, self.template, repeated
                 )
             if self.jsonl_out is not None:
                 try:
@@ -435,6 +477,7 @@ class _Run:
                     concurrency=concurrency,
                     max_total_tokens=max_total_tokens,
                     on_result=self.report,
+                    repeated=repeated,
                 )
         finally:
             with signals.stops.deferred(raise_after=False):
@@ -585,8 +628,12 @@ def _write_whole(text: str) -> None:
     the write short (seen losing the tail of a brief through Python's buffered stdout);
     os.write reports how much went, and the rest follows."""
     sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a file (a test runner's capture): no pipe to fill
+        sys.stdout.write(text)
+        return
     data = text.encode(sys.stdout.encoding or "utf-8", errors="replace")
-    fd = sys.stdout.fileno()
     while data:
         data = data[os.write(fd, data) :]
 
@@ -755,12 +802,17 @@ def _open_cache(path: Path | None, *, refresh: bool, quiet: bool = False) -> Ans
 
 
 def _skip_finished(
-    items: list[Item], jsonl_out: Path, client: ModelClient, template: Prompt
+    items: list[Item],
+    jsonl_out: Path,
+    client: ModelClient,
+    template: Prompt,
+    repeated: Mapping[str, int],
 ) -> tuple[list[Item], int]:
     """Replace each article whose brief the JSONL file already holds by that brief, and
     say why the file's other briefs of these articles did not match (so a changed model,
     prompt or endpoint is never a silent full re-run)."""
     from summarize.export import finished_briefs
+    from summarize.linefreq import for_article
     from summarize.pipeline import article_key
 
     warnings: list[str] = []
@@ -779,7 +831,7 @@ def _skip_finished(
     for item in items:
         if isinstance(item, Article):
             try:
-                key = article_key(item, client, template)
+                key = article_key(item, client, template, repeated=for_article(item.text, repeated))
             except InputError:
                 key = ""  # no story in it: let the batch report that as usual
             if (done := finished.get((item.id, key))) is not None:
@@ -948,8 +1000,24 @@ def evaluate(
         int,
         typer.Option("--concurrency", "-j", min=1, max=64, help="Articles briefed at once."),
     ] = 4,
+    cleaning: Annotated[
+        bool,
+        typer.Option("--cleaning", help="Score the cleaner on labelled pages instead (no model)."),
+    ] = False,
+    pages: Annotated[
+        Path | None,
+        typer.Option(
+            show_default="the shipped evals/cleaning/pages.jsonl",
+            help="With --cleaning: the labelled pages (JSONL).",
+        ),
+    ] = None,
 ) -> None:
     """Score briefs against the hand-labelled gold set, per field."""
+    if cleaning:
+        from summarize.evaluation.runner import shipped_evals
+
+        _evaluate_cleaning(pages or shipped_evals() / "cleaning" / "pages.jsonl")
+        return
     from summarize.evaluation.report import (
         compare_table,
         load_report,
@@ -998,6 +1066,19 @@ def evaluate(
     threat_f1 = result["fields"]["threats"]["f1"]  # None: no threat in gold nor predicted
     if min_f1 is not None and threat_f1 is not None and threat_f1 < min_f1:
         stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}")
+        raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _evaluate_cleaning(pages: Path) -> None:
+    """`summarize eval --cleaning`: exit 1 if any page lost a line of its story."""
+    from summarize.evaluation.cleaning import load_pages, print_cleaning_report, score_pages
+
+    try:
+        scores = score_pages(load_pages(pages))
+    except (OSError, ValueError, KeyError) as error:
+        raise _fail(f"{pages}: not a file of labelled pages ({error})") from None
+    print_cleaning_report(stdout, scores)
+    if any(score.lost for score in scores):
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 

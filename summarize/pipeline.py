@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from summarize.articles import Article, article_from_text
 from summarize.chunking import OVERLAP_CHARS, merge, split
-from summarize.clean import Cleaned, clean
+from summarize.clean import Cleaned, clean, cleaning_warning
 from summarize.dates import resolve_mention
 from summarize.errors import ArticleFailed, InputError, SummarizeError
 from summarize.injection import Scan, scan
@@ -69,8 +69,10 @@ class Failure:
 Result = Brief | Failure
 
 
-def clean_article(article: Article) -> Cleaned:
-    cleaned = clean(article.text)
+def clean_article(article: Article, repeated: Mapping[str, int] | None = None) -> Cleaned:
+    """The article without page chrome; `repeated` holds the lines other articles of the
+    run share with it (`summarize.linefreq.for_article`)."""
+    cleaned = clean(article.text, repeated=repeated)
     if not cleaned.text.strip():
         raise InputError(
             f"{article.source}: nothing is left after removing page chrome; "
@@ -201,10 +203,13 @@ def sendable_part(text: str, config: ModelConfig) -> str:
     return text[: cut + 1 if cut > 0 else limit]
 
 
-def clean_sendable(article: Article, config: ModelConfig) -> tuple[Cleaned, int]:
+def clean_sendable(
+    article: Article, config: ModelConfig, repeated: Mapping[str, int] | None = None
+) -> tuple[Cleaned, int]:
     """The cleaned sendable part of an article, and how many raw characters were past it."""
     head = sendable_part(article.text, config)
-    cleaned = clean_article(article if head is article.text else replace(article, text=head))
+    sendable = article if head is article.text else replace(article, text=head)
+    cleaned = clean_article(sendable, repeated)
     return cleaned, len(article.text) - len(head)
 
 
@@ -271,18 +276,29 @@ def request_messages(article: Article, cleaned: Cleaned, prompt: Prompt) -> list
     )
 
 
-def article_key(article: Article, client: ModelClient, prompt: Prompt) -> str:
+def article_key(
+    article: Article,
+    client: ModelClient,
+    prompt: Prompt,
+    *,
+    repeated: Mapping[str, int] | None = None,
+) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    return client.key_for(article_requests(article, client.config, prompt)[0], Extraction)
+    first = article_requests(article, client.config, prompt, repeated=repeated)[0]
+    return client.key_for(first, Extraction)
 
 
 def article_requests(
-    article: Article, config: ModelConfig, prompt: Prompt
+    article: Article,
+    config: ModelConfig,
+    prompt: Prompt,
+    *,
+    repeated: Mapping[str, int] | None = None,
 ) -> list[list[dict[str, str]]]:
     """The messages of every request `brief_article` makes first for an article, one per
     chunk. Raises InputError for no story."""
-    cleaned, unread = clean_sendable(article, config)
+    cleaned, unread = clean_sendable(article, config, repeated)
     chunks, _ = plan_chunks(cleaned.text, config, unread=unread)
     return [request_messages(article, replace(cleaned, text=chunk), prompt) for chunk in chunks]
 
@@ -293,19 +309,25 @@ Ask = Callable[[list[dict[str, str]], str], tuple[Extraction, "CallRecord"]]
 
 
 def brief_article(
-    article: Article, client: ModelClient, prompt: Prompt, *, ask: Ask | None = None
+    article: Article,
+    client: ModelClient,
+    prompt: Prompt,
+    *,
+    ask: Ask | None = None,
+    repeated: Mapping[str, int] | None = None,
 ) -> Brief:
     """Brief one article. Raises SummarizeError subclasses; never anything else on purpose.
 
     `ask(messages, label)` answers each request (default: live, through `client`);
-    grounding re-asks, date resolution and assembly are the same either way."""
+    grounding re-asks, date resolution and assembly are the same either way. `repeated`
+    holds the lines other articles of the run share with this one (cleaning drops them)."""
     if ask is None:
 
         def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
             return client.extract(messages, Extraction, label=label)
 
     started = time.perf_counter()
-    cleaned, unread = clean_sendable(article, client.config)
+    cleaned, unread = clean_sendable(article, client.config, repeated)
     chunks, note = plan_chunks(cleaned.text, client.config, unread=unread)
     parts: list[Extraction] = []
     record: CallRecord | None = None
@@ -344,6 +366,8 @@ def brief_article(
     brief = assemble(article, cleaned, extraction, record, run=run)
     if note:
         brief.warnings.insert(0, note)
+    if removed := cleaning_warning(cleaned, article.source):
+        brief.warnings.insert(0, removed)
     return brief
 
 

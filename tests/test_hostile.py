@@ -91,7 +91,9 @@ def test_an_obeyed_injection_comes_out_warned_and_ungrounded(tmp_path: Path) -> 
 def test_the_fence_cannot_be_closed_from_inside_the_article(tmp_path: Path) -> None:
     """A closing </article> in the story is defused before the model sees it."""
     article = tmp_path / "fence.txt"
-    article.write_text(f"{STORY}\n\n{HOSTILE['fence']}\n", encoding="utf-8")
+    lines = STORY.split("\n")  # the fence between the story's first two paragraphs (after
+    lines.insert(5, HOSTILE["fence"])  # the story, cleaning drops it as page chrome)
+    article.write_text("\n".join(lines), encoding="utf-8")
     with LoopbackServer(Obedient()) as server:
         runner.invoke(app, ["brief", str(article), "-q", "--base-url", server.url, "-m", "m"])
         prompt = server.requests[0].json()["messages"][-1]["content"]

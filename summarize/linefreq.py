@@ -1,0 +1,49 @@
+"""Corpus evidence: a line that recurs across many articles of one run is boilerplate.
+
+This is the line-frequency filter of large web-text pipelines (CCNet de-duplicates
+paragraphs by hash across a shard): a publisher's footer, newsletter prompt or standing
+disclaimer is the same line on every page, while a story's sentences are its own.
+`repeated_lines` counts, over a run's articles, in how many distinct articles each line
+occurs; `clean(raw, repeated=...)` drops those lines with the rule "repeated in N articles".
+
+Two guards keep the story: identical articles count once, and an article most of whose
+text recurs elsewhere (a near-duplicate, an updated version of the same story) is not
+filtered at all, because there the repetition is the story, not the page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from summarize.clean import BULLET, normalize
+
+MIN_ARTICLES = 3  # a line in this many distinct articles of the run is boilerplate
+MIN_WORDS = 2  # a one-word line ("Background") says too little to be evidence
+MAX_REPEATED_SHARE = 0.5  # beyond this share of an article's text: a near-duplicate
+
+
+def _lines(text: str) -> set[str]:
+    lines = {BULLET.sub("", line) for line in normalize(text).split("\n")}
+    return {line for line in lines if len(line.split()) >= MIN_WORDS}
+
+
+def repeated_lines(texts: Iterable[str], *, min_articles: int = MIN_ARTICLES) -> dict[str, int]:
+    """Each normalised line found in at least `min_articles` distinct articles, and in how
+    many."""
+    counts: Counter[str] = Counter()
+    for text in set(texts):
+        counts.update(_lines(text))
+    return {line: n for line, n in counts.items() if n >= min_articles}
+
+
+def for_article(text: str, repeated: Mapping[str, int]) -> dict[str, int]:
+    """The repeated lines that apply to one article: none when they make up more than half
+    of its characters (the article is a near-duplicate of others, not their chrome)."""
+    if not repeated:
+        return {}
+    mine = {line: repeated[line] for line in _lines(text) if line in repeated}
+    total = sum(len(line) for line in _lines(text)) or 1
+    if sum(len(line) for line in mine) > MAX_REPEATED_SHARE * total:
+        return {}
+    return mine
