@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
 from enum import IntEnum, StrEnum
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from summarize.client import ModelClient, ModelConfig
     from summarize.pipeline import Result
     from summarize.prompts import Prompt
+    from summarize.store import Store as BriefStore
 
 app = typer.Typer(
     name="summarize",
@@ -220,6 +222,17 @@ def brief(
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="Write one CSV row per threat.")
     ] = None,
+    store_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Keep every brief in this store [env: SUMMARIZE_STORE; default: the user "
+            "data folder].",
+        ),
+    ] = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not keep the briefs in the store.")
+    ] = False,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when."""
     from summarize.batch import run_batch
@@ -271,7 +284,7 @@ def brief(
                 template,
                 concurrency=concurrency,
                 max_total_tokens=max_total_tokens,
-                on_result=report,
+                on_result=_kept_in_store(report, resources, store_path, enabled=not no_store),
             )
     finally:
         client.close()
@@ -289,6 +302,68 @@ def brief(
         stderr.print(f"{failed} of {len(results)} article(s) failed.", highlight=False)
     if failed or outcome.not_started:
         raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _kept_in_store(
+    report: Callable[[int, Result], None],
+    resources: ExitStack,
+    path: Path | None,
+    *,
+    enabled: bool,
+) -> Callable[[int, Result], None]:
+    """`report`, and before it each brief kept in the store (closed with `resources`)."""
+    hook = _StoreHook.open(path) if enabled else None
+    if hook is None:
+        return report
+    resources.callback(hook.close)
+
+    def keep_and_report(index: int, result: Result) -> None:
+        hook.record(result)
+        report(index, result)
+
+    return keep_and_report
+
+
+class _StoreHook:
+    """Keeps each brief in the store as it is reported. The store is a convenience, never
+    a gate: if it cannot be opened or written, one warning, and the run goes on (the
+    briefs still reach stdout and the export files)."""
+
+    def __init__(self, store: BriefStore) -> None:
+        self.store: BriefStore | None = store
+
+    @classmethod
+    def open(cls, path: Path | None) -> _StoreHook | None:
+        from summarize.store import Store
+
+        try:
+            return cls(Store(path))
+        except ConfigError as error:
+            stderr.print(f"warning: briefs not stored: {error}", highlight=False, soft_wrap=True)
+            return None
+
+    def record(self, result: Result) -> None:
+        import sqlite3
+
+        from summarize.pipeline import Failure
+
+        if self.store is None or isinstance(result, Failure):
+            return
+        try:
+            self.store.record(result)
+        except (sqlite3.Error, OSError) as error:
+            stderr.print(
+                f"warning: the store {self.store.path} failed ({error}); the rest of this run "
+                "is not stored: import the briefs later with `summarize store import FILE`",
+                highlight=False,
+                soft_wrap=True,
+            )
+            self.close()
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 def _write_results(
@@ -474,6 +549,16 @@ def cache_clear(cache_path: CacheOption = None) -> None:
     removed = _existing_cache(cache_path).clear()
     stderr.print(f"removed {removed} answer(s)", highlight=False)
 
+
+def _add_store_commands() -> None:
+    """`summarize store ...` and `summarize threats ...` live in their own module."""
+    from summarize.threats_cli import store_app, threats_app
+
+    app.add_typer(store_app, name="store")
+    app.add_typer(threats_app, name="threats")
+
+
+_add_store_commands()
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline
 

@@ -96,3 +96,11 @@ def private_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     path = tmp_path / "cache" / "answers.sqlite3"
     monkeypatch.setenv("SUMMARIZE_CACHE", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def private_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Each test gets its own brief store: none touches the user's, none sees another's."""
+    path = tmp_path / "store" / "store.sqlite3"
+    monkeypatch.setenv("SUMMARIZE_STORE", str(path))
+    return path
