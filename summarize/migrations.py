@@ -38,8 +38,8 @@ def migrate(db: sqlite3.Connection) -> list[str]:
     for fn in MIGRATIONS:
         db.execute("BEGIN IMMEDIATE")  # a second process migrating waits, then sees it done
         try:
-            done = db.execute("SELECT 1 FROM _migrations WHERE name = ?", (fn.__name__,))
-            if done.fetchone() is None:
+            found = db.execute("SELECT 1 FROM _migrations WHERE name = ?", (fn.__name__,))
+            if found.fetchone() is None:
                 fn(db)
                 db.execute(
                     "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
