@@ -89,7 +89,9 @@ STOPWORDS = frozenset(
 # Weights of the parts; they sum to 1. Issuer, targets and category are also gates.
 WEIGHTS = {"issuer": 0.25, "targets": 0.2, "category": 0.15, "action": 0.25, "time": 0.15}
 CHUNK_ACTION_THRESHOLD = 0.3  # chunks of one article: actions this alike are one threat
-LINK_THRESHOLD = 0.7  # reports in different articles: this likeness links them
+LINK_THRESHOLD = (
+    0.76  # reports in different articles: this likeness links them (set on evals/threat_pairs)
+)
 TIME_HALF_LIFE_DAYS = 30.0  # reports this far apart score 0.5 on closeness in time
 
 
@@ -194,9 +196,17 @@ def likeness(
         issuer=float(canonical_name(a.issuer) == canonical_name(b.issuer)),
         targets=target_overlap(a.targets, b.targets),
         category=float(a.category == b.category),
-        action=jaccard(action_words(a.action), action_words(b.action)),
+        action=jaccard(_measure_words(a), _measure_words(b)),
         time=time_closeness(a_date, b_date),
     )
+
+
+def _measure_words(threat: ThreatLike) -> set[str]:
+    """The action's words less those naming its parties or its category ('tariffs',
+    'Canadian'), which the other parts already compare: what is left is the measure."""
+    names = {threat.issuer, *threat.targets, threat.category.replace("_", " ")}
+    known = {w[:5] for name in names for w in action_words(canonical_name(name) + " " + name)}
+    return {w for w in action_words(threat.action) if w[:5] not in known}
 
 
 def same_in_article(a: ThreatLike, b: ThreatLike) -> bool:

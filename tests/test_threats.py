@@ -319,3 +319,35 @@ def test_a_store_failing_mid_run_warns_once_and_the_run_goes_on(
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("warning: the store") == 1
     assert len(out.read_text().splitlines()) == 2
+
+
+def test_likeness_reads_name_variants_and_the_measure_not_the_parties() -> None:
+    from types import SimpleNamespace
+
+    from summarize.similarity import likeness
+
+    def t(issuer: str, targets: list[str], action: str) -> Any:
+        return SimpleNamespace(issuer=issuer, targets=targets, category="tariffs", action=action)
+
+    steel = t("The U.S.", ["Canada"], "double tariffs on Canadian steel")
+    again = t("United States", ["Canada", "Mexico"], "raise steel tariffs on Canada")
+    cars = t("United States", ["Canada"], "raise tariffs on Canadian cars")
+    found = likeness(steel, again)
+    assert (found.issuer, found.targets) == (1.0, 1.0)
+    assert found.action > likeness(steel, cars).action  # steel is the measure, not 'Canada'
+    assert 0.0 <= found.score <= 1.0
+
+
+def test_the_labelled_pairs_are_scored_by_the_linkers_rule() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent / "evals" / "threat_pairs"
+    pairs = (root / "pairs.jsonl").read_text().splitlines()
+    assert len(pairs) >= 60
+    out = subprocess.run(
+        [sys.executable, str(root / "score.py")], capture_output=True, text=True, check=True
+    ).stdout
+    readme = (root.parent.parent / "README.md").read_text(encoding="utf-8")
+    figures = out.split("precision ")[1].split("  (")[0]  # "0.762  recall 0.696"
+    assert f"precision {figures}" in readme  # the README states what the script prints
