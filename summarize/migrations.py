@@ -117,6 +117,8 @@ def m001_initial(db: sqlite3.Connection) -> None:
             position       INTEGER NOT NULL,
             issuer         TEXT NOT NULL,
             issuer_key     TEXT NOT NULL,
+            target_keys    TEXT NOT NULL,
+            measure        TEXT NOT NULL,
             speaker        TEXT,
             targets        TEXT NOT NULL,
             action         TEXT NOT NULL,

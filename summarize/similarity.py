@@ -124,25 +124,28 @@ def canonical_name(name: str | None) -> str:
 
 
 def action_words(text: str | None) -> set[str]:
-    """The content words of an action, crudely stemmed ('imposes', 'imposed' -> 'impos')."""
-    return {_stem(w) for w in WORD.findall((text or "").casefold()) if w not in STOPWORDS}
+    """The content words of an action, crudely stemmed ('imposes', 'imposed' -> 'impos');
+    '%' is the word 'percent'."""
+    words = WORD.findall((text or "").casefold().replace("%", " percent "))
+    return {_stem(w) for w in words if w not in STOPWORDS}
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """Enough to equate 'wines' and 'wine', 'imposes', 'imposed' and 'imposing'."""
+    for suffix in ("ing", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def jaccard(left: set[str], right: set[str]) -> float:
     return len(left & right) / len(left | right) if left | right else 1.0
 
 
-def target_overlap(left: list[str], right: list[str]) -> float:
+def target_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Shared targets over the shorter list: one report naming Canada and another naming
     Canada, Mexico and China overlap fully on what the first one says."""
-    a, b = {canonical_name(t) for t in left}, {canonical_name(t) for t in right}
     if not a or not b:
         return 0.0
     return len(a & b) / min(len(a), len(b))
@@ -153,6 +156,16 @@ def time_closeness(left: date | None, right: date | None) -> float:
     if left is None or right is None:
         return 0.5
     return float(0.5 ** (abs((left - right).days) / TIME_HALF_LIFE_DAYS))
+
+
+@dataclass(frozen=True)
+class Features:
+    """A threat as likeness sees it: canonical names, category, the words of its measure."""
+
+    issuer: str
+    targets: frozenset[str]
+    category: str
+    measure: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -189,15 +202,13 @@ class Likeness:
         return f"{self.score:.2f} ({parts})"
 
 
-def likeness(
-    a: ThreatLike, b: ThreatLike, *, a_date: date | None = None, b_date: date | None = None
-) -> Likeness:
-    return Likeness(
-        issuer=float(canonical_name(a.issuer) == canonical_name(b.issuer)),
-        targets=target_overlap(a.targets, b.targets),
-        category=float(a.category == b.category),
-        action=jaccard(_measure_words(a), _measure_words(b)),
-        time=time_closeness(a_date, b_date),
+def features(threat: ThreatLike) -> Features:
+    """What likeness compares of a threat, computed once (the store keeps them)."""
+    return Features(
+        issuer=canonical_name(threat.issuer),
+        targets=frozenset(canonical_name(t) for t in threat.targets),
+        category=threat.category,
+        measure=frozenset(_measure_words(threat)),
     )
 
 
@@ -207,6 +218,24 @@ def _measure_words(threat: ThreatLike) -> set[str]:
     names = {threat.issuer, *threat.targets, threat.category.replace("_", " ")}
     known = {w[:5] for name in names for w in action_words(canonical_name(name) + " " + name)}
     return {w for w in action_words(threat.action) if w[:5] not in known}
+
+
+def compare(
+    a: Features, b: Features, *, a_date: date | None = None, b_date: date | None = None
+) -> Likeness:
+    return Likeness(
+        issuer=float(a.issuer == b.issuer),
+        targets=target_overlap(a.targets, b.targets),
+        category=float(a.category == b.category),
+        action=jaccard(set(a.measure), set(b.measure)),
+        time=time_closeness(a_date, b_date),
+    )
+
+
+def likeness(
+    a: ThreatLike, b: ThreatLike, *, a_date: date | None = None, b_date: date | None = None
+) -> Likeness:
+    return compare(features(a), features(b), a_date=a_date, b_date=b_date)
 
 
 def same_in_article(a: ThreatLike, b: ThreatLike) -> bool:

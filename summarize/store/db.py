@@ -257,14 +257,16 @@ def _insert_threat(
 ) -> int:
     deadline = threat.deadline
     cursor = db.execute(
-        "INSERT INTO threats (brief, position, issuer, issuer_key, speaker, targets, action,"
-        " category, conditions, deadline_text, deadline_date, reported)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO threats (brief, position, issuer, issuer_key, target_keys, measure, speaker,"
+        " targets, action, category, conditions, deadline_text, deadline_date, reported)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             brief_id,
             position,
             threat.issuer,
-            linker.issuer_key(threat.issuer),
+            report.features.issuer,
+            linker.pack(report.features.targets),
+            " ".join(sorted(report.features.measure)),
             threat.speaker,
             json.dumps(threat.targets, ensure_ascii=False),
             threat.action,

@@ -14,11 +14,19 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
-from summarize.similarity import Likeness, canonical_name, likeness, same_across_articles
+from summarize.similarity import (
+    Features,
+    Likeness,
+    canonical_name,
+    compare,
+    features,
+    same_across_articles,
+)
 
-WINDOW_DAYS = 365
-MAX_CANDIDATES = 400
+WINDOW_DAYS = 180  # past half a year the time part is under 0.02: too far to link
+MAX_CANDIDATES = 200
 
 
 def issuer_key(issuer: str) -> str:
@@ -29,11 +37,11 @@ def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) 
     """Attach threat `threat_id` to a tracked threat; return that tracked threat's id."""
     window = timedelta(days=WINDOW_DAYS)
     rows = db.execute(
-        "SELECT issuer, targets, category, action, reported, tracked FROM threats"
+        "SELECT target_keys, measure, reported, tracked FROM threats"
         " WHERE issuer_key = ? AND category = ? AND reported BETWEEN ? AND ?"
         " AND brief != ? AND tracked IS NOT NULL ORDER BY reported DESC LIMIT ?",
         (
-            issuer_key(report.issuer),
+            report.features.issuer,
             report.category,
             (report.reported - window).isoformat(),
             (report.reported + window).isoformat(),
@@ -48,11 +56,15 @@ def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) 
         )
     }
     best: tuple[float, int, Likeness] | None = None
-    for issuer, targets, category, action, reported, tracked in rows:
+    for target_keys, measure, reported, tracked in rows:
         if tracked in taken:
             continue
-        other = Report(issuer, json.loads(targets), category, action, date.fromisoformat(reported))
-        found = likeness(report, other, a_date=report.reported, b_date=other.reported)
+        other = Features(
+            report.features.issuer, unpack(target_keys), report.category, frozenset(measure.split())
+        )
+        found = compare(
+            report.features, other, a_date=report.reported, b_date=date.fromisoformat(reported)
+        )
         if same_across_articles(found) and (best is None or found.score > best[0]):
             best = (found.score, tracked, found)
     if best is None:
@@ -63,6 +75,15 @@ def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) 
         "UPDATE threats SET tracked = ?, likeness = ? WHERE id = ?", (tracked_id, score, threat_id)
     )
     return tracked_id
+
+
+def pack(keys: Iterable[str]) -> str:
+    """Canonical names as stored: '|canada|mexico|', searchable with LIKE '%|canada|%'."""
+    return "|" + "|".join(keys) + "|"
+
+
+def unpack(packed: str) -> frozenset[str]:
+    return frozenset(key for key in packed.split("|") if key)
 
 
 def new_tracked(db: sqlite3.Connection) -> int:
@@ -113,7 +134,7 @@ def refresh(db: sqlite3.Connection, tracked_ids: Iterable[int]) -> None:
                 issuer_key(issuer),
                 category,
                 "; ".join(targets.values()),
-                "|" + "|".join(targets) + "|",
+                pack(targets),
                 first,
                 latest,
                 reports,
@@ -133,3 +154,7 @@ class Report:
     category: str
     action: str
     reported: date
+
+    @cached_property
+    def features(self) -> Features:
+        return features(self)
