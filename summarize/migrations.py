@@ -107,7 +107,8 @@ def m001_initial(db: sqlite3.Connection) -> None:
             reports          INTEGER NOT NULL,
             articles         INTEGER NOT NULL,
             deadline_text    TEXT,
-            deadline_date    TEXT
+            deadline_date    TEXT,
+            deadline_reported TEXT  -- when the deadline shown was reported
         );
         CREATE INDEX tracked_latest ON tracked (latest_reported);
         CREATE INDEX tracked_deadline ON tracked (deadline_date);
@@ -135,7 +136,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
         CREATE INDEX threats_tracked ON threats (tracked);
         CREATE INDEX threats_brief ON threats (brief);
         CREATE TABLE evidence (
-            id        INTEGER PRIMARY KEY,
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: see evidence_fts
             threat    INTEGER NOT NULL REFERENCES threats (id) ON DELETE CASCADE,
             position  INTEGER NOT NULL,
             quote     TEXT NOT NULL
@@ -161,20 +162,26 @@ def m001_initial(db: sqlite3.Connection) -> None:
 
 @migration
 def m002_evidence_fts(db: sqlite3.Connection) -> None:
-    """Full-text search over evidence quotes (FTS5), kept in step by triggers."""
+    """Full-text search over evidence quotes (FTS5, external content).
+
+    Quotes are indexed in bulk, not one brief at a time: an FTS5 transaction writes a new
+    index segment, which would double the cost of storing a brief. `fts_state.upto` is
+    the last evidence id indexed; `summarize.store.db.index_evidence` indexes the rest
+    (when a store closes, and before a search). Deleting a quote removes it from the
+    index only if it was indexed: FTS5 must not be told to delete what it never held.
+    """
     _run(
         db,
         """
         CREATE VIRTUAL TABLE evidence_fts USING fts5 (
             quote, content='evidence', content_rowid='id'
         );
-        CREATE TRIGGER evidence_ai AFTER INSERT ON evidence BEGIN
-            INSERT INTO evidence_fts (rowid, quote) VALUES (new.id, new.quote);
-        END;
-        CREATE TRIGGER evidence_ad AFTER DELETE ON evidence BEGIN
+        CREATE TABLE fts_state (upto INTEGER NOT NULL);
+        INSERT INTO fts_state (upto) VALUES (0);
+        CREATE TRIGGER evidence_ad AFTER DELETE ON evidence
+        WHEN old.id <= (SELECT upto FROM fts_state) BEGIN
             INSERT INTO evidence_fts (evidence_fts, rowid, quote)
             VALUES ('delete', old.id, old.quote);
         END;
-        INSERT INTO evidence_fts (evidence_fts) VALUES ('rebuild');
         """,
     )

@@ -12,6 +12,7 @@ import pytest
 from summarize.migrations import MIGRATIONS, migrate
 from summarize.schema import Brief
 from summarize.store import Store
+from summarize.store.db import index_evidence
 
 
 def make_brief(
@@ -164,16 +165,30 @@ def test_import_skips_failures_and_names_bad_lines(tmp_path: Path) -> None:
 
 
 def test_evidence_is_searchable_with_fts5(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+    """Quotes are indexed in bulk (on close, before a search); replacing a brief removes
+    its indexed quotes and never confuses the index with quotes it does not hold."""
+
+    def search(store: Store, word: str) -> list[str]:
+        rows = store.db.execute(
+            "SELECT quote FROM evidence_fts WHERE evidence_fts MATCH ?", (word,)
+        )
+        return [row[0] for row in rows]
+
+    path = tmp_path / "s.sqlite3"
+    with Store(path) as store:
         store.record(make_brief())
-        hits = store.db.execute(
-            "SELECT quote FROM evidence_fts WHERE evidence_fts MATCH 'steel'"
-        ).fetchall()
-        assert hits == [("Trump said he would double the tariffs on Canadian steel",)]
+        assert search(store, "steel") == []  # not indexed yet
+    with Store(path) as store:  # closing indexed it
+        assert search(store, "steel") == [
+            "Trump said he would double the tariffs on Canadian steel"
+        ]
         store.record(make_brief(threats=[threat(evidence=["aluminum only"])]))
-        assert (
-            store.db.execute("SELECT count(*) FROM evidence_fts WHERE evidence_fts MATCH 'steel'")
-        ).fetchone()[0] == 0  # the replaced brief's evidence left the index
+        assert search(store, "steel") == []  # the replaced brief's quote left the index
+        store.record(make_brief(threats=[threat(evidence=["zinc only"])]))  # never indexed
+        assert index_evidence(store.db) == 1
+        assert search(store, "zinc") == ["zinc only"]
+        assert search(store, "aluminum") == []
+        store.db.execute("INSERT INTO evidence_fts (evidence_fts) VALUES ('integrity-check')")
 
 
 def test_an_unusable_store_path_is_a_config_error(tmp_path: Path) -> None:

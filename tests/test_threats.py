@@ -351,3 +351,25 @@ def test_the_labelled_pairs_are_scored_by_the_linkers_rule() -> None:
     readme = (root.parent.parent / "README.md").read_text(encoding="utf-8")
     figures = out.split("precision ")[1].split("  (")[0]  # "0.762  recall 0.696"
     assert f"precision {figures}" in readme  # the README states what the script prints
+
+
+def test_linking_a_report_updates_its_threat_as_a_full_recount_would(tmp_path: Path) -> None:
+    """The tracked columns kept up report by report equal those recounted from scratch."""
+    from summarize.store import linker
+
+    def snapshot(store: Store) -> list[tuple[Any, ...]]:
+        rows = store.db.execute(
+            "SELECT id, issuer, category, targets, first_reported, latest_reported, reports,"
+            " articles, deadline_text, deadline_date, deadline_reported, target_keys"
+            " FROM tracked ORDER BY id"
+        )
+        return [(*row[:-1], linker.unpack(row[-1])) for row in rows]
+
+    with Store(tmp_path / "s.sqlite3") as store:
+        coverage(store)
+        store.record(make_brief("voa-1", published="2025-03-10", model="m2"))  # a second model
+        kept = snapshot(store)
+        with store.transaction() as db:
+            linker.refresh(db, [row[0] for row in kept])
+        assert snapshot(store) == kept
+        assert any(row[6] == 4 and row[7] == 3 for row in kept)  # 4 reports, 3 articles

@@ -64,6 +64,11 @@ class Store:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        try:
+            with self._lock:
+                index_evidence(self.db)
+        except sqlite3.Error:
+            pass  # the index catches up on the next close or search
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -117,10 +122,13 @@ class Store:
                     category=threat.category,
                     action=threat.action,
                     reported=reported,
+                    article=article,
+                    deadline_text=threat.deadline.text if threat.deadline else None,
+                    deadline_date=threat.deadline.date if threat.deadline else None,
                 )
                 threat_id = _insert_threat(db, brief_id, position, threat, report)
-                touched.add(linker.link(db, threat_id, report, brief_id))
-            linker.refresh(db, touched)
+                linker.link(db, threat_id, report, brief_id)
+            linker.refresh(db, touched)  # the tracked threats the replaced brief reported
         return Stored(brief_id=brief_id, status="replaced" if old is not None else "new")
 
     def import_jsonl(self, path: str | Path) -> ImportReport:
@@ -180,6 +188,25 @@ class Store:
             )
             linker.refresh(db, {row[0], new})
         return new
+
+
+def index_evidence(db: sqlite3.Connection) -> int:
+    """Add the evidence quotes stored since the last call to the full-text index."""
+    db.execute("BEGIN IMMEDIATE")  # read and advance `upto` under the write lock
+    try:
+        (upto,) = db.execute("SELECT upto FROM fts_state").fetchone()
+        cursor = db.execute(
+            "INSERT INTO evidence_fts (rowid, quote) SELECT id, quote FROM evidence WHERE id > ?",
+            (upto,),
+        )
+        db.execute(
+            "UPDATE fts_state SET upto = (SELECT coalesce(max(id), ?) FROM evidence)", (upto,)
+        )
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return cursor.rowcount
 
 
 def _digest(brief: Brief) -> str:

@@ -74,7 +74,60 @@ def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) 
     db.execute(
         "UPDATE threats SET tracked = ?, likeness = ? WHERE id = ?", (tracked_id, score, threat_id)
     )
+    if best is None:
+        refresh(db, [tracked_id])  # one report: cheap
+    else:
+        _extend(db, tracked_id, threat_id, report)
     return tracked_id
+
+
+def _extend(db: sqlite3.Connection, tracked: int, threat_id: int, report: Report) -> None:
+    """Add one report to a tracked threat's summary columns without reading its others,
+    so that linking costs the same however often a threat has been reported."""
+    latest, names, keys, deadline_reported = db.execute(
+        "SELECT latest_reported, targets, target_keys, deadline_reported FROM tracked WHERE id = ?",
+        (tracked,),
+    ).fetchone()
+    same_article = db.execute(
+        "SELECT 1 FROM briefs b JOIN threats t ON t.brief = b.id"
+        " WHERE b.article = ? AND t.tracked = ? AND t.id != ? LIMIT 1",
+        (report.article, tracked, threat_id),
+    ).fetchone()
+    targets = names.split("; ") if names else []
+    known = list(unpack(keys))
+    for name in report.targets:
+        if (key := canonical_name(name)) not in known:
+            known.append(key)
+            targets.append(name)
+    day = report.reported.isoformat()
+    newest = day >= latest
+    new_deadline = report.deadline_text is not None and day >= (deadline_reported or "")
+    db.execute(
+        "UPDATE tracked SET first_reported = min(first_reported, ?),"
+        " latest_reported = max(latest_reported, ?), reports = reports + 1,"
+        " articles = articles + ?, targets = ?, target_keys = ?,"
+        " issuer = CASE WHEN ? THEN ? ELSE issuer END,"
+        " deadline_text = CASE WHEN ? THEN ? ELSE deadline_text END,"
+        " deadline_date = CASE WHEN ? THEN ? ELSE deadline_date END,"
+        " deadline_reported = CASE WHEN ? THEN ? ELSE deadline_reported END"
+        " WHERE id = ?",
+        (
+            day,
+            day,
+            0 if same_article else 1,
+            "; ".join(targets),
+            pack(known),
+            newest,
+            report.issuer,
+            new_deadline,
+            report.deadline_text,
+            new_deadline,
+            report.deadline_date,
+            new_deadline,
+            day,
+            tracked,
+        ),
+    )
 
 
 def pack(keys: Iterable[str]) -> str:
@@ -120,15 +173,16 @@ def refresh(db: sqlite3.Connection, tracked_ids: Iterable[int]) -> None:
         ):
             targets.setdefault(canonical_name(name), name)
         deadline = db.execute(
-            "SELECT deadline_text, deadline_date FROM threats"
+            "SELECT deadline_text, deadline_date, reported FROM threats"
             " WHERE tracked = ? AND deadline_text IS NOT NULL"
             " ORDER BY reported DESC, id DESC LIMIT 1",
             (tracked,),
-        ).fetchone() or (None, None)
+        ).fetchone() or (None, None, None)
         db.execute(
             "UPDATE tracked SET issuer = ?, issuer_key = ?, category = ?, targets = ?,"
             " target_keys = ?, first_reported = ?, latest_reported = ?, reports = ?,"
-            " articles = ?, deadline_text = ?, deadline_date = ? WHERE id = ?",
+            " articles = ?, deadline_text = ?, deadline_date = ?, deadline_reported = ?"
+            " WHERE id = ?",
             (
                 issuer,
                 issuer_key(issuer),
@@ -154,6 +208,9 @@ class Report:
     category: str
     action: str
     reported: date
+    article: int = 0  # the article's row in the store
+    deadline_text: str | None = None
+    deadline_date: str | None = None
 
     @cached_property
     def features(self) -> Features:

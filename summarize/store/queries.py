@@ -1,6 +1,7 @@
 """Questions asked of tracked threats: which, what history, which deadlines come due.
 
-Read-only SQL over the store; value types at the bottom are what the CLI renders.
+SQL over the store (a text search first brings the full-text index up to date); value
+types at the bottom are what the CLI renders.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from summarize.similarity import canonical_name
+from summarize.store.db import index_evidence
 from summarize.store.history import changes
 
 TRACKED_COLUMNS = (
@@ -45,6 +47,7 @@ def list_tracked(db: sqlite3.Connection, filters: Filters) -> list[TrackedThreat
         where.append("first_reported <= ?")
         args.append(filters.until.isoformat())
     if filters.text:
+        index_evidence(db)
         where.append(
             "id IN (SELECT t.tracked FROM evidence_fts f JOIN evidence e ON e.id = f.rowid"
             " JOIN threats t ON t.id = e.threat WHERE evidence_fts MATCH ?)"
