@@ -560,6 +560,82 @@ def _add_store_commands() -> None:
 
 _add_store_commands()
 
+
+def _interval(value: str) -> float:
+    """'15m' -> 900.0 seconds; '30s', '2h', or bare seconds."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", value)
+    if found is None or float(found[1]) <= 0:
+        raise _fail(f"--every {value!r}: write a duration such as 30s, 15m or 2h")
+    return float(found[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[found[2]]
+
+
+@app.command()
+def watch(
+    feeds: Annotated[list[str], typer.Argument(help="RSS or Atom feed URLs.")],
+    every: Annotated[str, typer.Option(help="Time between passes: 30s, 15m, 2h.")] = "15m",
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass, then exit (for cron): 1 if any failed.")
+    ] = False,
+    store_path: Annotated[
+        Path | None, typer.Option("--store", help="Store file [env: SUMMARIZE_STORE].")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.")
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
+    timeout: Annotated[float | None, typer.Option(min=1, help="Seconds per model request.")] = None,
+    feed_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for a feed.")
+    ] = 20.0,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64)] = 4,
+) -> None:
+    """Brief the new items of feeds, pass after pass; print new threats, threats reported
+    again, and deadlines set or moved."""
+    import time
+
+    from summarize.client import ModelClient
+    from summarize.prompts import load_prompt
+    from summarize.store import Store
+    from summarize.watch import watch_pass
+
+    pause = _interval(every)
+    resources = ExitStack()
+    try:
+        config = _model_config(
+            resources, model=model, base_url=base_url, mode=mode, timeout=timeout
+        )
+        template = load_prompt(None)
+        store = resources.enter_context(Store(store_path))
+    except ConfigError as error:
+        resources.close()
+        raise _fail(str(error)) from None
+    client = ModelClient(config)
+    resources.callback(client.close)
+    with resources:
+        while True:
+            found = watch_pass(
+                feeds, store, client, template, feed_timeout=feed_timeout, concurrency=concurrency
+            )
+            for line in found.news:
+                sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+            for failure in found.failures:
+                stderr.print(failure, highlight=False, soft_wrap=True, markup=False)
+            stderr.print(
+                f"pass done: {found.items_seen} item(s) in the feeds, {found.briefed} new "
+                f"briefed, {len(found.failures)} failure(s)",
+                highlight=False,
+            )
+            if once:
+                if found.failures:
+                    raise typer.Exit(int(Exit.SOME_FAILED))
+                return
+            time.sleep(pause)
+
+
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline
 
 

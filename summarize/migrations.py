@@ -111,6 +111,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
             deadline_reported TEXT  -- when the deadline shown was reported
         );
         CREATE INDEX tracked_latest ON tracked (latest_reported);
+        CREATE INDEX tracked_issuer ON tracked (issuer_key, latest_reported);
         CREATE INDEX tracked_deadline ON tracked (deadline_date);
         CREATE TABLE threats (
             id             INTEGER PRIMARY KEY,
@@ -183,5 +184,20 @@ def m002_evidence_fts(db: sqlite3.Connection) -> None:
             INSERT INTO evidence_fts (evidence_fts, rowid, quote)
             VALUES ('delete', old.id, old.quote);
         END;
+        """,
+    )
+
+
+@migration
+def m003_feed_items(db: sqlite3.Connection) -> None:
+    """Feed item links already briefed, so `summarize watch` fetches each page once."""
+    _run(
+        db,
+        """
+        CREATE TABLE feed_items (
+            link      TEXT PRIMARY KEY,
+            brief     INTEGER REFERENCES briefs (id) ON DELETE SET NULL,
+            stored_at TEXT NOT NULL
+        );
         """,
     )

@@ -19,15 +19,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-
-from pydantic import ValidationError
 
 from summarize.errors import ConfigError
 from summarize.migrations import migrate
-from summarize.schema import Brief
 from summarize.store import linker
+
+if TYPE_CHECKING:
+    from summarize.schema import Brief
 
 STORE_ENV = "SUMMARIZE_STORE"
 BUSY_TIMEOUT_MS = 30_000
@@ -115,6 +115,7 @@ class Store:
                 db.execute("DELETE FROM briefs WHERE id = ?", (old[0],))
             brief_id = _insert_brief(db, brief, article, digest)
             reported = _reported(brief)
+            links: list[Link] = []
             for position, threat in enumerate(brief.threats):
                 report = linker.Report(
                     issuer=threat.issuer,
@@ -127,12 +128,17 @@ class Store:
                     deadline_date=threat.deadline.date if threat.deadline else None,
                 )
                 threat_id = _insert_threat(db, brief_id, position, threat, report)
-                linker.link(db, threat_id, report, brief_id)
+                links.append(Link(threat_id, *linker.link(db, threat_id, report, brief_id)))
             linker.refresh(db, touched)  # the tracked threats the replaced brief reported
-        return Stored(brief_id=brief_id, status="replaced" if old is not None else "new")
+        status: Literal["new", "replaced"] = "replaced" if old is not None else "new"
+        return Stored(brief_id=brief_id, status=status, links=tuple(links))
 
     def import_jsonl(self, path: str | Path) -> ImportReport:
         """Store every brief of a JSONL file; failure records are skipped, bad lines named."""
+        from pydantic import ValidationError
+
+        from summarize.schema import Brief  # deferred: reading the store needs no pydantic
+
         report = ImportReport()
         with Path(path).open(encoding="utf-8", errors="replace") as lines:
             for number, line in enumerate(lines, 1):
@@ -156,6 +162,20 @@ class Store:
                 stored = self.record(brief)
                 setattr(report, stored.status, getattr(report, stored.status) + 1)
         return report
+
+    # --- feeds ----------------------------------------------------------------------
+
+    def has_feed_item(self, link: str) -> bool:
+        """Whether this feed item's page was briefed and stored already."""
+        found = self.db.execute("SELECT 1 FROM feed_items WHERE link = ?", (link,))
+        return found.fetchone() is not None
+
+    def remember_feed_item(self, link: str, brief_id: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO feed_items (link, brief, stored_at) VALUES (?, ?, ?)",
+                (link, brief_id, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
 
     # --- user overrides --------------------------------------------------------------
 
@@ -316,9 +336,19 @@ def _insert_threat(
 
 
 @dataclass(frozen=True)
+class Link:
+    """Where one stored threat went: the tracked threat, and whether it started it."""
+
+    threat: int
+    tracked: int
+    created: bool
+
+
+@dataclass(frozen=True)
 class Stored:
     brief_id: int
     status: Literal["new", "replaced", "unchanged"]
+    links: tuple[Link, ...] = ()
 
 
 @dataclass

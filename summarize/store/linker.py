@@ -33,8 +33,8 @@ def issuer_key(issuer: str) -> str:
     return canonical_name(issuer)
 
 
-def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) -> int:
-    """Attach threat `threat_id` to a tracked threat; return that tracked threat's id."""
+def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) -> tuple[int, bool]:
+    """Attach threat `threat_id` to a tracked threat: its id, and whether it is new."""
     window = timedelta(days=WINDOW_DAYS)
     rows = db.execute(
         "SELECT target_keys, measure, reported, tracked FROM threats"
@@ -78,7 +78,7 @@ def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) 
         refresh(db, [tracked_id])  # one report: cheap
     else:
         _extend(db, tracked_id, threat_id, report)
-    return tracked_id
+    return tracked_id, best is None
 
 
 def _extend(db: sqlite3.Connection, tracked: int, threat_id: int, report: Report) -> None:
