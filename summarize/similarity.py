@@ -89,10 +89,10 @@ STOPWORDS = frozenset(
 # Weights of the parts; they sum to 1. Issuer, targets and category are also gates.
 WEIGHTS = {"issuer": 0.25, "targets": 0.2, "category": 0.15, "action": 0.25, "time": 0.15}
 CHUNK_ACTION_THRESHOLD = 0.3  # chunks of one article: actions this alike are one threat
-LINK_THRESHOLD = (
-    0.76  # reports in different articles: this likeness links them (set on evals/threat_pairs)
-)
+# Reports in different articles: this likeness links them (set on evals/threat_pairs).
+LINK_THRESHOLD = 0.76
 TIME_HALF_LIFE_DAYS = 30.0  # reports this far apart score 0.5 on closeness in time
+NEUTRAL = 0.5  # a part that cannot be judged (no date, no measure named) counts half
 
 
 class ThreatLike(Protocol):
@@ -154,7 +154,7 @@ def target_overlap(a: frozenset[str], b: frozenset[str]) -> float:
 def time_closeness(left: date | None, right: date | None) -> float:
     """1.0 on the same day, halving every `TIME_HALF_LIFE_DAYS`; 0.5 when a date is unknown."""
     if left is None or right is None:
-        return 0.5
+        return NEUTRAL
     return float(0.5 ** (abs((left - right).days) / TIME_HALF_LIFE_DAYS))
 
 
@@ -227,9 +227,17 @@ def compare(
         issuer=float(a.issuer == b.issuer),
         targets=target_overlap(a.targets, b.targets),
         category=float(a.category == b.category),
-        action=jaccard(set(a.measure), set(b.measure)),
+        action=_measure_likeness(a.measure, b.measure),
         time=time_closeness(a_date, b_date),
     )
+
+
+def _measure_likeness(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard of the measure words; NEUTRAL when a side names no measure beyond a verb
+    ('impose sanctions' says only 'impose'): silence is no evidence either way."""
+    if min(len(a), len(b)) < 2:
+        return NEUTRAL
+    return jaccard(set(a), set(b))
 
 
 def likeness(
@@ -239,9 +247,12 @@ def likeness(
 
 
 def same_in_article(a: ThreatLike, b: ThreatLike) -> bool:
-    """One threat found twice in one article (its chunks): every gate, action alike."""
-    found = likeness(a, b)
-    return found.gated and found.action >= CHUNK_ACTION_THRESHOLD
+    """One threat found twice in one article (its chunks): every gate, and measures worded
+    alike. Stricter than across articles: a measure left unnamed in one chunk is not taken
+    as the same as the other's, since both were worded from one text."""
+    left, right = features(a), features(b)
+    found = compare(left, right)
+    return found.gated and jaccard(set(left.measure), set(right.measure)) >= CHUNK_ACTION_THRESHOLD
 
 
 def same_across_articles(found: Likeness) -> bool:
