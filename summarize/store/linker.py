@@ -36,16 +36,26 @@ def issuer_key(issuer: str) -> str:
 def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) -> tuple[int, bool]:
     """Attach threat `threat_id` to a tracked threat: its id, and whether it is new."""
     window = timedelta(days=WINDOW_DAYS)
-    rows = db.execute(
-        "SELECT target_keys, measure, reported, tracked FROM threats"
+    targets = sorted(report.features.targets)
+    if not targets:
+        return _start(db, threat_id)
+    shares_a_target = " OR ".join(["target_keys LIKE ? ESCAPE '\\'"] * len(targets))
+    # only placeholders are joined into the SQL; every value is bound
+    sql = (
+        "SELECT target_keys, measure, reported, tracked FROM threats"  # noqa: S608
         " WHERE issuer_key = ? AND category = ? AND reported BETWEEN ? AND ?"
-        " AND brief != ? AND tracked IS NOT NULL ORDER BY reported DESC LIMIT ?",
+        f" AND brief != ? AND tracked IS NOT NULL AND ({shares_a_target})"
+        " ORDER BY reported DESC LIMIT ?"
+    )
+    rows = db.execute(
+        sql,
         (
             report.features.issuer,
             report.category,
             (report.reported - window).isoformat(),
             (report.reported + window).isoformat(),
             brief_id,
+            *(f"%|{_like_escape(key)}|%" for key in targets),
             MAX_CANDIDATES,
         ),
     ).fetchall()
@@ -68,17 +78,25 @@ def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) 
         if same_across_articles(found) and (best is None or found.score > best[0]):
             best = (found.score, tracked, found)
     if best is None:
-        tracked_id, score = new_tracked(db), None
-    else:
-        tracked_id, score = best[1], json.dumps({"score": best[0], **best[2].parts()})
+        return _start(db, threat_id)
+    score = json.dumps({"score": best[0], **best[2].parts()})
     db.execute(
-        "UPDATE threats SET tracked = ?, likeness = ? WHERE id = ?", (tracked_id, score, threat_id)
+        "UPDATE threats SET tracked = ?, likeness = ? WHERE id = ?", (best[1], score, threat_id)
     )
-    if best is None:
-        refresh(db, [tracked_id])  # one report: cheap
-    else:
-        _extend(db, tracked_id, threat_id, report)
-    return tracked_id, best is None
+    _extend(db, best[1], threat_id, report)
+    return best[1], False
+
+
+def _start(db: sqlite3.Connection, threat_id: int) -> tuple[int, bool]:
+    """A new tracked threat whose one report is `threat_id`."""
+    tracked = new_tracked(db)
+    db.execute("UPDATE threats SET tracked = ? WHERE id = ?", (tracked, threat_id))
+    refresh(db, [tracked])  # one report: cheap
+    return tracked, True
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _extend(db: sqlite3.Connection, tracked: int, threat_id: int, report: Report) -> None:
