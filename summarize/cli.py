@@ -599,7 +599,6 @@ def watch(
     from summarize.client import ModelClient
     from summarize.prompts import load_prompt
     from summarize.store import Store
-    from summarize.watch import watch_pass
 
     pause = _interval(every)
     resources = ExitStack()
@@ -615,25 +614,43 @@ def watch(
     client = ModelClient(config)
     resources.callback(client.close)
     with resources:
-        while True:
-            found = watch_pass(
-                feeds, store, client, template, feed_timeout=feed_timeout, concurrency=concurrency
-            )
-            for line in found.news:
-                sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-            for failure in found.failures:
-                stderr.print(failure, highlight=False, soft_wrap=True, markup=False)
-            stderr.print(
-                f"pass done: {found.items_seen} item(s) in the feeds, {found.briefed} new "
-                f"briefed, {len(found.failures)} failure(s)",
-                highlight=False,
-            )
-            if once:
-                if found.failures:
-                    raise typer.Exit(int(Exit.SOME_FAILED))
-                return
-            time.sleep(pause)
+        try:
+            while True:
+                failed = _watch_once(feeds, store, client, template, feed_timeout, concurrency)
+                if once:
+                    raise typer.Exit(int(Exit.SOME_FAILED if failed else Exit.OK))
+                time.sleep(pause)
+        except KeyboardInterrupt:
+            how, code = _interrupted()
+            stderr.print(f"{how}: watch stopped", highlight=False)
+            raise typer.Exit(int(code)) from None
+
+
+def _watch_once(
+    feeds: list[str],
+    store: BriefStore,
+    client: ModelClient,
+    template: Prompt,
+    feed_timeout: float,
+    concurrency: int,
+) -> bool:
+    """One pass: news on stdout, failures and a tally on stderr; True if anything failed."""
+    from summarize.watch import watch_pass
+
+    found = watch_pass(
+        feeds, store, client, template, feed_timeout=feed_timeout, concurrency=concurrency
+    )
+    for line in found.news:
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    for failure in found.failures:
+        stderr.print(failure, highlight=False, soft_wrap=True, markup=False)
+    stderr.print(
+        f"pass done: {found.items_seen} item(s) in the feeds, {found.briefed} new "
+        f"briefed, {len(found.failures)} failure(s)",
+        highlight=False,
+    )
+    return bool(found.failures)
 
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline

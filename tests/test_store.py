@@ -198,3 +198,15 @@ def test_an_unusable_store_path_is_a_config_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="cannot open the store"):
         Store(blocker / "store.sqlite3")
+
+
+def test_the_default_store_lives_in_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from summarize.store import default_path
+
+    monkeypatch.setenv("SUMMARIZE_STORE", str(tmp_path / "mine.sqlite3"))
+    assert default_path() == tmp_path / "mine.sqlite3"
+    monkeypatch.delenv("SUMMARIZE_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_path() == tmp_path / "data" / "summarize" / "store.sqlite3"

@@ -150,3 +150,47 @@ def test_watch_rejects_a_bad_interval() -> None:
     result = runner.invoke(app, ["watch", "http://127.0.0.1:9/feed", "--every", "soon"])
     assert result.exit_code == 2
     assert "--every 'soon': write a duration such as 30s, 15m or 2h" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("every", "seconds"), [("15m", 900.0), ("30s", 30.0), ("2h", 7200.0), ("45", 45.0)]
+)
+def test_every_reads_durations(every: str, seconds: float) -> None:
+    from summarize.cli import _interval
+
+    assert _interval(every) == seconds
+
+
+def test_watch_passes_again_every_interval_until_stopped(
+    newsroom: tuple[Newsroom, str], private_store: Path
+) -> None:
+    """A real process: two passes a second apart, the second fetching only the feed and
+    the failed page again; SIGTERM stops it with 143."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    room, base = newsroom
+    process = subprocess.Popen(
+        [sys.executable, "-m", "summarize", "watch", f"{base}/feed.xml", "--every", "1s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while room.fetched.count("/feed.xml") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert room.fetched.count("/feed.xml") >= 2, err
+    assert room.fetched.count("/a/8006924.html") == 1  # stored after the first pass
+    assert room.fetched.count("/a/missing.html") >= 2  # failed, so tried again
+    assert "new threat 1: United States -> Canada [tariffs]" in out
+    assert err.count("pass done") >= 2
+    assert process.returncode == 143
