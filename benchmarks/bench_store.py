@@ -24,6 +24,7 @@ from pathlib import Path
 from summarize.schema import Brief
 from summarize.store import Store
 from summarize.store import queries as q
+from summarize.store.db import index_evidence
 
 CATEGORIES = ["sanctions", "tariffs", "export_controls", "military_force", "diplomatic", "legal"]
 VERBS = ["impose", "raise", "double", "extend", "expand", "consider", "threaten"]
@@ -84,6 +85,12 @@ def main() -> None:
             f"{times[len(times) // 2] * 1000:.3f} ms, "
             f"p99 {times[int(len(times) * 0.99)] * 1000:.3f}"
             " ms per brief"
+        )
+        start = time.perf_counter()
+        indexed = index_evidence(store.db)
+        print(
+            f"full-text index brought up to date ({indexed:,} quotes, done on close): "
+            f"{time.perf_counter() - start:.2f} s"
         )
         for label, filters in (
             ("threats (latest 50)", q.Filters(limit=50)),

@@ -133,7 +133,16 @@ def m001_initial(db: sqlite3.Connection) -> None:
             likeness       TEXT,
             pinned         INTEGER NOT NULL DEFAULT 0
         );
-        CREATE INDEX threats_candidates ON threats (issuer_key, category, reported);
+        CREATE TABLE threat_targets (  -- the linker's way in: reports naming a target
+            threat      INTEGER NOT NULL REFERENCES threats (id) ON DELETE CASCADE,
+            key         TEXT NOT NULL,  -- the target's canonical name
+            issuer_key  TEXT NOT NULL,
+            category    TEXT NOT NULL,
+            reported    TEXT NOT NULL
+        );
+        CREATE INDEX threat_targets_candidates
+            ON threat_targets (key, issuer_key, category, reported);
+        CREATE INDEX threat_targets_threat ON threat_targets (threat);
         CREATE INDEX threats_tracked ON threats (tracked);
         CREATE INDEX threats_brief ON threats (brief);
         CREATE TABLE evidence (

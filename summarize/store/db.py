@@ -326,6 +326,14 @@ def _insert_threat(
     )
     threat_id = int(cursor.lastrowid or 0)
     db.executemany(
+        "INSERT INTO threat_targets (threat, key, issuer_key, category, reported)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (threat_id, key, report.features.issuer, threat.category, report.reported.isoformat())
+            for key in report.features.targets
+        ],
+    )
+    db.executemany(
         "INSERT INTO evidence (threat, position, quote) VALUES (?, ?, ?)",
         [(threat_id, i, quote) for i, quote in enumerate(threat.evidence)],
     )

@@ -39,23 +39,22 @@ def link(db: sqlite3.Connection, threat_id: int, report: Report, brief_id: int) 
     targets = sorted(report.features.targets)
     if not targets:
         return _start(db, threat_id)
-    shares_a_target = " OR ".join(["target_keys LIKE ? ESCAPE '\\'"] * len(targets))
-    # only placeholders are joined into the SQL; every value is bound
-    sql = (
-        "SELECT target_keys, measure, reported, tracked FROM threats"  # noqa: S608
-        " WHERE issuer_key = ? AND category = ? AND reported BETWEEN ? AND ?"
-        f" AND brief != ? AND tracked IS NOT NULL AND ({shares_a_target})"
-        " ORDER BY reported DESC LIMIT ?"
+    sql = (  # only placeholders are joined in: every value is bound
+        "SELECT t.target_keys, t.measure, t.reported, t.tracked"  # noqa: S608
+        " FROM threat_targets x JOIN threats t ON t.id = x.threat"
+        f" WHERE x.key IN ({', '.join('?' * len(targets))})"
+        " AND x.issuer_key = ? AND x.category = ? AND x.reported BETWEEN ? AND ?"
+        " AND t.brief != ? AND t.tracked IS NOT NULL ORDER BY x.reported DESC LIMIT ?"
     )
     rows = db.execute(
         sql,
         (
+            *targets,
             report.features.issuer,
             report.category,
             (report.reported - window).isoformat(),
             (report.reported + window).isoformat(),
             brief_id,
-            *(f"%|{_like_escape(key)}|%" for key in targets),
             MAX_CANDIDATES,
         ),
     ).fetchall()
@@ -93,10 +92,6 @@ def _start(db: sqlite3.Connection, threat_id: int) -> tuple[int, bool]:
     db.execute("UPDATE threats SET tracked = ? WHERE id = ?", (tracked, threat_id))
     refresh(db, [tracked])  # one report: cheap
     return tracked, True
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _extend(db: sqlite3.Connection, tracked: int, threat_id: int, report: Report) -> None:
