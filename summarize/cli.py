@@ -226,8 +226,8 @@ def brief(
         Path | None,
         typer.Option(
             "--store",
-            help="Keep every brief in this store [env: SUMMARIZE_STORE; default: the user "
-            "data folder].",
+            help="Keep every brief in this store (env SUMMARIZE_STORE; default: the user "
+            "data folder).",
         ),
     ] = None,
     no_store: Annotated[
@@ -579,7 +579,7 @@ def watch(
         bool, typer.Option("--once", help="One pass, then exit (for cron): 1 if any failed.")
     ] = False,
     store_path: Annotated[
-        Path | None, typer.Option("--store", help="Store file [env: SUMMARIZE_STORE].")
+        Path | None, typer.Option("--store", help="Store file (env SUMMARIZE_STORE).")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
     base_url: Annotated[

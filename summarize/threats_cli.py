@@ -30,7 +30,9 @@ threats_app = typer.Typer(
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Store file [env: SUMMARIZE_STORE; default: user data folder]."),
+    typer.Option(
+        "--store", help="Store file (env SUMMARIZE_STORE; default: the user data folder)."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]

@@ -373,3 +373,10 @@ def test_linking_a_report_updates_its_threat_as_a_full_recount_would(tmp_path: P
             linker.refresh(db, [row[0] for row in kept])
         assert snapshot(store) == kept
         assert any(row[6] == 4 and row[7] == 3 for row in kept)  # 4 reports, 3 articles
+
+
+def test_help_names_the_store_variable() -> None:
+    """Help text in square brackets would be eaten as markup: the variable must show."""
+    for args in (["brief", "--help"], ["threats", "--help"], ["watch", "--help"]):
+        result = runner.invoke(app, args, env={"COLUMNS": "200"})
+        assert "SUMMARIZE_STORE" in result.stdout, args
