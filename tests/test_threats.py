@@ -349,8 +349,17 @@ def test_the_labelled_pairs_are_scored_by_the_linkers_rule() -> None:
         [sys.executable, str(root / "score.py")], capture_output=True, text=True, check=True
     ).stdout
     readme = (root.parent.parent / "README.md").read_text(encoding="utf-8")
-    figures = out.split("precision ")[1].split("  (")[0]  # "0.762  recall 0.696"
+    figures = out.split("precision ")[1].split("  (")[0]  # "0.826  recall 0.826"
     assert f"precision {figures}" in readme  # the README states what the script prints
+    heldout = subprocess.run(
+        [sys.executable, str(root / "score.py"), str(root / "heldout.jsonl")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "18 pairs (7 same, 11 different)" in heldout
+    figures = " ".join(heldout.split("precision ")[1].split("  (")[0].split())
+    assert f"precision {figures}" in " ".join(readme.split())  # may wrap in the README
 
 
 def test_linking_a_report_updates_its_threat_as_a_full_recount_would(tmp_path: Path) -> None:
