@@ -226,7 +226,10 @@ def test_cli_json_and_csv(tmp_path: Path) -> None:
     )
     assert [d["due"] for d in json.loads(due_json.stdout)] == ["2025-04-02"]
     history = runner.invoke(app, ["threats", "show", "1", "--csv", "--store", str(path)])
-    assert next(r["outlet"] for r in csv.DictReader(io.StringIO(history.stdout))) == "voanews.com"
+    rows = list(csv.DictReader(io.StringIO(history.stdout)))
+    assert [r["outlet"] for r in rows] == ["voanews.com", "reuters.com", "apnews.com"]
+    assert rows[0]["likeness"] == ""  # the first report was linked to nothing
+    assert json.loads(rows[1]["likeness"])["issuer"] == 1.0
     bad = runner.invoke(app, ["threats", "--since", "last week", "--store", str(path)])
     assert bad.exit_code == 2
     assert "--since 'last week' is not a date" in bad.stderr

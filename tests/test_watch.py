@@ -194,3 +194,14 @@ def test_watch_passes_again_every_interval_until_stopped(
     assert "new threat 1: United States -> Canada [tariffs]" in out
     assert err.count("pass done") >= 2
     assert process.returncode == 143
+
+
+def test_an_item_already_briefed_by_url_is_not_fetched_again(
+    newsroom: tuple[Newsroom, str], private_store: Path
+) -> None:
+    room, base = newsroom
+    first = runner.invoke(app, ["brief", f"{base}/a/8006924.html", "-q"])
+    assert first.exit_code == 0, first.stderr
+    room.fetched.clear()
+    runner.invoke(app, ["watch", f"{base}/feed.xml", "--once"])
+    assert "/a/8006924.html" not in room.fetched

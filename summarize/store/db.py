@@ -166,8 +166,13 @@ class Store:
     # --- feeds ----------------------------------------------------------------------
 
     def has_feed_item(self, link: str) -> bool:
-        """Whether this feed item's page was briefed and stored already."""
-        found = self.db.execute("SELECT 1 FROM feed_items WHERE link = ?", (link,))
+        """Whether this feed item's page was briefed and stored already (from a feed, or
+        named to `summarize brief`)."""
+        found = self.db.execute(
+            "SELECT 1 FROM feed_items WHERE link = ? UNION ALL"
+            " SELECT 1 FROM articles WHERE url = ? LIMIT 1",
+            (link, link),
+        )
         return found.fetchone() is not None
 
     def remember_feed_item(self, link: str, brief_id: int) -> None:
