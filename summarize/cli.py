@@ -608,10 +608,12 @@ def watch(
         )
         template = load_prompt(None)
         store = resources.enter_context(Store(store_path))
+        cache = _open_cache(None, refresh=False)  # a page tried again costs no second answer
     except ConfigError as error:
         resources.close()
         raise _fail(str(error)) from None
-    client = ModelClient(config)
+    resources.callback(cache.close)
+    client = ModelClient(config, cache=cache)
     resources.callback(client.close)
     with resources:
         try:

@@ -9,6 +9,7 @@ moved, a new condition, an escalation).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -56,8 +57,12 @@ def watch_pass(
         if isinstance(result, Failure):
             report.failures.append(f"item {link}: {result.message}; tried again next pass")
             return
-        stored = store.record(result)
-        store.remember_feed_item(link, stored.brief_id)
+        try:
+            stored = store.record(result)
+            store.remember_feed_item(link, stored.brief_id)
+        except sqlite3.Error as error:  # the brief is not lost: asked again next pass
+            report.failures.append(f"item {link}: not stored ({error}); tried again next pass")
+            return
         report.briefed += 1
         report.news += _news(store, stored, result)
 

@@ -205,3 +205,18 @@ def test_an_item_already_briefed_by_url_is_not_fetched_again(
     room.fetched.clear()
     runner.invoke(app, ["watch", f"{base}/feed.xml", "--once"])
     assert "/a/8006924.html" not in room.fetched
+
+
+def test_a_store_that_cannot_be_written_costs_the_item_this_pass_only(
+    newsroom: tuple[Newsroom, str], private_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, base = newsroom
+    monkeypatch.setattr("summarize.store.db.BUSY_TIMEOUT_MS", 50)
+    Store(private_store).close()
+    with Store(private_store) as other:  # another process holds the write lock
+        other.db.execute("BEGIN IMMEDIATE")
+        locked = runner.invoke(app, ["watch", f"{base}/feed.xml", "--once"])
+        other.db.execute("ROLLBACK")
+    assert f"item {base}/a/8006924.html: not stored (database is locked)" in locked.stderr
+    again = runner.invoke(app, ["watch", f"{base}/feed.xml", "--once"])
+    assert "new threat 1: United States -> Canada [tariffs]" in again.stdout
