@@ -1,10 +1,12 @@
 """Link each stored threat to the tracked threat it reports, or start a new one.
 
-A new report is compared, by `summarize.similarity.likeness`, with the reports already
-stored from the same issuer and of the same kind of measure within `WINDOW_DAYS`
-(newest first, at most `MAX_CANDIDATES`); it joins the tracked threat of its best match
-when that match is `same_across_articles`, and records the score and its parts. Two
-threats of one brief are never linked to each other: the brief says they are different.
+A new report is compared, by `summarize.similarity.compare`, with the reports already
+stored that could be the same threat: same issuer, same kind of measure, naming one of
+its targets, within `WINDOW_DAYS` (found through the `threat_targets` index, newest
+first, at most `MAX_CANDIDATES`, so the cost does not grow with the store). It joins
+the tracked threat of its best match when that match is `same_across_articles`, and
+records the score and its parts. Two threats of one brief are never linked to each
+other: the brief says they are different.
 """
 
 from __future__ import annotations
