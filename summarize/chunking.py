@@ -4,9 +4,10 @@
 character budget from the article's own characters per token and checks every chunk
 with the tokenizer (`summarize.tokens`).
 
-Merging is by meaning, not position: the same threat found in two chunks (same issuer,
-targets and category, similar action) appears once, with the union of its evidence and
-conditions; actors and dates are deduplicated; the summaries are combined.
+Merging is by meaning, not position: the same threat found in two chunks (by the
+project's one definition, `summarize.similarity.same_in_article`) appears once, with
+the union of its evidence and conditions; actors and dates are deduplicated; the
+summaries are combined.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import re
 from collections.abc import Iterable
 
 from summarize.schema import Actor, DateMention, ExtractedThreat, Extraction
+from summarize.similarity import normalize_name, same_in_article
 
 OVERLAP_CHARS = 600  # a paragraph or so repeated at the top of the next chunk
 ROLE_RANK = {"issuer": 0, "speaker": 1, "target": 2, "other": 3}
-WORD = re.compile(r"[a-z0-9]+")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -52,24 +53,6 @@ def _fit(paragraph: str, limit: int) -> list[str]:
     return [*pieces, rest]
 
 
-def _words(text: str | None) -> set[str]:
-    return set(WORD.findall((text or "").casefold()))
-
-
-def _name(text: str) -> str:
-    return " ".join(WORD.findall(text.casefold().removeprefix("the ")))
-
-
-def same_threat(a: ExtractedThreat, b: ExtractedThreat) -> bool:
-    """One threat seen twice: same issuer and category, overlapping targets, like action."""
-    if _name(a.issuer) != _name(b.issuer) or a.category != b.category:
-        return False
-    if {_name(t) for t in a.targets}.isdisjoint({_name(t) for t in b.targets}):
-        return False
-    left, right = _words(a.action), _words(b.action)
-    return len(left & right) / max(len(left | right), 1) >= 0.3
-
-
 def _union(*lists: Iterable[str]) -> list[str]:
     seen: dict[str, str] = {}
     for item in (i for items in lists for i in items):
@@ -93,19 +76,19 @@ def merge(parts: list[Extraction]) -> Extraction:
     """One extraction from the extractions of an article's chunks."""
     threats: list[ExtractedThreat] = []
     for threat in (t for part in parts for t in part.threats):
-        match = next((i for i, kept in enumerate(threats) if same_threat(kept, threat)), None)
+        match = next((i for i, kept in enumerate(threats) if same_in_article(kept, threat)), None)
         if match is None:
             threats.append(threat)
         else:
             threats[match] = _merge_threat(threats[match], threat)
     actors: dict[str, Actor] = {}
     for actor in (a for part in parts for a in part.actors):
-        known = actors.get(_name(actor.name))
+        known = actors.get(normalize_name(actor.name))
         if known is None or ROLE_RANK[actor.role] < ROLE_RANK[known.role]:
-            actors[_name(actor.name)] = actor
+            actors[normalize_name(actor.name)] = actor
     dates: dict[tuple[str, str], DateMention] = {}
     for mention in (d for part in parts for d in part.dates):
-        dates.setdefault((_name(mention.text), _name(mention.event)), mention)
+        dates.setdefault((normalize_name(mention.text), normalize_name(mention.event)), mention)
     sentences = _union(*(SENTENCE.split(part.summary.strip()) for part in parts))
     return Extraction(
         summary=" ".join(sentences[:3])[:1500],

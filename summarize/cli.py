@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
     from summarize.schema import Brief
+    from summarize.store import Store as BriefStore
 
 app = typer.Typer(
     name="summarize",
@@ -337,6 +338,17 @@ def brief(
             "--embed-text", help="Keep each article's text in --json/--jsonl (for report)."
         ),
     ] = False,
+    store_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            show_default="store.sqlite3 in the user data folder, or SUMMARIZE_STORE",
+            help="Keep every brief in this store, for summarize threats.",
+        ),
+    ] = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not keep the briefs in the store.")
+    ] = False,
 ) -> None:
     """Brief each article: who threatens whom, with what, on what condition, by when.
 
@@ -377,6 +389,7 @@ def brief(
         quiet=quiet,
         embed_text=embed_text,
     )
+    run.on_result = _kept_in_store(run.report, resources, store_path, enabled=not no_store)
     outcome = BatchOutcome(results=[])
     try:
         outcome = run.brief(
@@ -436,6 +449,7 @@ class _Run:
         self.skipped = 0
         self.stage = "reading the inputs"
         self.progress: BatchProgress | None = None
+        self.on_result: Callable[[int, Result], None] = self.report  # the store wraps it
 
     def brief(
         self,
@@ -476,7 +490,7 @@ class _Run:
                     self.template,
                     concurrency=concurrency,
                     max_total_tokens=max_total_tokens,
-                    on_result=self.report,
+                    on_result=self.on_result,
                     repeated=repeated,
                 )
         finally:
@@ -570,6 +584,68 @@ def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | No
     truncated = run.progress is not None and run.progress.truncated  # a part is not the whole
     if failed or outcome.not_started or not written or run.jsonl_error is not None or truncated:
         raise typer.Exit(int(Exit.SOME_FAILED))
+
+
+def _kept_in_store(
+    report: Callable[[int, Result], None],
+    resources: ExitStack,
+    path: Path | None,
+    *,
+    enabled: bool,
+) -> Callable[[int, Result], None]:
+    """`report`, and before it each brief kept in the store (closed with `resources`)."""
+    hook = _StoreHook.open(path) if enabled else None
+    if hook is None:
+        return report
+    resources.callback(hook.close)
+
+    def keep_and_report(index: int, result: Result) -> None:
+        hook.record(result)
+        report(index, result)
+
+    return keep_and_report
+
+
+class _StoreHook:
+    """Keeps each brief in the store as it is reported. The store is a convenience, never
+    a gate: if it cannot be opened or written, one warning, and the run goes on (the
+    briefs still reach stdout and the export files)."""
+
+    def __init__(self, store: BriefStore) -> None:
+        self.store: BriefStore | None = store
+
+    @classmethod
+    def open(cls, path: Path | None) -> _StoreHook | None:
+        from summarize.store import Store
+
+        try:
+            return cls(Store(path))
+        except ConfigError as error:
+            stderr.print(f"warning: briefs not stored: {error}", highlight=False, soft_wrap=True)
+            return None
+
+    def record(self, result: Result) -> None:
+        import sqlite3
+
+        from summarize.pipeline import Failure
+
+        if self.store is None or isinstance(result, Failure):
+            return
+        try:
+            self.store.record(result)
+        except (sqlite3.Error, OSError) as error:
+            stderr.print(
+                f"warning: the store {self.store.path} failed ({error}); the rest of this run "
+                "is not stored: import the briefs later with `summarize store import FILE`",
+                highlight=False,
+                soft_wrap=True,
+            )
+            self.close()
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 def _write_results(
@@ -921,6 +997,111 @@ def cache_clear(cache_path: CacheOption = None) -> None:
         stderr.print(message, highlight=False, markup=False)
     else:
         stderr.print(f"removed {removed} answer(s)", highlight=False)
+
+
+def _add_store_commands() -> None:
+    """`summarize store ...` and `summarize threats ...` live in their own module."""
+    from summarize.threats_cli import store_app, threats_app
+
+    app.add_typer(store_app, name="store")
+    app.add_typer(threats_app, name="threats")
+
+
+_add_store_commands()
+
+
+def _interval(value: str) -> float:
+    """'15m' -> 900.0 seconds; '30s', '2h', or bare seconds."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", value)
+    if found is None or float(found[1]) <= 0:
+        raise _fail(f"--every {value!r}: write a duration such as 30s, 15m or 2h")
+    return float(found[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[found[2]]
+
+
+@app.command()
+def watch(
+    feeds: Annotated[list[str], typer.Argument(help="RSS or Atom feed URLs.")],
+    every: Annotated[str, typer.Option(help="Time between passes: 30s, 15m, 2h.")] = "15m",
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass, then exit (for cron): 1 if any failed.")
+    ] = False,
+    store_path: Annotated[
+        Path | None, typer.Option("--store", help="Store file (env SUMMARIZE_STORE).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.")
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
+    timeout: Annotated[float | None, typer.Option(min=1, help="Seconds per model request.")] = None,
+    feed_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for a feed.")
+    ] = 20.0,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64)] = 4,
+) -> None:
+    """Brief the new items of feeds, pass after pass; print new threats, threats reported
+    again, and deadlines set or moved."""
+    import time
+
+    from summarize.client import ModelClient
+    from summarize.prompts import load_prompt
+    from summarize.store import Store
+
+    pause = _interval(every)
+    resources = ExitStack()
+    try:
+        config = _model_config(
+            resources, model=model, base_url=base_url, mode=mode, timeout=timeout
+        )
+        template = load_prompt(None)
+        store = resources.enter_context(Store(store_path))
+        cache = _open_cache(None, refresh=False)  # a page tried again costs no second answer
+    except ConfigError as error:
+        resources.close()
+        raise _fail(str(error)) from None
+    resources.callback(cache.close)
+    client = ModelClient(config, cache=cache)
+    resources.callback(client.close)
+    with resources:
+        try:
+            while True:
+                failed = _watch_once(feeds, store, client, template, feed_timeout, concurrency)
+                if once:
+                    raise typer.Exit(int(Exit.SOME_FAILED if failed else Exit.OK))
+                time.sleep(pause)
+        except KeyboardInterrupt:
+            how, code = signals.stops.outcome()
+            stderr.print(f"{how}: watch stopped", highlight=False)
+            raise typer.Exit(int(code)) from None
+
+
+def _watch_once(
+    feeds: list[str],
+    store: BriefStore,
+    client: ModelClient,
+    template: Prompt,
+    feed_timeout: float,
+    concurrency: int,
+) -> bool:
+    """One pass: news on stdout, failures and a tally on stderr; True if anything failed."""
+    from summarize.watch import watch_pass
+
+    found = watch_pass(
+        feeds, store, client, template, feed_timeout=feed_timeout, concurrency=concurrency
+    )
+    for line in found.news:
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    for failure in found.failures:
+        stderr.print(failure, highlight=False, soft_wrap=True, markup=False)
+    stderr.print(
+        f"pass done: {found.items_seen} item(s) in the feeds, {found.briefed} new "
+        f"briefed, {len(found.failures)} failure(s)",
+        highlight=False,
+    )
+    return bool(found.failures)
 
 
 DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline

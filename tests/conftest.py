@@ -96,3 +96,14 @@ def private_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     path = tmp_path / "cache" / "answers.sqlite3"
     monkeypatch.setenv("SUMMARIZE_CACHE", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def private_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Each test gets its own brief store: none touches the user's, none sees another's.
+    It lives outside `tmp_path`, which tests brief as a folder."""
+    path = tmp_path_factory.mktemp("store") / "store.sqlite3"
+    monkeypatch.setenv("SUMMARIZE_STORE", str(path))
+    return path
