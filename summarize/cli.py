@@ -72,6 +72,47 @@ NO_MODEL = """no model configured. Three ways on, easiest first:
 CACHE_DEFAULT = "answers.sqlite3 in the user cache folder; summarize cache stats shows it"
 
 
+# Options `brief` and `batch submit` share: one definition each.
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        envvar="OPENAI_BASE_URL",
+        show_default="OpenAI's API, with OPENAI_API_KEY",
+        help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.",
+    ),
+]
+ModeOption = Annotated[
+    str | None,
+    typer.Option(
+        show_default=MODE_DEFAULT,
+        help="Structured-output mode: tools, json_schema, json or md_json.",
+    ),
+]
+PublishedOption = Annotated[
+    str | None,
+    typer.Option(
+        show_default="each file's front-matter header, or its folder's published.json",
+        help="Publication date YYYY-MM-DD for every article (wins over headers).",
+    ),
+]
+PromptOption = Annotated[
+    Path | None,
+    typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file to use instead."),
+]
+MaxInputTokensOption = Annotated[
+    int,
+    typer.Option(
+        min=500,
+        help="Article budget per request, in tokens (for a gguf: model, at most what its "
+        "context holds); longer articles are split.",
+    ),
+]
+MaxChunksOption = Annotated[
+    int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
+]
+
+
 class OutputFormat(StrEnum):
     TERMINAL = "terminal"
     MARKDOWN = "md"
@@ -205,33 +246,10 @@ def brief(
             "default all cores and 8192).",
         ),
     ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            envvar="OPENAI_BASE_URL",
-            show_default="OpenAI's API, with OPENAI_API_KEY",
-            help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.",
-        ),
-    ] = None,
-    mode: Annotated[
-        str | None,
-        typer.Option(
-            show_default=MODE_DEFAULT,
-            help="Structured-output mode: tools, json_schema, json or md_json.",
-        ),
-    ] = None,
-    published: Annotated[
-        str | None,
-        typer.Option(
-            show_default="each file's front-matter header, or its folder's published.json",
-            help="Publication date YYYY-MM-DD for every article (wins over headers).",
-        ),
-    ] = None,
-    prompt: Annotated[
-        Path | None,
-        typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file to use instead."),
-    ] = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
+    published: PublishedOption = None,
+    prompt: PromptOption = None,
     json_out: Annotated[
         Path | None,
         typer.Option(
@@ -295,17 +313,8 @@ def brief(
             help="Stop starting articles once this many tokens are spent.",
         ),
     ] = None,
-    max_input_tokens: Annotated[
-        int,
-        typer.Option(
-            min=500,
-            help="Article budget per request, in tokens (for a gguf: model, at most what its "
-            "context holds); longer articles are split.",
-        ),
-    ] = 16_000,
-    max_chunks: Annotated[
-        int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
-    ] = 8,
+    max_input_tokens: MaxInputTokensOption = 16_000,
+    max_chunks: MaxChunksOption = 8,
     fetch_timeout: Annotated[
         float, typer.Option(min=1, help="Seconds for each URL in all: connect, redirects, body.")
     ] = 30.0,
@@ -1312,36 +1321,15 @@ def batch_submit(
             help="Model name.",
         ),
     ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            envvar="OPENAI_BASE_URL",
-            show_default="OpenAI's API, with OPENAI_API_KEY",
-            help="OpenAI-compatible endpoint.",
-        ),
-    ] = None,
-    mode: Annotated[
-        str | None, typer.Option(show_default=MODE_DEFAULT, help="Structured-output mode.")
-    ] = None,
-    published: Annotated[
-        str | None,
-        typer.Option(
-            show_default="each file's front-matter header, or its folder's published.json",
-            help="Publication date YYYY-MM-DD for every article.",
-        ),
-    ] = None,
-    prompt: Annotated[
-        Path | None,
-        typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file instead of the shipped one."),
-    ] = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
+    published: PublishedOption = None,
+    prompt: PromptOption = None,
     max_tokens: Annotated[
         int | None, typer.Option(min=1, show_default="no cap", help="Cap on output tokens.")
     ] = None,
-    max_input_tokens: Annotated[
-        int, typer.Option(min=500, help="Article budget per request; longer ones are split.")
-    ] = 16_000,
-    max_chunks: Annotated[int, typer.Option(min=1, help="Most chunks per long article.")] = 8,
+    max_input_tokens: MaxInputTokensOption = 16_000,
+    max_chunks: MaxChunksOption = 8,
     cache_path: CacheOption = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Send every request, cached or not.")
