@@ -32,14 +32,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from summarize.articles import Article, article_from_text, parse_published
+from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cache import AnswerCache
 from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.data import Article, parse_published
 from summarize.injection import injection_warnings
 from summarize.loopback import LoopbackServer, Reply, Request, Throttled, structured_reply
-from summarize.pipeline import Failure, check_grounding, clean_article, request_messages
+from summarize.pipeline import check_grounding, clean_article, request_messages
 from summarize.prompts import load_prompt
+from summarize.results import Failure
 from summarize.schema import ExtractedThreat
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,15 +29,16 @@ from pathlib import Path
 
 from bench_batch import DEFAULT_CORPUS, answer, make_articles
 
-from summarize.articles import Article
 from summarize.batchjobs import REQUESTS, Answers, collect, load_job, write_job
 from summarize.cache import AnswerCache
 from summarize.client import ModelClient, ModelConfig
+from summarize.data import Article
 from summarize.export import JsonlWriter
 from summarize.injection import injection_warnings
 from summarize.loopback import Request
-from summarize.pipeline import Failure, Result, article_requests, clean_article
+from summarize.pipeline import article_requests, clean_article
 from summarize.prompts import load_prompt
+from summarize.results import Failure, Result
 from summarize.schema import Extraction
 
 

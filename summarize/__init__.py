@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Article": "summarize.articles",
+    "Article": "summarize.data",
     "read_inputs": "summarize.articles",
     "Cleaned": "summarize.clean",
     "clean": "summarize.clean",
@@ -33,7 +33,7 @@ _EXPORTS = {
     "InvalidAnswer": "summarize.errors",
     "ProviderError": "summarize.errors",
     "SummarizeError": "summarize.errors",
-    "Failure": "summarize.pipeline",
+    "Failure": "summarize.results",
     "brief_article": "summarize.pipeline",
     "run_batch": "summarize.batch",
     "summarize_text": "summarize.pipeline",
@@ -70,10 +70,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from summarize.articles import Article, read_inputs
+    from summarize.articles import read_inputs
     from summarize.batch import run_batch
     from summarize.clean import Cleaned, clean
     from summarize.client import ModelClient, ModelConfig, RetryPolicy
+    from summarize.data import Article
     from summarize.dates import resolve
     from summarize.errors import (
         ArticleFailed,
@@ -83,8 +84,9 @@ if TYPE_CHECKING:
         ProviderError,
         SummarizeError,
     )
-    from summarize.pipeline import Failure, brief_article, summarize_text
+    from summarize.pipeline import brief_article, summarize_text
     from summarize.prompts import Prompt, load_prompt
+    from summarize.results import Failure
     from summarize.schema import Brief, Extraction, Threat
 
 

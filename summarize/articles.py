@@ -38,20 +38,19 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+from summarize.data import MAX_INPUT_BYTES, Article, Deferred, parse_published, split_front_matter
 from summarize.errors import InputError
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
-MAX_INPUT_BYTES = 5_000_000  # one article, file, stdin or web page (--max-input-bytes)
 READ_CHUNK = 1 << 20  # bytes per read(): memory grows with what was read, never past the cap
 FETCH_WORKERS = 8  # URLs fetched at once: waiting on servers, not on this machine
 ARTICLE_SUFFIXES = {".txt", ".text", ".md", "", ".jsonl", *HTML_SUFFIXES}
@@ -65,58 +64,6 @@ CORPUS_FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "published": (str,),
     "url": (str,),
 }
-FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>(?:[^\n]*\n)*?)---[ \t]*(?:\r?\n|\Z)")
-HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*?)\s*$")
-
-
-@dataclass(frozen=True)
-class Article:
-    """One article as read, before cleaning."""
-
-    id: str
-    source: str
-    text: str
-    title: str | None = None
-    published: date | None = None
-    url: str | None = None
-    meta: dict[str, str] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """An input read when it is needed (a URL: its server may be slow), never raising:
-    `read()` gives the article, or the InputError that stands in its place."""
-
-    source: str
-    read: Callable[[], Article | InputError]
-
-
-def parse_published(value: str, *, source: str) -> date:
-    """An ISO date or timestamp ('2025-03-13', '2025-03-13 20:30:26Z') to its date."""
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        raise InputError(
-            f"{source}: published date {value!r} is not ISO 8601; write it as YYYY-MM-DD",
-            source=source,
-        ) from None
-
-
-def split_front_matter(text: str) -> tuple[dict[str, str], str]:
-    """Split a `---` header off the top of a text; ({}, text) when there is none."""
-    match = FRONT_MATTER.match(text)
-    if match is None:
-        return {}, text
-    header: dict[str, str] = {}
-    for line in match["body"].splitlines():
-        if not line.strip():
-            continue
-        entry = HEADER_LINE.match(line)
-        if entry is None:  # not a header after all: treat the whole file as the story
-            return {}, text
-        header[entry["key"].lower()] = entry["value"]
-    return header, text[match.end() :]
 
 
 # Formats an analyst is likely to point the tool at by mistake, by their first bytes.

@@ -22,11 +22,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from summarize.articles import Article, Deferred
+from summarize.data import Article, Deferred
 from summarize.errors import InputError, SummarizeError
 from summarize.linefreq import for_article, repeated_lines
-from summarize.pipeline import Failure, Result, brief_article
+from summarize.pipeline import brief_article
 from summarize.prompts import Prompt
+from summarize.results import Failure, Result
 from summarize.schema import Brief
 
 if TYPE_CHECKING:

@@ -32,12 +32,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from summarize.articles import Article
 from summarize.client import Pending
+from summarize.data import Article
 from summarize.errors import InputError, ProviderError, SummarizeError
 from summarize.export import write_atomically
-from summarize.pipeline import Failure, Result, article_requests, brief_article
+from summarize.pipeline import article_requests, brief_article
 from summarize.prompts import Prompt
+from summarize.results import Failure, Result
 from summarize.schema import Extraction
 
 if TYPE_CHECKING:

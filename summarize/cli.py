@@ -24,7 +24,8 @@ from rich.console import Console
 from rich.text import Text
 
 from summarize import signals
-from summarize.articles import Article, parse_published, read_file
+from summarize.articles import read_file
+from summarize.data import Article, parse_published
 from summarize.errors import ConfigError, InputError, NoModelConfigured, SummarizeError
 
 if TYPE_CHECKING:
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient, ModelConfig
     from summarize.export import JsonlWriter
-    from summarize.pipeline import Result
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
+    from summarize.results import Result
     from summarize.schema import Brief
     from summarize.store import Store as BriefStore
 
@@ -511,7 +512,7 @@ class _Run:
         written), the bar, and its failure line. A JSONL file that cannot be written
         stops the batch: what is in flight finishes and goes to --json."""
         from summarize.batch import StopBatch
-        from summarize.pipeline import Failure
+        from summarize.results import Failure
         from summarize.schema import Brief
 
         assert self.progress is not None
@@ -572,8 +573,8 @@ def _check_outputs(
 
 def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | None) -> None:
     """The run's last words on stderr, the totals line always among them, and its exit."""
-    from summarize.pipeline import Failure
     from summarize.progress import totals_line
+    from summarize.results import Failure
 
     note = _cache_note(run.cache)
     stderr.print(totals_line(outcome, skipped=run.skipped, note=note), highlight=False)
@@ -636,7 +637,7 @@ class _StoreHook:
     def record(self, result: Result) -> None:
         import sqlite3
 
-        from summarize.pipeline import Failure
+        from summarize.results import Failure
 
         if self.store is None or isinstance(result, Failure):
             return
@@ -673,8 +674,8 @@ def _write_results(
     the others still are). A stop (Ctrl-C, SIGTERM) during the terminal view ends it
     between two briefs."""
     from summarize.export import json_text, write_json
-    from summarize.pipeline import Failure
     from summarize.render import print_brief
+    from summarize.results import Failure
 
     written = True
     briefed = any(not isinstance(r, Failure) for r in results)
@@ -1486,7 +1487,7 @@ def batch_collect(
     from summarize.batchjobs import Answers, collect, done_ids, gather, write_followup
     from summarize.client import ModelClient
     from summarize.export import JsonlWriter
-    from summarize.pipeline import Failure
+    from summarize.results import Failure
 
     job = _job_or_fail(job_dir)
     config = job.model_config(api_key=_api_key())

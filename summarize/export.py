@@ -20,7 +20,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from summarize.errors import ConfigError, InputError
-from summarize.pipeline import Failure, Result
+from summarize.results import Failure, Result
 from summarize.schema import Brief
 
 

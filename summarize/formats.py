@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 from summarize.clean import clean, normalize_for_match
 from summarize.export import write_atomically
-from summarize.pipeline import Failure, Result
+from summarize.results import Failure, Result
 from summarize.schema import Brief, Located, ResolvedDate, Threat
 from summarize.spans import in_context
 

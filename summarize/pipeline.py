@@ -10,17 +10,19 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from summarize.articles import Article, article_from_text
+from summarize.articles import article_from_text
 from summarize.chunking import OVERLAP_CHARS, merge, split
 from summarize.clean import Cleaned, clean, cleaning_warning
+from summarize.data import Article
 from summarize.dates import resolve_mention
-from summarize.errors import ArticleFailed, InputError, SummarizeError
+from summarize.errors import ArticleFailed, InputError
 from summarize.injection import Scan, scan
 from summarize.prompts import Prompt
+from summarize.results import TRUNCATED
 from summarize.schema import (
     ArticleMeta,
     Brief,
@@ -36,37 +38,6 @@ from summarize.tokens import count_tokens, fits
 
 if TYPE_CHECKING:
     from summarize.client import CallRecord, ModelClient, ModelConfig
-
-
-@dataclass(frozen=True)
-class Failure:
-    """An article that produced no brief, and why, in one line."""
-
-    article_id: str | None
-    source: str
-    kind: str
-    message: str
-    attempts: int = 0
-
-    @classmethod
-    def from_error(cls, error: SummarizeError, article: Article | None = None) -> Failure:
-        source = article.source if article else getattr(error, "source", None) or "?"
-        return cls(
-            article_id=article.id if article else None,
-            source=source,
-            kind=error.kind,
-            message=str(error),
-            attempts=error.attempts if isinstance(error, ArticleFailed) else 0,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "article": {"id": self.article_id, "source": self.source},
-            "error": {"kind": self.kind, "message": self.message, "attempts": self.attempts},
-        }
-
-
-Result = Brief | Failure
 
 
 def clean_article(article: Article, repeated: Mapping[str, int] | None = None) -> Cleaned:
@@ -184,7 +155,6 @@ def assemble(
     )
 
 
-TRUNCATED = "article truncated"  # how the warning of an article cut short begins
 # Characters of raw text a token can stand for, generously: English prose runs about 4
 # a token, and cleaning may remove chrome. Raw text past max_chunks x max_input_tokens x
 # this can never be sent, so it is neither cleaned nor split (a 50 MB file would cost
@@ -244,11 +214,6 @@ def _covered(text: str, kept: list[str]) -> int:
     estimate = sum(map(len, kept)) - OVERLAP_CHARS * len(kept)
     found = text.find(tail, max(0, estimate - len(tail)))
     return (found if found >= 0 else max(0, estimate)) + len(tail)
-
-
-def truncation(brief: Brief) -> str | None:
-    """The warning of a brief whose article was cut short, if it was."""
-    return next((w for w in brief.warnings if w.startswith(TRUNCATED)), None)
 
 
 def _split_within(text: str, budget: int, count: Callable[[str], int], *, most: int) -> list[str]:

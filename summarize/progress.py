@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from summarize.batch import BatchOutcome, TokenCount
-from summarize.pipeline import Failure, Result, truncation
+from summarize.results import Failure, Result, truncation
 
 
 def _rate(seconds: float | None) -> str:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarize.articles import split_front_matter
+from summarize.data import split_front_matter
 from summarize.errors import ConfigError
 
 PACKAGE_PROMPTS = Path(__file__).parent / "_prompts"  # where a wheel install puts them

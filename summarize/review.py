@@ -26,11 +26,12 @@ from typing import Any
 
 import jinja2
 
-from summarize.articles import Article, read_corpus, read_file
+from summarize.articles import read_corpus, read_file
 from summarize.clean import Cleaned, clean
+from summarize.data import Article
 from summarize.errors import InputError
 from summarize.export import write_atomically
-from summarize.pipeline import Failure, Result
+from summarize.results import Failure, Result
 from summarize.schema import Brief, ResolvedDate, Span
 from summarize.spans import locate
 

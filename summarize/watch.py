@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarize.feeds import FeedError, read_feed
-from summarize.pipeline import Failure
+from summarize.results import Failure
 from summarize.store import Store, Stored
 from summarize.store import queries as q
 
 if TYPE_CHECKING:
     from summarize.client import ModelClient
-    from summarize.pipeline import Result
     from summarize.prompts import Prompt
+    from summarize.results import Result
     from summarize.schema import Brief
 
 

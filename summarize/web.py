@@ -30,7 +30,7 @@ from datetime import date
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
-from summarize.articles import MAX_INPUT_BYTES, Article, parse_published
+from summarize.data import MAX_INPUT_BYTES, Article, parse_published
 from summarize.errors import InputError
 
 USER_AGENT = "summarize/0.1 (threat briefs; +https://github.com/summarize/summarize)"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from summarize.articles import Article, read_inputs, split_front_matter
+from summarize.articles import read_inputs
+from summarize.data import Article, split_front_matter
 from summarize.errors import InputError
 from tests.conftest import ROOT
 

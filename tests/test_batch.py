@@ -23,8 +23,8 @@ from summarize.batch import BatchOutcome, TokenCount
 from summarize.cli import app
 from summarize.export import finished_briefs
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
-from summarize.pipeline import Failure
 from summarize.progress import BatchProgress, totals_line
+from summarize.results import Failure
 from tests.conftest import ROOT, extraction
 
 runner = CliRunner()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from summarize.articles import Article
 from summarize.clean import clean, normalize, normalize_for_match
+from summarize.data import Article
 from summarize.evaluation.cleaning import load_pages
 from summarize.linefreq import for_article, repeated_lines
 from tests.conftest import ROOT, SEED_000, SEED_001, SEED_004

@@ -14,8 +14,9 @@ from summarize.cli import app
 from summarize.client import ModelClient
 from summarize.evaluation.cleaning import load_pages
 from summarize.loopback import LoopbackServer, QueueResponder
-from summarize.pipeline import Failure, brief_article
+from summarize.pipeline import brief_article
 from summarize.prompts import load_prompt
+from summarize.results import Failure
 from tests.conftest import ROOT, extraction
 
 runner = CliRunner()

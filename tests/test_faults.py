@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarize.articles import Article, article_from_text
+from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cli import app
 from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.data import Article
 from summarize.export import to_record
 from summarize.loopback import (
     LoopbackServer,
@@ -24,8 +25,8 @@ from summarize.loopback import (
     RoutingResponder,
     completion,
 )
-from summarize.pipeline import Failure
 from summarize.prompts import load_prompt
+from summarize.results import Failure
 from summarize.schema import Brief
 from tests.conftest import extraction
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from summarize.articles import Article, read_file, read_inputs
+from summarize.articles import read_file, read_inputs
 from summarize.cli import app
+from summarize.data import Article
 from summarize.errors import InputError
 from summarize.loopback import LoopbackServer, QueueResponder
 from tests.conftest import ROOT, SEED_000, SEEDS, extraction

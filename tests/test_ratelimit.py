@@ -8,9 +8,9 @@ from summarize.articles import read_inputs
 from summarize.batch import run_batch
 from summarize.client import ModelClient, ModelConfig, RetryPolicy
 from summarize.loopback import LoopbackServer, Throttled, structured_reply
-from summarize.pipeline import Failure
 from summarize.prompts import load_prompt
 from summarize.ratelimit import AdaptiveLimit
+from summarize.results import Failure
 from tests.conftest import extraction
 from tests.test_batch import write_stories
 

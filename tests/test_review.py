@@ -236,7 +236,7 @@ def test_report_of_a_file_that_holds_no_briefs_is_one_line_and_exit_2(tmp_path: 
 
 
 def test_a_failure_is_listed_in_the_index() -> None:
-    from summarize.pipeline import Failure
+    from summarize.results import Failure
 
     article = article_from_text("Some story.", id="s", source="s.txt")
     html = render([], [Failure(article.id, article.source, "provider", "HTTP 503 <x>")])

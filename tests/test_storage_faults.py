@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from summarize.articles import Article, article_from_text
+from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cache import AnswerCache
 from summarize.cli import app
 from summarize.client import ModelClient, ModelConfig
+from summarize.data import Article
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
 from summarize.prompts import load_prompt
 from summarize.schema import Brief

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from summarize.articles import Article, read_inputs
+from summarize.articles import read_inputs
 from summarize.cli import app
+from summarize.data import Article
 from summarize.errors import InputError
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
 from summarize.pipeline import clean_article

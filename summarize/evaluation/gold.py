@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from summarize.articles import Article, read_file
+from summarize.articles import read_file
+from summarize.data import Article
 from summarize.errors import ConfigError, InputError
 from summarize.evaluation.scoring import AliasTable
 

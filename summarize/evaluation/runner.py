@@ -18,8 +18,9 @@ from summarize.evaluation.gold import GoldCase, load_gold
 from summarize.evaluation.scoring import ArticleScore, Totals, aggregate, score_article
 from summarize.evaluation.store import RecordingResponder, load_meta, replay_responder
 from summarize.loopback import LoopbackServer, Responder
-from summarize.pipeline import Failure, Result, clean_article
+from summarize.pipeline import clean_article
 from summarize.prompts import Prompt
+from summarize.results import Failure, Result
 
 # The shipped gold set, response sets and the articles they name: a wheel carries a copy
 # in the package (pyproject's force-include); a checkout or editable install has them in
