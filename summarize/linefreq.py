@@ -21,6 +21,9 @@ from summarize.clean import BULLET, normalize
 MIN_ARTICLES = 3  # a line in this many distinct articles of the run is boilerplate
 MIN_WORDS = 2  # a one-word line ("Background") says too little to be evidence
 MAX_REPEATED_SHARE = 0.5  # beyond this share of an article's text: a near-duplicate
+# Lines are read from an article's head only: a page's chrome stands within its first
+# megabyte, and a file of 50 MB would otherwise cost a set of all its lines.
+MAX_SCAN_CHARS = 1_000_000
 
 
 def _lines(text: str) -> set[str]:
@@ -31,9 +34,12 @@ def _lines(text: str) -> set[str]:
 def repeated_lines(texts: Iterable[str], *, min_articles: int = MIN_ARTICLES) -> dict[str, int]:
     """Each normalised line found in at least `min_articles` distinct articles, and in how
     many."""
+    distinct = set(texts)
+    if len(distinct) < min_articles:  # too few articles to be evidence: nothing to count
+        return {}
     counts: Counter[str] = Counter()
-    for text in set(texts):
-        counts.update(_lines(text))
+    for text in distinct:
+        counts.update(_lines(text[:MAX_SCAN_CHARS]))
     return {line: n for line, n in counts.items() if n >= min_articles}
 
 
@@ -42,8 +48,9 @@ def for_article(text: str, repeated: Mapping[str, int]) -> dict[str, int]:
     of its characters (the article is a near-duplicate of others, not their chrome)."""
     if not repeated:
         return {}
-    mine = {line: repeated[line] for line in _lines(text) if line in repeated}
-    total = sum(len(line) for line in _lines(text)) or 1
+    lines = _lines(text[:MAX_SCAN_CHARS])
+    mine = {line: repeated[line] for line in lines if line in repeated}
+    total = sum(len(line) for line in lines) or 1
     if sum(len(line) for line in mine) > MAX_REPEATED_SHARE * total:
         return {}
     return mine

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from dataclasses import dataclass
 
 ENDINGS = frozenset(".!?\u2026")  # the marks that end a sentence
@@ -165,7 +166,8 @@ def _stem(word: str) -> str:
 
 def shape(text: str) -> Shape:
     words = WORD.findall(text)
-    lowered = tuple(map(str.lower, words))
+    # Interned: a long article repeats its words, and every line keeps its own tuple.
+    lowered = tuple(sys.intern(word.lower()) for word in words)
     count = len(words) or 1
     stop = stopwords()
     stop_share = sum(map(stop.__contains__, lowered)) / count
