@@ -46,6 +46,7 @@ SHIFTING_CHAR = re.compile("[" + re.escape(GAP_CHARS.replace(" ", "")) + "]")
 SHIFTING_GAP = re.compile(rf"[\s{ZERO_WIDTH}]{{2,}}|[^\S ]|[{ZERO_WIDTH}]")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LOOKAHEAD = 500  # raw lines searched for a cleaned line: chrome runs between paragraphs
+CONTEXT_WORDS = 6  # words either side of a quote shown where it stands
 
 
 def _straight(match: re.Match[str]) -> str:
@@ -380,19 +381,39 @@ def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: 
         item.raw_spans = [raw_map.raw_span(span) for span in item.spans]
 
 
-def in_context(text: str, span: Span, *, words: int = 6) -> tuple[str, str, str]:
+def in_context(text: str, span: Span, *, words: int = CONTEXT_WORDS) -> tuple[str, str, str]:
     """The passage at `span` with up to `words` words either side, whitespace folded;
     '…' marks where the text goes on. For showing a quote where it stands."""
     start, end = span
     before = text[:start].split()
     after = text[end:].split()
-    lead = " ".join(before[-words:]) if words else ""
-    trail = " ".join(after[:words]) if words else ""
-    if len(before) > words:
+    # A quote may start or end inside a word ('failed' of 'failed.'): the rest of that
+    # word is shown, not counted, and no space is put where the text has none.
+    joined_before = start > 0 and not text[start - 1].isspace()
+    joined_after = end < len(text) and not text[end].isspace()
+    reach_before = words + joined_before
+    reach_after = words + joined_after
+    lead = " ".join(before[-reach_before:]) if words else ""
+    trail = " ".join(after[:reach_after]) if words else ""
+    if len(before) > reach_before:
         lead = "\u2026 " + lead
-    if len(after) > words:
+    if len(after) > reach_after:
         trail += " \u2026"
-    # keep a space only where the text has one: a quote may start or end inside a word
-    gap_before = " " if lead and (start == 0 or text[start - 1].isspace()) else ""
-    gap_after = " " if trail and (end >= len(text) or text[end].isspace()) else ""
+    gap_before = " " if lead and not joined_before else ""
+    gap_after = " " if trail and not joined_after else ""
     return lead + gap_before, " ".join(text[start:end].split()), gap_after + trail
+
+
+def quote_in_context(
+    text: str, item: Located, *, words: int = CONTEXT_WORDS
+) -> tuple[str, str, str] | None:
+    """`item`'s first occurrence in the cleaned `text` with words either side (as
+    `in_context`), or None when it has no span or `text` does not hold it there: a text
+    other than the one briefed (a saved brief, an article changed since) shows no
+    stranger's words as the quote's context."""
+    if not item.found or not item.spans:
+        return None
+    start, end = item.spans[0]
+    if end > len(text) or normalize_for_match(text[start:end]) != normalize_for_match(item.text):
+        return None
+    return in_context(text, (start, end), words=words)

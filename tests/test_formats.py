@@ -144,6 +144,14 @@ def test_a_quote_in_context_keeps_the_words_and_says_where_the_text_goes_on() ->
         " six seven",
     )
     assert in_context("abcQUOTEdef", (3, 8), words=3) == ("abc", "QUOTE", "def")
+    # the rest of a word the quote ends in ('.' of 'failed.') is shown but not counted
+    text = "He said it failed. Then more words"
+    start = text.index("failed")
+    assert in_context(text, (start, start + 6), words=2) == (
+        "\u2026 said it ",
+        "failed",
+        ". Then more \u2026",
+    )
 
 
 def _brief(text: str, *, evidence: list[str], title: str = "T") -> Brief:
