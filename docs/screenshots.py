@@ -36,8 +36,10 @@ WIDTHS = (80, 120)
 
 
 def make_brief():  # type: ignore[no-untyped-def]
+    """The brief, and the cleaned article its spans point into."""
     article = read_file(SEED)
-    routes = {clean_article(article).text[:ROUTE_KEY_CHARS]: article.id}
+    cleaned = clean_article(article).text
+    routes = {cleaned[:ROUTE_KEY_CHARS]: article.id}
     responder, missing = replay_responder(shipped_evals() / "responses" / "midsize", routes)
     assert not missing, missing
     with LoopbackServer(responder) as server:
@@ -49,7 +51,7 @@ def make_brief():  # type: ignore[no-untyped-def]
         )
         client = ModelClient(config)
         try:
-            return brief_article(article, client, load_prompt())
+            return brief_article(article, client, load_prompt()), cleaned
         finally:
             client.close()
 
@@ -88,7 +90,7 @@ def height_of(svg: Path) -> int:
 
 def main() -> None:
     os.chdir(DOCS.parent)
-    brief = make_brief()
+    brief, cleaned = make_brief()
     brief.run.seconds = 1.9  # the replay answers at once; show a typical figure instead
     for width in WIDTHS:
         console = Console(
@@ -98,7 +100,7 @@ def main() -> None:
             force_terminal=True,
             color_system="truecolor",
         )
-        print_brief(console, brief)
+        print_brief(console, brief, cleaned)
         svg = DOCS / f"terminal-{width}.svg"
         svg.write_text(console.export_svg(title=f"summarize brief {SEED}  ({width} columns)"))
         drawn = to_png(svg, svg.with_suffix(".png"), width=width_px(svg))

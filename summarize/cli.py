@@ -428,6 +428,7 @@ def brief(
                 output_format=output_format,
                 html=html_out,
                 items=run.items,
+                repeated=run.repeated,
             )
         _finish(outcome, run, written=written, budget=max_total_tokens)
 
@@ -452,6 +453,7 @@ class _Run:
         self.client = ModelClient(config, cache=cache)
         self.jsonl_out, self.quiet = jsonl_out, quiet
         self.items: list[Item] = []  # as read: the review page and Markdown show their text
+        self.repeated: Mapping[str, int] = {}  # the run's shared lines, as cleaning dropped them
         self.texts: dict[str, str] | None = {} if embed_text else None  # --embed-text
         self.jsonl: JsonlWriter | None = None
         self.jsonl_error: str | None = None  # why the JSONL file stopped being written
@@ -481,6 +483,7 @@ class _Run:
             # Lines shared by many articles of the run are page chrome (counted once, so
             # --resume computes the same cache keys as the run it resumes).
             repeated = repeated_lines(item.text for item in items if isinstance(item, Article))
+            self.repeated = repeated
             if resume and self.jsonl_out is not None:
                 items, self.skipped = _skip_finished(
                     items, self.jsonl_out, self.client, self.template, repeated
@@ -667,10 +670,12 @@ def _write_results(
     output_format: OutputFormat,
     html: Path | None = None,
     items: Sequence[Item] = (),
+    repeated: Mapping[str, int] | None = None,
 ) -> bool:
     """The data: a JSON array to a file or stdout, the review page, and the rendered
-    briefs on stdout; `items` are the articles read, whose text the page and the
-    Markdown report show. False when an export could not be written (said on stderr;
+    briefs on stdout; `items` are the articles read, whose text the page, the Markdown
+    report and the terminal view show (`repeated`: the run's shared lines, which its
+    cleaning dropped). False when an export could not be written (said on stderr;
     the others still are). A stop (Ctrl-C, SIGTERM) during the terminal view ends it
     between two briefs."""
     from summarize.export import json_text, write_json
@@ -697,12 +702,14 @@ def _write_results(
 
         sys.stdout.write(markdown_report(results, _texts(items)))
     elif not quiet:
+        texts = _texts(items)
         for result in results:
             if signals.stops.requested():
                 break
             if not isinstance(result, Failure):
+                cleaned = _cleaned_text(result, texts, repeated or {})
                 with stdout.capture() as view:
-                    print_brief(stdout, result)
+                    print_brief(stdout, result, cleaned)
                 _write_whole(view.get())
         # A stop that interrupts a write to a full pipe leaves the rest of that brief in
         # the buffer; write it now, while the stop is still held off.
@@ -727,6 +734,20 @@ def _write_whole(text: str) -> None:
 def _texts(items: Sequence[Item]) -> dict[str, str]:
     """Each article's text as read, by id (ids are unique within a run)."""
     return {item.id: item.text for item in items if isinstance(item, Article)}
+
+
+def _cleaned_text(
+    brief: Brief, texts: Mapping[str, str], repeated: Mapping[str, int]
+) -> str | None:
+    """The cleaned article a brief's spans point into, cleaned again as the run cleaned
+    it; None when its text is not at hand (read during the batch, not embedded)."""
+    from summarize.clean import clean
+    from summarize.linefreq import for_article
+
+    raw = texts.get(brief.article.id, brief.article.text)
+    if raw is None:
+        return None
+    return clean(raw, repeated=for_article(raw, repeated)).text
 
 
 def _write_review(

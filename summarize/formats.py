@@ -15,13 +15,12 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 
-from summarize.clean import clean, normalize_for_match
+from summarize.clean import clean
 from summarize.export import write_atomically
 from summarize.results import Failure, Result
 from summarize.schema import Brief, Located, ResolvedDate, Threat
-from summarize.spans import in_context
+from summarize.spans import quote_in_context
 
-CONTEXT_WORDS = 6
 # Characters that would make text markup: HTML tags, table cells, emphasis, code, links.
 # ('_' inside a word and '#' away from a line's start are text in CommonMark.)
 MARKDOWN_ACTIVE = re.compile(r"([\\`*\[\]<>|])")
@@ -88,12 +87,10 @@ def _evidence_line(item: Located, text: str | None) -> str:
     """One evidence quote: in its context when the text holds it where its span says."""
     if not item.found:
         return f"> \u201c{_cell(item.text)}\u201d *(not found in the article)*"
-    span = item.spans[0] if item.spans else None
-    if text is None or span is None or span[1] > len(text):
+    context = quote_in_context(text, item) if text is not None else None
+    if context is None:
         return f"> \u201c{_cell(item.text)}\u201d"
-    if normalize_for_match(text[span[0] : span[1]]) != normalize_for_match(item.text):
-        return f"> \u201c{_cell(item.text)}\u201d"  # a text other than the one briefed
-    before, quote, after = in_context(text, span, words=CONTEXT_WORDS)
+    before, quote, after = context
     lead = _cell(before) + (" " if before.endswith(" ") else "")
     trail = (" " if after.startswith(" ") else "") + _cell(after)
     more = f" *(found {len(item.spans)} times)*" if len(item.spans) > 1 else ""

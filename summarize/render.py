@@ -4,7 +4,10 @@ Everything a brief holds came from an article or a model, so it is put on screen
 `Text`, never as a string rich would read as markup: a title "[/x]" or a quote with
 "[bold]" in it prints as written. The layout is one block per threat (a label column and
 a wrapping value column) rather than a wide table, so it reads the same at 80 columns
-(a pipe, a narrow terminal) as at 120.
+(a pipe, a narrow terminal) as at 120. Given the cleaned article, each evidence quote is
+shown where it stands, a few words either side from its span (`spans.quote_in_context`,
+as the Markdown report does); without it, or when the spans do not fit that text, the
+quote alone.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from summarize.schema import Brief, ResolvedDate, Threat
+from summarize.schema import Brief, Located, ResolvedDate, Threat
+from summarize.spans import quote_in_context
 
 QUOTE_CHARS = 200  # an evidence quote longer than this is shortened with an ellipsis
 NOT_FOUND = "(not found in the article)"
@@ -47,15 +51,35 @@ def _unverified(brief: Brief) -> dict[str, str] | None:
     return notes | dict.fromkeys(brief.grounding.ungrounded, NOT_FOUND)
 
 
-def _checked(item: str, unverified: dict[str, str] | None) -> RenderableType:
-    """A quote or condition, shortened, with its grounding state: a tick when it was found
-    verbatim in the article (and not in a suspected prompt injection), a cross and why
-    when not; none when never checked. The mark has a column of its own, so a wrapped
-    quote lines up under its first word."""
-    quote = Text(f"\u201c{shorten(item)}\u201d")
+def _quoted(item: str, located: Located | None, text: str | None) -> Text:
+    """A quote, shortened; with the words around it in the article when `text` holds it
+    where its span says (the quote in bold, its context dim), and how often it occurs."""
+    context = quote_in_context(text, located) if text is not None and located else None
+    if context is None:
+        return Text(f"\u201c{shorten(item)}\u201d")
+    before, quote, after = context
+    line = Text.assemble((before, "dim"), (f"\u201c{shorten(quote)}\u201d", "bold"), (after, "dim"))
+    if located is not None and len(located.spans) > 1:
+        line.append(f" (found {len(located.spans)} times)", style="italic")
+    return line
+
+
+def _checked(
+    item: str,
+    unverified: dict[str, str] | None,
+    located: Located | None = None,
+    text: str | None = None,
+) -> RenderableType:
+    """A quote or condition, shortened (in context when it was located in `text`), with
+    its grounding state: a tick when it was found verbatim in the article (and not in a
+    suspected prompt injection), a cross and why when not; none when never checked. The
+    mark has a column of its own, so a wrapped quote lines up under its first word."""
+    why = unverified.get(item) if unverified is not None else None
+    # a quote not found has no place to show; one from a suspect passage has, and shows it
+    quote = _quoted(item, None if why == NOT_FOUND else located, text)
     if unverified is None:
         return quote
-    found = item not in unverified
+    found = why is None
     if not found:
         quote.append(f" {unverified[item]}", style="bold yellow")
     line = Table.grid(padding=(0, 1))
@@ -67,8 +91,18 @@ def _checked(item: str, unverified: dict[str, str] | None) -> RenderableType:
     return line
 
 
-def threat_block(number: int, threat: Threat, unverified: dict[str, str] | None) -> RenderableType:
-    """One threat: who against whom, then a label column and the values under it."""
+def _located(threat: Threat) -> list[Located | None]:
+    """Where each evidence quote is, in order; nothing for a brief saved before spans."""
+    if len(threat.evidence_spans) == len(threat.evidence):
+        return list(threat.evidence_spans)
+    return [None] * len(threat.evidence)
+
+
+def threat_block(
+    number: int, threat: Threat, unverified: dict[str, str] | None, text: str | None = None
+) -> RenderableType:
+    """One threat: who against whom, then a label column and the values under it; each
+    evidence quote in its context when `text`, the cleaned article, is given."""
     heading = Text(f"{number}. ")
     heading.append(threat.issuer, style="bold")
     heading.append(" \u2192 " + (", ".join(threat.targets) or "no target named"))
@@ -85,18 +119,18 @@ def threat_block(number: int, threat: Threat, unverified: dict[str, str] | None)
     else:
         rows.add_row("condition", Text("none (unconditional)", style="dim"))
     rows.add_row("deadline", _deadline(threat.deadline))
-    for index, quote in enumerate(threat.evidence):
-        rows.add_row("evidence" if index == 0 else "", _checked(quote, unverified))
+    for index, (quote, located) in enumerate(zip(threat.evidence, _located(threat), strict=True)):
+        rows.add_row("evidence" if index == 0 else "", _checked(quote, unverified, located, text))
     return Group(heading, Padding(rows, (0, 0, 0, 3)))
 
 
-def threats_section(brief: Brief) -> RenderableType:
+def threats_section(brief: Brief, text: str | None = None) -> RenderableType:
     if not brief.threats:
         return Text("No threats in this article.", style="dim")
     unverified = _unverified(brief)
     blocks: list[RenderableType] = [Text(f"Threats ({len(brief.threats)})", style="bold")]
     for number, threat in enumerate(brief.threats, start=1):
-        blocks.append(threat_block(number, threat, unverified))
+        blocks.append(threat_block(number, threat, unverified, text))
     return Group(*blocks)
 
 
@@ -157,16 +191,17 @@ def run_line(brief: Brief) -> Text:
     return line
 
 
-def brief_panel(brief: Brief) -> RenderableType:
+def brief_panel(brief: Brief, article_text: str | None = None) -> RenderableType:
     """The whole brief in a box. Title and source head the body rather than the border,
-    where rich would cut them at the box's width."""
+    where rich would cut them at the box's width. `article_text` is the cleaned article
+    the brief's spans point into: with it, each evidence quote shows in its context."""
     meta = brief.article
     heading = Text(meta.title or meta.id, style="bold")
     where = Text(f"{meta.source} \u00b7 published {meta.published or 'unknown'}", style="dim")
     if brief.run.cached:
         where.append(" \u00b7 cached", style="bold")
     parts: list[RenderableType] = [heading, where, Text("")]
-    parts += [Text(brief.summary), Text(""), threats_section(brief)]
+    parts += [Text(brief.summary), Text(""), threats_section(brief, article_text)]
     parts += [Text(""), grounding_line(brief)]
     if (actors := actors_line(brief)) is not None:
         parts += [Text(""), actors]
@@ -180,5 +215,6 @@ def brief_panel(brief: Brief) -> RenderableType:
     return Panel(Group(*parts))
 
 
-def print_brief(console: Console, brief: Brief) -> None:
-    console.print(brief_panel(brief))
+def print_brief(console: Console, brief: Brief, article_text: str | None = None) -> None:
+    """Print one brief; `article_text`, the cleaned article, puts quotes in context."""
+    console.print(brief_panel(brief, article_text))

@@ -46,6 +46,8 @@ SHIFTING_CHAR = re.compile("[" + re.escape(GAP_CHARS.replace(" ", "")) + "]")
 SHIFTING_GAP = re.compile(rf"[\s{ZERO_WIDTH}]{{2,}}|[^\S ]|[{ZERO_WIDTH}]")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LOOKAHEAD = 500  # raw lines searched for a cleaned line: chrome runs between paragraphs
+CONTEXT_WORDS = 6  # words either side of a quote shown where it stands
+CONTEXT_CHARS = 80  # and at most this many characters of the text read a side
 
 
 def _straight(match: re.Match[str]) -> str:
@@ -380,19 +382,64 @@ def locate(threats: list[Threat], dates: list[ResolvedDate], cleaned: str, raw: 
         item.raw_spans = [raw_map.raw_span(span) for span in item.spans]
 
 
-def in_context(text: str, span: Span, *, words: int = 6) -> tuple[str, str, str]:
+def in_context(
+    text: str, span: Span, *, words: int = CONTEXT_WORDS, chars: int = CONTEXT_CHARS
+) -> tuple[str, str, str]:
     """The passage at `span` with up to `words` words either side, whitespace folded;
-    '…' marks where the text goes on. For showing a quote where it stands."""
+    '…' marks where the text goes on. For showing a quote where it stands. Each side
+    reads at most `chars` characters of the text: a script written without spaces, or a
+    long link, shows its nearest `chars` characters, never a whole paragraph."""
     start, end = span
-    before = text[:start].split()
-    after = text[end:].split()
-    lead = " ".join(before[-words:]) if words else ""
-    trail = " ".join(after[:words]) if words else ""
-    if len(before) > words:
-        lead = "\u2026 " + lead
-    if len(after) > words:
-        trail += " \u2026"
-    # keep a space only where the text has one: a quote may start or end inside a word
-    gap_before = " " if lead and (start == 0 or text[start - 1].isspace()) else ""
-    gap_after = " " if trail and (end >= len(text) or text[end].isspace()) else ""
+    # A quote may start or end inside a word ('failed' of 'failed.'): the rest of that
+    # word is shown, not counted, and no space is put where the text has none.
+    joined_before = start > 0 and not text[start - 1].isspace()
+    joined_after = end < len(text) and not text[end].isspace()
+    lead = trail = ""
+    if words:
+        lead = _side(text, max(0, start - chars), start, words + joined_before, before=True)
+        trail = _side(text, end, min(len(text), end + chars), words + joined_after, before=False)
+    gap_before = " " if lead and not joined_before else ""
+    gap_after = " " if trail and not joined_after else ""
     return lead + gap_before, " ".join(text[start:end].split()), gap_after + trail
+
+
+def _side(text: str, start: int, end: int, count: int, *, before: bool) -> str:
+    """Up to `count` words of text[start:end] nearest the quote (its end when `before`,
+    else its start), with '…' on the far side when the text goes on. A word the window
+    cuts through is left out, unless it is all there is (a script without spaces)."""
+    window = text[start:end]
+    tokens = window.split()
+    if before:
+        rest = text[:start]
+        cut = start > 0 and not text[start - 1].isspace() and not window[:1].isspace()
+        if cut and len(tokens) > 1:
+            tokens = tokens[1:]
+        shown = tokens[-count:]
+    else:
+        rest = text[end:]
+        cut = end < len(text) and not text[end].isspace() and not window[-1:].isspace()
+        if cut and len(tokens) > 1:
+            tokens = tokens[:-1]
+        shown = tokens[:count]
+    if not shown:
+        return ""
+    more = len(tokens) > count or cut or bool(rest.strip())
+    joined = " ".join(shown)
+    if not more:
+        return joined
+    return "\u2026 " + joined if before else joined + " \u2026"
+
+
+def quote_in_context(
+    text: str, item: Located, *, words: int = CONTEXT_WORDS
+) -> tuple[str, str, str] | None:
+    """`item`'s first occurrence in the cleaned `text` with words either side (as
+    `in_context`), or None when it has no span or `text` does not hold it there: a text
+    other than the one briefed (a saved brief, an article changed since) shows no
+    stranger's words as the quote's context."""
+    if not item.found or not item.spans:
+        return None
+    start, end = item.spans[0]
+    if end > len(text) or normalize_for_match(text[start:end]) != normalize_for_match(item.text):
+        return None
+    return in_context(text, (start, end), words=words)

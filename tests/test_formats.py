@@ -11,7 +11,7 @@ from summarize.cli import app
 from summarize.formats import CSV_COLUMNS, markdown_report
 from summarize.loopback import LoopbackServer, QueueResponder, Reply, RoutingResponder
 from summarize.schema import ArticleMeta, Brief, RunInfo, Threat
-from summarize.spans import in_context
+from summarize.spans import CONTEXT_CHARS, in_context
 from tests.conftest import extraction
 
 runner = CliRunner()
@@ -144,6 +144,38 @@ def test_a_quote_in_context_keeps_the_words_and_says_where_the_text_goes_on() ->
         " six seven",
     )
     assert in_context("abcQUOTEdef", (3, 8), words=3) == ("abc", "QUOTE", "def")
+    # the rest of a word the quote ends in ('.' of 'failed.') is shown but not counted
+    text = "He said it failed. Then more words"
+    start = text.index("failed")
+    assert in_context(text, (start, start + 6), words=2) == (
+        "\u2026 said it ",
+        "failed",
+        ". Then more \u2026",
+    )
+
+
+def test_a_quote_in_context_reads_a_bounded_stretch_of_text_either_side() -> None:
+    """Text without spaces (Chinese) or a long link is one 'word': each side shows at most
+    CONTEXT_CHARS characters of it, never the whole paragraph, and a word cut at that
+    bound is left out when other words are nearer."""
+    sentence = "美国国务院发言人周一表示如果朝鲜向俄罗斯提供武器美国将毫不犹豫地实施新的制裁"
+    text = sentence * 20
+    start = text.index("美国将毫不犹豫", len(text) // 2)
+    lead, quote, trail = in_context(text, (start, start + 7))
+    assert quote == "美国将毫不犹豫"
+    assert lead.startswith("\u2026 ")
+    assert len(lead) == CONTEXT_CHARS + 2
+    assert trail.endswith(" \u2026")
+    assert len(trail) == CONTEXT_CHARS + 2
+    assert text[start - CONTEXT_CHARS : start] == lead[2:]
+    link = "https://example.com/" + "a" * 300
+    text = f"See {link} for details. He said QUOTE and then {link} and more."
+    start = text.index("QUOTE")
+    assert in_context(text, (start, start + 5)) == (
+        "\u2026 for details. He said ",
+        "QUOTE",
+        " and then \u2026",
+    )
 
 
 def _brief(text: str, *, evidence: list[str], title: str = "T") -> Brief:

@@ -9,10 +9,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from summarize.clean import clean
 from summarize.cli import app
 from summarize.loopback import LoopbackServer, QueueResponder
 from summarize.render import print_brief, shorten
-from summarize.schema import Brief
+from summarize.schema import Brief, Located
+from summarize.spans import locate
 from tests.conftest import extraction
 
 SHORT_QUOTE = "We will not hesitate to do so in the future."
@@ -203,4 +205,144 @@ def test_the_cli_prints_a_bracketed_title_and_quote_as_written(
     words = flat(result.stdout)
     assert "Tariffs [/x] and [bold]ultimatums[/bold]" in words
     assert "[red]Ruritania" in words
-    assert "\u2713 \u201ctariffs [link=x]would[/link] follow if talks failed\u201d" in words
+    assert (  # in its context in the article, the words around it as written too
+        "\u2713 The minister said \u201ctariffs [link=x]would[/link] follow if talks "
+        "failed\u201d. Officials said more talks are planned."
+    ) in words
+
+
+ARTICLE = (
+    "Secretary Miller spoke on Monday in Washington.\n\n"
+    f"Asked about the talks, Miller said: {SHORT_QUOTE} He added a warning.\n\n"
+    f"{LONG_QUOTE}\n\n"
+    f"Officials later repeated it. {SHORT_QUOTE} That was all they said on the record."
+)
+
+
+def located_brief(raw: str = ARTICLE, **changes: Any) -> tuple[Brief, str]:
+    """A brief of `raw` whose quotes carry their spans, and the cleaned text they point into."""
+    brief = make_brief(**changes)
+    text = clean(raw).text
+    locate(brief.threats, brief.dates, text, raw)
+    return brief, text
+
+
+def render_with(brief: Brief, text: str | None, width: int, *, styles: bool = False) -> str:
+    console = Console(width=width, record=True, force_terminal=styles, color_system="standard")
+    print_brief(console, brief, text)
+    return console.export_text(styles=styles)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_each_quote_shows_in_context_from_its_span(width: int) -> None:
+    """Six words either side of each evidence quote, from its first span in the cleaned
+    article, '…' where the text goes on; a quote found twice says so; every line fits."""
+    brief, text = located_brief()
+    assert [len(item.spans) for item in brief.threats[0].evidence_spans] == [2, 1]
+    view = render_with(brief, text, width)
+    words = flat(view)
+    assert (
+        f"\u2713 \u2026 Asked about the talks, Miller said: \u201c{SHORT_QUOTE}\u201d "
+        "He added a warning. The United \u2026 (found 2 times)"
+    ) in words
+    assert (
+        f"\u2026 the future. He added a warning. \u201c{shorten(LONG_QUOTE)}\u201d Officials later"
+        in words
+    )
+    assert "found 1 times" not in words
+    assert all(len(line) <= width for line in view.splitlines())
+
+
+def test_the_quote_is_bold_and_its_context_dim() -> None:
+    brief, text = located_brief()
+    view = render_with(brief, text, 120, styles=True)
+    assert "\x1b[1m\u201cWe will not hesitate" in view
+    assert "\x1b[2m\u2026 Asked about the talks, Miller said: \x1b[0m" in view
+
+
+def test_a_quote_not_found_shows_no_context_and_a_suspect_one_shows_where_it_is() -> None:
+    """Not found: the quote alone, crossed, and why. From a suspect passage: crossed and
+    why, but where it stands, so the analyst can read the passage."""
+    missing = "We will strike at dawn."
+    brief, text = located_brief(
+        grounding={"grounded": False, "ungrounded": [missing], "suspect": [LONG_QUOTE]}
+    )
+    threat = brief.threats[0]
+    threat.evidence = [missing, LONG_QUOTE]
+    threat.evidence_spans = [Located(text=missing, found=False), threat.evidence_spans[1]]
+    words = flat(render_with(brief, text, 80))
+    assert f"evidence \u2717 \u201c{missing}\u201d (not found in the article) \u2717" in words
+    assert (
+        "\u2717 \u2026 the future. He added a warning. "
+        f"\u201c{shorten(LONG_QUOTE)}\u201d Officials later repeated it. We will \u2026 "
+        "(from a passage suspected of prompt injection)"
+    ) in words
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_brackets_in_the_context_print_as_written(width: int) -> None:
+    raw = (
+        "Before [/x] the [bold]speech[/bold] began, "
+        f"{SHORT_QUOTE} After [link=https://example.com]that[/link] [red] nothing [/]."
+    )
+    brief, text = located_brief(raw)
+    words = flat(render_with(brief, text, width))
+    assert (
+        f"\u2713 Before [/x] the [bold]speech[/bold] began, \u201c{SHORT_QUOTE}\u201d "
+        "After [link=https://example.com]that[/link] [red] nothing [/]."
+    ) in words
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_without_the_article_text_or_with_another_text_each_quote_stands_alone(
+    width: int,
+) -> None:
+    """No text, or a text the spans do not fit (not the one briefed): the quote alone,
+    as before spans, and no stranger's words shown as its context."""
+    brief, text = located_brief()
+    other = text.replace("Asked about", "Questioned on")  # every span after it moves
+    for given in (None, other):
+        words = flat(render_with(brief, given, width))
+        assert (
+            f"evidence \u2713 \u201c{SHORT_QUOTE}\u201d \u2713 \u201c{shorten(LONG_QUOTE)}\u201d"
+            in (words)
+        )
+        assert "Miller said:" not in words
+        assert "found 2 times" not in words
+
+
+def test_the_cli_shows_quotes_in_the_text_its_run_cleaned(
+    model_env: LoopbackServer, tmp_path: Any
+) -> None:
+    """A line shared by every article of the run is dropped as chrome before the spans
+    are taken; the terminal view cleans the text the same way, so the spans fit and
+    each quote shows in its context."""
+    paths = []
+    for number in range(3):
+        story = tmp_path / f"story{number}.txt"
+        story.write_text(
+            "The Harbour Gazette desk in Lisbon compiled this story.\n\n"
+            f"Story {number}: the minister of region {number} said tariffs would follow "
+            "if talks failed, and officials said more talks are planned next month.\n"
+        )
+        paths.append(str(story))
+    threat = {
+        "issuer": "Ruritania",
+        "speaker": None,
+        "targets": ["Freedonia"],
+        "action": "impose tariffs",
+        "category": "tariffs",
+        "conditions": [],
+        "deadline": None,
+        "evidence": ["tariffs would follow if talks failed"],
+    }
+    answer = extraction(threats=[threat], dates=[])
+    model_env.responder = QueueResponder([answer, answer, answer])
+    result = CliRunner().invoke(app, ["brief", *paths], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    words = flat(result.stdout)
+    for number in range(3):
+        assert (
+            f"the minister of region {number} said \u201ctariffs would follow if talks "
+            "failed\u201d, and officials said more talks are \u2026"
+        ) in words
