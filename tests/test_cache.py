@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarize.articles import read_file
+from summarize.cache import MIGRATIONS as CACHE_MIGRATIONS
 from summarize.cache import AnswerCache, CachedAnswer, request_key
 from summarize.cli import app
 from summarize.client import ModelClient, ModelConfig
@@ -184,3 +185,94 @@ def test_an_unusable_cache_path_is_a_one_line_usage_error(
     assert result.exit_code == 2
     assert "--no-cache" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# The pre-migration cache, exactly as the code before versioned schemas created it.
+OLD_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key           TEXT PRIMARY KEY,
+    answer        TEXT    NOT NULL,
+    model         TEXT    NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    created       REAL    NOT NULL
+)
+"""
+
+
+def migrations_of(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT name, applied_at FROM _migrations ORDER BY name")
+        return [(str(name), str(at)) for name, at in rows]
+
+
+def test_a_fresh_cache_runs_its_migrations_once_and_a_reopened_one_runs_none(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "answers.sqlite3"
+    first = AnswerCache(path)
+    assert first.migrated == [fn.__name__ for fn in CACHE_MIGRATIONS] == ["m001_answers"]
+    first.put("k", CachedAnswer({"summary": "s"}, "m", 3, 4))
+    first.close()
+    recorded = migrations_of(path)
+    assert [name for name, _ in recorded] == ["m001_answers"]
+
+    again = AnswerCache(path)
+    assert again.migrated == []
+    assert again.get("k") == CachedAnswer({"summary": "s"}, "m", 3, 4)
+    again.close()
+    assert migrations_of(path) == recorded  # not applied again, not re-stamped
+
+
+def test_a_cache_written_before_schema_versions_opens_with_its_rows(tmp_path: Path) -> None:
+    """A file from the pre-migration code keeps every row and gains the migrations table."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(OLD_SCHEMA)
+        connection.executemany(
+            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (f"k{n}", json.dumps({"n": n}), "old-model", n, 2 * n, 1700000000.0)
+                for n in range(5)
+            ],
+        )
+    connection.close()
+
+    cache = AnswerCache(path)
+    try:
+        assert cache.off_because is None
+        assert cache.migrated == ["m001_answers"]
+        assert [cache.get(f"k{n}") for n in range(5)] == [
+            CachedAnswer({"n": n}, "old-model", n, 2 * n) for n in range(5)
+        ]
+        assert cache.stats().entries == 5
+    finally:
+        cache.close()
+    assert [name for name, _ in migrations_of(path)] == ["m001_answers"]
+    assert AnswerCache(path).migrated == []
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        "CREATE TABLE answers (id INTEGER PRIMARY KEY, reply BLOB)",
+        "CREATE TABLE _migrations (version INTEGER, script TEXT)",
+    ],
+)
+def test_another_programs_tables_are_not_migrated(tmp_path: Path, foreign: str) -> None:
+    """A database holding an `answers` or `_migrations` table of another shape gets no
+    table of ours: the cache is off and the file's schema is as it was."""
+    path = tmp_path / "theirs.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute(foreign)
+    connection.close()
+    faults: list[str] = []
+    cache = AnswerCache(path, on_fault=faults.append)
+    cache.close()
+    assert cache.off_because is not None
+    assert "another schema" in cache.off_because
+    assert len(faults) == 1
+    with sqlite3.connect(path) as connection:
+        tables = [row[0] for row in connection.execute("SELECT sql FROM sqlite_master")]
+    assert tables == [foreign]
