@@ -4,7 +4,8 @@ Pure functions over plain dicts in the brief's JSON contract, so a report can be
 recomputed from stored JSON alone. The method, which `evals/README.md` restates:
 
 1. Names are compared after normalisation (case, punctuation, a leading "the") and
-   through an alias table: the built-in one below plus each gold file's `aliases` (a gold
+   through an alias table: the product's (`summarize.similarity.ALIASES`), the eval's
+   few additions below (`EVAL_ALIASES`) and each gold file's `aliases` (a gold
    alias that clashes with a built-in one loses; `gold.alias_clashes` names it). Issuers
    and speakers also match by their tokens with titles stripped, speakers by surname too
    ("Rubio" = "Secretary of State Marco Rubio"); never by substring.
@@ -31,87 +32,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarize.clean import normalize_for_match
+from summarize.similarity import ALIASES, STOPWORDS
 
 MATCH_THRESHOLD = 0.5
 TEXT_THRESHOLD = 0.5
 ROLES = ("issuer", "target", "speaker", "other")
 
-BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
-    "united states": (
-        "us",
-        "u.s.",
-        "usa",
-        "u.s.a.",
-        "america",
-        "washington",
-        "united states of america",
-        "us government",
-        "u.s. government",
-        "the us",
-        "the u.s.",
-    ),
-    "united kingdom": ("uk", "u.k.", "britain", "great britain", "london"),
-    "european union": ("eu", "e.u.", "brussels"),
-    "russia": ("russian federation", "moscow", "kremlin", "the kremlin"),
-    "china": ("prc", "people's republic of china", "beijing"),
-    "north korea": ("dprk", "pyongyang", "democratic people's republic of korea"),
-    "south korea": ("republic of korea", "rok", "seoul"),
-    "united nations": ("un", "u.n."),
-    "united nations security council": (
-        "un security council",
-        "u.n. security council",
-        "unsc",
-        "security council",
-    ),
-    "iran": ("tehran", "islamic republic of iran"),
-    "ukraine": ("kyiv", "kiev"),
-    "turkey": ("turkiye", "türkiye", "ankara"),
-    "nato": ("north atlantic treaty organization",),
+# Names the eval also counts as the state, beyond the product's table
+# (`summarize.similarity.ALIASES`, which the store links threats by): its government
+# named by its capital or as a government, as stories name issuers.
+EVAL_ALIASES: dict[str, tuple[str, ...]] = {
+    "united states": ("us government",),
+    "united kingdom": ("london",),
+    "european union": ("brussels",),
 }
-
-STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "on",
-        "in",
-        "for",
-        "and",
-        "or",
-        "by",
-        "with",
-        "from",
-        "at",
-        "as",
-        "its",
-        "their",
-        "his",
-        "her",
-        "it",
-        "that",
-        "this",
-        "be",
-        "will",
-        "would",
-        "could",
-        "may",
-        "might",
-        "shall",
-        "should",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "any",
-        "all",
-    }
-)
 
 
 def normalize_name(name: str) -> str:
@@ -126,7 +60,7 @@ class AliasTable:
 
     def __init__(self, *tables: Mapping[str, Iterable[str]]) -> None:
         self._canonical: dict[str, str] = {}
-        for table in (BUILTIN_ALIASES, *tables):
+        for table in (ALIASES, EVAL_ALIASES, *tables):
             for canonical, variants in table.items():
                 key = self._canonical.get(normalize_name(canonical), normalize_name(canonical))
                 for variant in (canonical, *variants):
