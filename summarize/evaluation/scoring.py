@@ -18,7 +18,9 @@ recomputed from stored JSON alone. The method, which `evals/README.md` restates:
    has none is a false positive); `action` and `conditions` similarity as token F1 after
    normalisation, counted correct at or above `TEXT_THRESHOLD`.
 4. Actors P/R/F1 by role on (name, role) pairs; dates P/R/F1 on resolved ISO values;
-   grounding: the share of evidence quotes found verbatim in the cleaned article.
+   grounding: the share of evidence quotes and conditions that pass the product's own
+   grounding check (`pipeline.check_grounding`: found in the cleaned article, outside
+   any passage suspected of prompt injection).
 Aggregates are micro-averaged over all items, with their counts.
 """
 
@@ -32,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarize.clean import normalize_for_match
+from summarize.pipeline import check_grounding
+from summarize.schema import ExtractedThreat, Grounding
 from summarize.similarity import ALIASES, STOPWORDS
 
 MATCH_THRESHOLD = 0.5
@@ -499,13 +503,35 @@ def _score_dates(
 def _score_grounding(
     score: ArticleScore, threats: Sequence[Mapping[str, Any]], article_text: str
 ) -> None:
-    haystack = normalize_for_match(article_text)
+    """Each evidence quote and condition judged by the product's own grounding check, one
+    at a time: found in the cleaned article (conditions ignoring case) and outside any
+    passage suspected of prompt injection. An empty quote is grounded in nothing."""
     for threat in threats:
-        for quote in threat.get("evidence") or []:
-            found = normalize_for_match(quote) in haystack
-            score.grounding.add(found)
-            if not found:
-                score.note("ungrounded quotes", quote)
+        for kind, items in (
+            ("quotes", threat.get("evidence")),
+            ("conditions", threat.get("conditions")),
+        ):
+            for item in items or []:
+                verdict = _product_grounding(item, kind == "conditions", article_text)
+                score.grounding.add(verdict.grounded)
+                if verdict.suspect:
+                    score.note(f"suspect {kind}", item)
+                elif not verdict.grounded:
+                    score.note(f"ungrounded {kind}", item)
+
+
+def _product_grounding(item: str, condition: bool, article_text: str) -> Grounding:
+    """`check_grounding` on one quote or condition (its article's haystack and injection
+    scan are cached, so one at a time costs a lookup each)."""
+    alone = ExtractedThreat.model_construct(  # unvalidated: only the item is read
+        issuer="",
+        targets=[],
+        action="",
+        category="other",
+        evidence=[] if condition else [item],
+        conditions=[item] if condition else [],
+    )
+    return check_grounding([alone], article_text)
 
 
 def score_article(
