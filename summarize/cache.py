@@ -51,6 +51,17 @@ SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite data
 # every sqlite3 error its `sqlite_errorname`); other errors are I/O, full, busy, schema.
 DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 DISK_FAULTS = ("SQLITE_FULL", "SQLITE_IOERR")  # the disk under the file, not the path
+# Faults of the path or of other users of the file; any other fault while reading or
+# upgrading the schema means its tables are garbled (text that does not decode, a record
+# "too big"): the file is damaged, see `CorruptSchema`.
+OPEN_FAULTS = (
+    "SQLITE_CANTOPEN",
+    "SQLITE_PERM",
+    "SQLITE_READONLY",
+    "SQLITE_AUTH",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+)
 
 COLUMNS = ["key", "answer", "model", "input_tokens", "output_tokens", "created"]
 MIGRATIONS_COLUMNS = ["name", "applied_at"]
@@ -75,6 +86,13 @@ def m001_answers(db: sqlite3.Connection) -> None:
 
 # The cache's schema, in order; never edit one that has shipped: add the next.
 MIGRATIONS: list[Migration] = [m001_answers]
+
+
+class CorruptSchema(sqlite3.DatabaseError):
+    """The schema's own tables cannot be read back (text that is not UTF-8, a record that
+    claims to be too big): a damaged file, so it is handled as SQLite's SQLITE_CORRUPT."""
+
+    sqlite_errorname = "SQLITE_CORRUPT"
 
 
 class ForeignTable(ValueError):
@@ -196,15 +214,23 @@ class AnswerCache:
             self._connections.append(connection)  # closed by close(), even if setup fails
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA journal_mode = WAL")
-        _refuse_foreign_tables(connection, missing_ok=True)  # before writing anything
-        isolation, connection.isolation_level = connection.isolation_level, None
-        try:  # autocommit: each migration runs in its own explicit transaction
-            applied = migrate(connection, MIGRATIONS)
-        finally:
-            connection.isolation_level = isolation
+        try:
+            _refuse_foreign_tables(connection, missing_ok=True)  # before writing anything
+            isolation, connection.isolation_level = connection.isolation_level, None
+            try:  # autocommit: each migration runs in its own explicit transaction
+                applied = migrate(connection, MIGRATIONS)
+            finally:
+                connection.isolation_level = isolation
+            _refuse_foreign_tables(connection, missing_ok=False)
+        except sqlite3.Error as error:
+            name = getattr(error, "sqlite_errorname", None) or ""  # none: raised by Python
+            if is_damaged(error) or is_disk_fault(error) or name.startswith(OPEN_FAULTS):
+                raise
+            # Python's decoding error quotes the garbled bytes: not for a terminal.
+            reason = _reason(error) if name else "a row is not UTF-8 text"
+            raise CorruptSchema(f"its schema tables are damaged ({reason})") from None
         with self._lock:
             self.migrated.extend(applied)
-        _refuse_foreign_tables(connection, missing_ok=False)
         self._local.connection = connection
         return connection
 

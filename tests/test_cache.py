@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import random
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -276,3 +277,61 @@ def test_another_programs_tables_are_not_migrated(tmp_path: Path, foreign: str) 
     with sqlite3.connect(path) as connection:
         tables = [row[0] for row in connection.execute("SELECT sql FROM sqlite_master")]
     assert tables == [foreign]
+
+
+def test_a_migrations_table_garbled_past_reading_is_a_damaged_cache(tmp_path: Path) -> None:
+    """A `_migrations` row that is not text SQLite can give back: the cache is off with
+    one warning (not a usage error before the batch), `cache stats` says how to fix it,
+    and `cache clear` removes the damaged file."""
+    path = tmp_path / "answers.sqlite3"
+    AnswerCache(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE _migrations SET name = CAST(x'ff00fe41' AS TEXT)")
+    connection.close()
+    faults: list[str] = []
+    cache = AnswerCache(path, on_fault=faults.append)
+    assert cache.off_because is not None
+    assert "schema tables are damaged (a row is not UTF-8 text)" in cache.off_because
+    assert len(faults) == 1
+    assert "summarize cache clear" in faults[0]
+    assert cache.get("k") is None
+    cache.close()
+    stats = runner.invoke(app, ["cache", "stats", "--cache", str(path)])
+    assert stats.exit_code == 1
+    assert "summarize cache clear" in stats.stderr
+    assert AnswerCache(path).clear() is None
+    assert not path.exists()
+
+
+def test_garbage_over_the_schema_pages_never_makes_the_cache_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    """Seeded garbage over each page of the migrations table and its index, as a failing
+    disk writes it: every open either works or turns the cache off; none raises."""
+    base = tmp_path / "base.sqlite3"
+    cache = AnswerCache(base)
+    for n in range(50):
+        cache.put(f"k{n}", CachedAnswer({"n": n}, "m", 1, 2))
+    cache.close()
+    with sqlite3.connect(base) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        roots = [
+            row[0]
+            for row in connection.execute(
+                "SELECT rootpage FROM sqlite_master WHERE tbl_name = '_migrations'"
+            )
+        ]
+    connection.close()
+    assert len(roots) == 2  # the table and its key's index
+    outcomes = set()
+    for seed in range(80):
+        path = tmp_path / f"garbled{seed}.sqlite3"
+        damaged = bytearray(base.read_bytes())
+        start = (roots[seed % 2] - 1) * page_size + 8
+        damaged[start : start + page_size - 16] = random.Random(seed).randbytes(page_size - 16)
+        path.write_bytes(bytes(damaged))
+        opened = AnswerCache(path, on_fault=lambda message: None)
+        outcomes.add(opened.off_because is None)
+        opened.close()
+    assert False in outcomes  # some garbage is found, and turns the cache off
