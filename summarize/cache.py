@@ -9,6 +9,10 @@ endpoint share answers, and the cache file can be handed around.
 The value is the validated answer plus the tokens it cost, not the brief: date resolution
 and grounding are code and run again on a hit, so fixing them never needs a cold cache.
 
+The file's schema is versioned: `MIGRATIONS` below, run by `summarize.migrations.migrate`
+(the store's mechanism) and recorded in a `_migrations` table. The first is the table every
+cache file has had, so a file written before the schema was versioned opens unchanged.
+
 Several processes may share one file: SQLite in WAL mode serialises the writers, each
 thread has its own connection, and a busy database is waited for, not reported.
 
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import ConfigError, SummarizeError
+from summarize.migrations import Migration, migrate
 
 CACHE_ENV = "SUMMARIZE_CACHE"
 KEY_VERSION = 1  # bump when the key's ingredients change, so old entries stop matching
@@ -46,18 +51,48 @@ SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite data
 # every sqlite3 error its `sqlite_errorname`); other errors are I/O, full, busy, schema.
 DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 DISK_FAULTS = ("SQLITE_FULL", "SQLITE_IOERR")  # the disk under the file, not the path
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    key           TEXT PRIMARY KEY,
-    answer        TEXT    NOT NULL,
-    model         TEXT    NOT NULL,
-    input_tokens  INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    created       REAL    NOT NULL
+# Faults of the path or of other users of the file; any other fault while reading or
+# upgrading the schema means its tables are garbled (text that does not decode, a record
+# "too big"): the file is damaged, see `CorruptSchema`.
+OPEN_FAULTS = (
+    "SQLITE_CANTOPEN",
+    "SQLITE_PERM",
+    "SQLITE_READONLY",
+    "SQLITE_AUTH",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
 )
-"""
+
 COLUMNS = ["key", "answer", "model", "input_tokens", "output_tokens", "created"]
+MIGRATIONS_COLUMNS = ["name", "applied_at"]
+
+
+def m001_answers(db: sqlite3.Connection) -> None:
+    """The answers table, as every cache file had it before the schema was versioned
+    (IF NOT EXISTS: such a file keeps its table and rows and is only marked migrated)."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS answers (
+            key           TEXT PRIMARY KEY,
+            answer        TEXT    NOT NULL,
+            model         TEXT    NOT NULL,
+            input_tokens  INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            created       REAL    NOT NULL
+        )
+        """
+    )
+
+
+# The cache's schema, in order; never edit one that has shipped: add the next.
+MIGRATIONS: list[Migration] = [m001_answers]
+
+
+class CorruptSchema(sqlite3.DatabaseError):
+    """The schema's own tables cannot be read back (text that is not UTF-8, a record that
+    claims to be too big): a damaged file, so it is handled as SQLite's SQLITE_CORRUPT."""
+
+    sqlite_errorname = "SQLITE_CORRUPT"
 
 
 class ForeignTable(ValueError):
@@ -145,6 +180,7 @@ class AnswerCache:
         self.on_fault = on_fault or _log_fault
         self.read_faults = 0
         self.off_because: str | None = None  # why the cache is off for this run, if it is
+        self.migrated: list[str] = []  # the migrations this open applied to the file
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -178,14 +214,23 @@ class AnswerCache:
             self._connections.append(connection)  # closed by close(), even if setup fails
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute(SCHEMA)
-        connection.commit()
-        columns = [row[1] for row in connection.execute("PRAGMA table_info(answers)")]
-        if columns != COLUMNS:
-            raise ForeignTable(
-                f"holds a table 'answers' of another schema ({', '.join(columns)}), "
-                "so it is not a cache this tool wrote; it is left as it is"
-            )
+        try:
+            _refuse_foreign_tables(connection, missing_ok=True)  # before writing anything
+            isolation, connection.isolation_level = connection.isolation_level, None
+            try:  # autocommit: each migration runs in its own explicit transaction
+                applied = migrate(connection, MIGRATIONS)
+            finally:
+                connection.isolation_level = isolation
+            _refuse_foreign_tables(connection, missing_ok=False)
+        except sqlite3.Error as error:
+            name = getattr(error, "sqlite_errorname", None) or ""  # none: raised by Python
+            if is_damaged(error) or is_disk_fault(error) or name.startswith(OPEN_FAULTS):
+                raise
+            # Python's decoding error quotes the garbled bytes: not for a terminal.
+            reason = _reason(error) if name else "a row is not UTF-8 text"
+            raise CorruptSchema(f"its schema tables are damaged ({reason})") from None
+        with self._lock:
+            self.migrated.extend(applied)
         self._local.connection = connection
         return connection
 
@@ -330,6 +375,18 @@ class AnswerCache:
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _refuse_foreign_tables(connection: sqlite3.Connection, *, missing_ok: bool) -> None:
+    """ForeignTable if the file holds an `answers` or `_migrations` table this tool did
+    not create (another program's database, passed as --cache by mistake)."""
+    for table, expected in (("answers", COLUMNS), ("_migrations", MIGRATIONS_COLUMNS)):
+        columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+        if columns != expected and (columns or not missing_ok):
+            raise ForeignTable(
+                f"holds a table '{table}' of another schema ({', '.join(columns)}), "
+                "so it is not a cache this tool wrote; it is left as it is"
+            )
 
 
 def _answer_from_row(row: tuple[Any, ...]) -> CachedAnswer:

@@ -1,29 +1,34 @@
-"""The store's schema, as an ordered list of migrations each run once.
+"""Schema versions for our SQLite files: ordered lists of migrations, each run once.
 
-Each migration is a function of a connection, registered in order with `@migration`;
-`migrate` runs those whose names the `_migrations` table does not hold yet, each in its
-own transaction with the row that records it, so a migration that fails leaves the
-database as it was (SQLite's DDL is transactional). Never edit a migration that has
-shipped: add the next one.
+A migration is a function of a connection. `migrate(db, steps)` runs those of `steps`
+whose names the file's `_migrations` table does not hold yet, each in its own transaction
+with the row that records it, so a migration that fails leaves the database as it was
+(SQLite's DDL is transactional). Never edit a migration that has shipped: add the next.
+
+This one mechanism serves every file: the store's migrations are below (`MIGRATIONS`,
+registered in order with `@migration`); the answer cache lists its own in
+`summarize.cache.MIGRATIONS`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = []
+MIGRATIONS: list[Migration] = []  # the store's
 
 
 def migration(fn: Migration) -> Migration:
+    """Register one of the store's migrations, after those above it."""
     MIGRATIONS.append(fn)
     return fn
 
 
-def migrate(db: sqlite3.Connection) -> list[str]:
-    """Apply the migrations not yet applied, in order; return their names.
+def migrate(db: sqlite3.Connection, steps: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """Apply the migrations of `steps` (the store's by default) not yet applied, in
+    order; return their names.
 
     `db` must be in autocommit mode (`isolation_level=None`): each migration then runs in
     an explicit transaction, DDL included, which Python's implicit transactions skip.
@@ -33,9 +38,9 @@ def migrate(db: sqlite3.Connection) -> list[str]:
     )
     applied: list[str] = []
     done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    if all(fn.__name__ in done for fn in MIGRATIONS):
+    if all(fn.__name__ in done for fn in steps):
         return applied  # up to date: no write lock taken
-    for fn in MIGRATIONS:
+    for fn in steps:
         db.execute("BEGIN IMMEDIATE")  # a second process migrating waits, then sees it done
         try:
             found = db.execute("SELECT 1 FROM _migrations WHERE name = ?", (fn.__name__,))
@@ -48,7 +53,8 @@ def migrate(db: sqlite3.Connection) -> list[str]:
                 applied.append(fn.__name__)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself on some faults (a full disk)
+                db.execute("ROLLBACK")
             raise
     return applied
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import random
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarize.articles import read_file
+from summarize.cache import MIGRATIONS as CACHE_MIGRATIONS
 from summarize.cache import AnswerCache, CachedAnswer, request_key
 from summarize.cli import app
 from summarize.client import ModelClient, ModelConfig
@@ -184,3 +186,152 @@ def test_an_unusable_cache_path_is_a_one_line_usage_error(
     assert result.exit_code == 2
     assert "--no-cache" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# The pre-migration cache, exactly as the code before versioned schemas created it.
+OLD_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key           TEXT PRIMARY KEY,
+    answer        TEXT    NOT NULL,
+    model         TEXT    NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    created       REAL    NOT NULL
+)
+"""
+
+
+def migrations_of(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT name, applied_at FROM _migrations ORDER BY name")
+        return [(str(name), str(at)) for name, at in rows]
+
+
+def test_a_fresh_cache_runs_its_migrations_once_and_a_reopened_one_runs_none(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "answers.sqlite3"
+    first = AnswerCache(path)
+    assert first.migrated == [fn.__name__ for fn in CACHE_MIGRATIONS] == ["m001_answers"]
+    first.put("k", CachedAnswer({"summary": "s"}, "m", 3, 4))
+    first.close()
+    recorded = migrations_of(path)
+    assert [name for name, _ in recorded] == ["m001_answers"]
+
+    again = AnswerCache(path)
+    assert again.migrated == []
+    assert again.get("k") == CachedAnswer({"summary": "s"}, "m", 3, 4)
+    again.close()
+    assert migrations_of(path) == recorded  # not applied again, not re-stamped
+
+
+def test_a_cache_written_before_schema_versions_opens_with_its_rows(tmp_path: Path) -> None:
+    """A file from the pre-migration code keeps every row and gains the migrations table."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(OLD_SCHEMA)
+        connection.executemany(
+            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (f"k{n}", json.dumps({"n": n}), "old-model", n, 2 * n, 1700000000.0)
+                for n in range(5)
+            ],
+        )
+    connection.close()
+
+    cache = AnswerCache(path)
+    try:
+        assert cache.off_because is None
+        assert cache.migrated == ["m001_answers"]
+        assert [cache.get(f"k{n}") for n in range(5)] == [
+            CachedAnswer({"n": n}, "old-model", n, 2 * n) for n in range(5)
+        ]
+        assert cache.stats().entries == 5
+    finally:
+        cache.close()
+    assert [name for name, _ in migrations_of(path)] == ["m001_answers"]
+    assert AnswerCache(path).migrated == []
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        "CREATE TABLE answers (id INTEGER PRIMARY KEY, reply BLOB)",
+        "CREATE TABLE _migrations (version INTEGER, script TEXT)",
+    ],
+)
+def test_another_programs_tables_are_not_migrated(tmp_path: Path, foreign: str) -> None:
+    """A database holding an `answers` or `_migrations` table of another shape gets no
+    table of ours: the cache is off and the file's schema is as it was."""
+    path = tmp_path / "theirs.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute(foreign)
+    connection.close()
+    faults: list[str] = []
+    cache = AnswerCache(path, on_fault=faults.append)
+    cache.close()
+    assert cache.off_because is not None
+    assert "another schema" in cache.off_because
+    assert len(faults) == 1
+    with sqlite3.connect(path) as connection:
+        tables = [row[0] for row in connection.execute("SELECT sql FROM sqlite_master")]
+    assert tables == [foreign]
+
+
+def test_a_migrations_table_garbled_past_reading_is_a_damaged_cache(tmp_path: Path) -> None:
+    """A `_migrations` row that is not text SQLite can give back: the cache is off with
+    one warning (not a usage error before the batch), `cache stats` says how to fix it,
+    and `cache clear` removes the damaged file."""
+    path = tmp_path / "answers.sqlite3"
+    AnswerCache(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE _migrations SET name = CAST(x'ff00fe41' AS TEXT)")
+    connection.close()
+    faults: list[str] = []
+    cache = AnswerCache(path, on_fault=faults.append)
+    assert cache.off_because is not None
+    assert "schema tables are damaged (a row is not UTF-8 text)" in cache.off_because
+    assert len(faults) == 1
+    assert "summarize cache clear" in faults[0]
+    assert cache.get("k") is None
+    cache.close()
+    stats = runner.invoke(app, ["cache", "stats", "--cache", str(path)])
+    assert stats.exit_code == 1
+    assert "summarize cache clear" in stats.stderr
+    assert AnswerCache(path).clear() is None
+    assert not path.exists()
+
+
+def test_garbage_over_the_schema_pages_never_makes_the_cache_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    """Seeded garbage over each page of the migrations table and its index, as a failing
+    disk writes it: every open either works or turns the cache off; none raises."""
+    base = tmp_path / "base.sqlite3"
+    cache = AnswerCache(base)
+    for n in range(50):
+        cache.put(f"k{n}", CachedAnswer({"n": n}, "m", 1, 2))
+    cache.close()
+    with sqlite3.connect(base) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        roots = [
+            row[0]
+            for row in connection.execute(
+                "SELECT rootpage FROM sqlite_master WHERE tbl_name = '_migrations'"
+            )
+        ]
+    connection.close()
+    assert len(roots) == 2  # the table and its key's index
+    outcomes = set()
+    for seed in range(80):
+        path = tmp_path / f"garbled{seed}.sqlite3"
+        damaged = bytearray(base.read_bytes())
+        start = (roots[seed % 2] - 1) * page_size + 8
+        damaged[start : start + page_size - 16] = random.Random(seed).randbytes(page_size - 16)
+        path.write_bytes(bytes(damaged))
+        opened = AnswerCache(path, on_fault=lambda message: None)
+        outcomes.add(opened.off_because is None)
+        opened.close()
+    assert False in outcomes  # some garbage is found, and turns the cache off

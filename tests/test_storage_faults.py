@@ -121,7 +121,7 @@ def test_a_corrupt_page_is_a_miss_with_one_warning(
     with sqlite3.connect(path) as connection:
         page_size = connection.execute("PRAGMA page_size").fetchone()[0]
         index_root = connection.execute(
-            "SELECT rootpage FROM sqlite_master WHERE type = 'index'"
+            "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answers'"
         ).fetchone()[0]
     connection.close()
     with path.open("r+b") as file:

@@ -96,6 +96,26 @@ def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path: Path) -> No
     assert "m999_broken" not in applied
 
 
+def test_a_migration_that_fills_the_disk_reports_the_full_disk(tmp_path: Path) -> None:
+    """SQLite rolls a transaction back by itself when the disk fills: the fault reaches
+    the caller as SQLITE_FULL (which the answer cache turns itself off on), not as a
+    failed ROLLBACK, and nothing of the migration is kept."""
+    db = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    db.execute("PRAGMA max_page_count = 4")
+
+    def m001_fill(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE filler (x)")
+        for _ in range(100):
+            conn.execute("INSERT INTO filler VALUES (?)", ("x" * 500,))
+
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        migrate(db, [m001_fill])
+    assert raised.value.sqlite_errorname == "SQLITE_FULL"
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "filler" not in tables
+    assert db.execute("SELECT count(*) FROM _migrations").fetchone() == (0,)
+
+
 def test_a_brief_is_stored_with_its_threats_actors_dates_and_evidence(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
         stored = store.record(make_brief())

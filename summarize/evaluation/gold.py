@@ -74,7 +74,8 @@ def alias_clashes(aliases: dict[str, list[str]]) -> list[str]:
             if builtin.knows(variant) and theirs != own:
                 found.append(
                     f"alias {variant!r} of {canonical!r} is {theirs!r} in the built-in alias "
-                    "table (summarize/evaluation/scoring.py), which wins: drop or rename it"
+                    "table (summarize/similarity.py and evaluation/scoring.py), which wins: "
+                    "drop or rename it"
                 )
     return found
 

@@ -4,7 +4,8 @@ Pure functions over plain dicts in the brief's JSON contract, so a report can be
 recomputed from stored JSON alone. The method, which `evals/README.md` restates:
 
 1. Names are compared after normalisation (case, punctuation, a leading "the") and
-   through an alias table: the built-in one below plus each gold file's `aliases` (a gold
+   through an alias table: the product's (`summarize.similarity.ALIASES`), the eval's
+   few additions below (`EVAL_ALIASES`) and each gold file's `aliases` (a gold
    alias that clashes with a built-in one loses; `gold.alias_clashes` names it). Issuers
    and speakers also match by their tokens with titles stripped, speakers by surname too
    ("Rubio" = "Secretary of State Marco Rubio"); never by substring.
@@ -17,7 +18,9 @@ recomputed from stored JSON alone. The method, which `evals/README.md` restates:
    has none is a false positive); `action` and `conditions` similarity as token F1 after
    normalisation, counted correct at or above `TEXT_THRESHOLD`.
 4. Actors P/R/F1 by role on (name, role) pairs; dates P/R/F1 on resolved ISO values;
-   grounding: the share of evidence quotes found verbatim in the cleaned article.
+   grounding: the share of evidence quotes and conditions that pass the product's own
+   grounding check (`pipeline.check_grounding`: found in the cleaned article, outside
+   any passage suspected of prompt injection).
 Aggregates are micro-averaged over all items, with their counts.
 """
 
@@ -31,87 +34,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarize.clean import normalize_for_match
+from summarize.pipeline import check_grounding
+from summarize.schema import ExtractedThreat, Grounding
+from summarize.similarity import ALIASES, STOPWORDS
 
 MATCH_THRESHOLD = 0.5
 TEXT_THRESHOLD = 0.5
 ROLES = ("issuer", "target", "speaker", "other")
 
-BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
-    "united states": (
-        "us",
-        "u.s.",
-        "usa",
-        "u.s.a.",
-        "america",
-        "washington",
-        "united states of america",
-        "us government",
-        "u.s. government",
-        "the us",
-        "the u.s.",
-    ),
-    "united kingdom": ("uk", "u.k.", "britain", "great britain", "london"),
-    "european union": ("eu", "e.u.", "brussels"),
-    "russia": ("russian federation", "moscow", "kremlin", "the kremlin"),
-    "china": ("prc", "people's republic of china", "beijing"),
-    "north korea": ("dprk", "pyongyang", "democratic people's republic of korea"),
-    "south korea": ("republic of korea", "rok", "seoul"),
-    "united nations": ("un", "u.n."),
-    "united nations security council": (
-        "un security council",
-        "u.n. security council",
-        "unsc",
-        "security council",
-    ),
-    "iran": ("tehran", "islamic republic of iran"),
-    "ukraine": ("kyiv", "kiev"),
-    "turkey": ("turkiye", "türkiye", "ankara"),
-    "nato": ("north atlantic treaty organization",),
+# Names the eval also counts as the state, beyond the product's table
+# (`summarize.similarity.ALIASES`, which the store links threats by): its government
+# named by its capital or as a government, as stories name issuers.
+EVAL_ALIASES: dict[str, tuple[str, ...]] = {
+    "united states": ("us government",),
+    "united kingdom": ("london",),
+    "european union": ("brussels",),
 }
-
-STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "on",
-        "in",
-        "for",
-        "and",
-        "or",
-        "by",
-        "with",
-        "from",
-        "at",
-        "as",
-        "its",
-        "their",
-        "his",
-        "her",
-        "it",
-        "that",
-        "this",
-        "be",
-        "will",
-        "would",
-        "could",
-        "may",
-        "might",
-        "shall",
-        "should",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "any",
-        "all",
-    }
-)
 
 
 def normalize_name(name: str) -> str:
@@ -126,7 +64,7 @@ class AliasTable:
 
     def __init__(self, *tables: Mapping[str, Iterable[str]]) -> None:
         self._canonical: dict[str, str] = {}
-        for table in (BUILTIN_ALIASES, *tables):
+        for table in (ALIASES, EVAL_ALIASES, *tables):
             for canonical, variants in table.items():
                 key = self._canonical.get(normalize_name(canonical), normalize_name(canonical))
                 for variant in (canonical, *variants):
@@ -565,13 +503,35 @@ def _score_dates(
 def _score_grounding(
     score: ArticleScore, threats: Sequence[Mapping[str, Any]], article_text: str
 ) -> None:
-    haystack = normalize_for_match(article_text)
+    """Each evidence quote and condition judged by the product's own grounding check, one
+    at a time: found in the cleaned article (conditions ignoring case) and outside any
+    passage suspected of prompt injection. An empty quote is grounded in nothing."""
     for threat in threats:
-        for quote in threat.get("evidence") or []:
-            found = normalize_for_match(quote) in haystack
-            score.grounding.add(found)
-            if not found:
-                score.note("ungrounded quotes", quote)
+        for kind, items in (
+            ("quotes", threat.get("evidence")),
+            ("conditions", threat.get("conditions")),
+        ):
+            for item in items or []:
+                verdict = _product_grounding(item, kind == "conditions", article_text)
+                score.grounding.add(verdict.grounded)
+                if verdict.suspect:
+                    score.note(f"suspect {kind}", item)
+                elif not verdict.grounded:
+                    score.note(f"ungrounded {kind}", item)
+
+
+def _product_grounding(item: str, condition: bool, article_text: str) -> Grounding:
+    """`check_grounding` on one quote or condition (its article's haystack and injection
+    scan are cached, so one at a time costs a lookup each)."""
+    alone = ExtractedThreat.model_construct(  # unvalidated: only the item is read
+        issuer="",
+        targets=[],
+        action="",
+        category="other",
+        evidence=[] if condition else [item],
+        conditions=[item] if condition else [],
+    )
+    return check_grounding([alone], article_text)
 
 
 def score_article(
