@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-WORD = re.compile(r"[a-z0-9%$]+")
+WORD = re.compile(r"(?:[^\W_]|[%$])+")  # letters of any script, digits, % and $
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "united states": ("us", "usa", "america", "washington", "united states of america"),

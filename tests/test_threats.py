@@ -392,3 +392,13 @@ def test_help_names_the_store_variable() -> None:
     for args in (["brief", "--help"], ["threats", "--help"], ["watch", "--help"]):
         result = runner.invoke(app, args, env={"COLUMNS": "200"})
         assert "SUMMARIZE_STORE" in result.stdout, args
+
+
+def test_names_in_other_scripts_keep_their_letters() -> None:
+    """Two non-Latin issuers are two names, not one empty one; accents stay."""
+    from summarize.similarity import canonical_name, normalize_name
+
+    assert normalize_name("Кремль") == "кремль"
+    assert normalize_name("Кремль") != normalize_name("Пекин")
+    assert normalize_name("Türkiye") == "türkiye"
+    assert canonical_name("The U.S.") == canonical_name("United States")
