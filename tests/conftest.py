@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,12 @@ import pytest
 
 from summarize.client import ModelClient, ModelConfig, RetryPolicy
 from summarize.loopback import LoopbackServer, QueueResponder
+
+# The CLI's rich consoles (summarize.cli, summarize.threats_cli: imported by the test modules,
+# after this file) keep a width that COLUMNS gives when they are made, and a parallel test
+# worker finds COLUMNS=80 set: tests choose the width per invocation instead.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

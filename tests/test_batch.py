@@ -254,6 +254,7 @@ def test_a_killed_batch_leaves_valid_jsonl_and_resume_briefs_only_the_rest(
     assert 3 <= len(finished) < 12
 
     time.sleep(0.3)  # let any request the dead process had already sent reach the server
+    model.delay = 0.0  # the kill needed a slow model; the resumed run does not
     asked_before = len(server.requests)
     resumed = start_batch([*args, "--resume"], env)
     _, stderr = resumed.communicate(timeout=60)

@@ -492,15 +492,23 @@ def server() -> Iterator[tuple[LoopbackServer, SlowModel]]:
         yield running, answers
 
 
-def wait_until_reading_a_pipe(pid: int, timeout: float = 60) -> None:
-    """Until the process sleeps in a pipe read (Linux's /proc/PID/wchan says where)."""
-    wchan = Path(f"/proc/{pid}/wchan")
-    if not wchan.exists():
-        pytest.skip("needs Linux's /proc/PID/wchan to see the process block on stdin")
+def wait_until_blocked_in(pid: int, call: str, timeout: float = 60) -> None:
+    """Until a thread of the process sleeps in the kernel's `call`, such as a pipe read
+    (Linux's /proc/PID/task/TID/wchan says where each thread sleeps)."""
+    tasks = Path(f"/proc/{pid}/task")
+    if not (tasks / str(pid) / "wchan").exists():
+        pytest.skip("needs Linux's /proc/PID/task/TID/wchan to see the process block")
     deadline = time.monotonic() + timeout
-    while "pipe_read" not in wchan.read_text():
-        assert time.monotonic() < deadline, "the process never blocked reading stdin"
-        time.sleep(0.05)
+    while not any(call in read_wchan(task) for task in tasks.iterdir()):
+        assert time.monotonic() < deadline, f"the process never blocked in {call}"
+        time.sleep(0.02)
+
+
+def read_wchan(task: Path) -> str:
+    try:
+        return (task / "wchan").read_text()
+    except OSError:  # the thread has ended
+        return ""
 
 
 @STOPS
@@ -521,7 +529,7 @@ def test_a_stop_while_inputs_are_read_ends_with_totals_and_its_code(
         stderr=subprocess.PIPE,
         text=True,
     )
-    wait_until_reading_a_pipe(process.pid)
+    wait_until_blocked_in(process.pid, "pipe_read")
     process.send_signal(stop)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == code, stderr
@@ -574,9 +582,9 @@ def test_a_stop_while_rendering_ends_the_view_between_briefs_with_totals_and_its
     env = {**cli_env(running, tmp_path / "cache.db"), "COLUMNS": "300"}
     process = start_batch([str(tmp_path / "in"), "--json", str(out)], env)
     deadline = time.monotonic() + 60
-    while not out.exists() and time.monotonic() < deadline:
+    while not out.exists() and time.monotonic() < deadline:  # the batch is written
         time.sleep(0.05)
-    time.sleep(1.0)  # rendering fills the pipe and blocks
+    wait_until_blocked_in(process.pid, "pipe_write")  # rendering filled the pipe
     process.send_signal(stop)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == code, stderr
