@@ -31,11 +31,12 @@ from bench_batch import DEFAULT_CORPUS, answer, make_articles
 
 from summarize.batchjobs import REQUESTS, Answers, collect, load_job, write_job
 from summarize.cache import AnswerCache
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.export import JsonlWriter
 from summarize.injection import injection_warnings
 from summarize.loopback import Request
+from summarize.modelconfig import ModelConfig
 from summarize.pipeline import article_requests, clean_article
 from summarize.prompts import load_prompt
 from summarize.results import Failure, Result

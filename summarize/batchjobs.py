@@ -44,7 +44,9 @@ from summarize.schema import Extraction
 if TYPE_CHECKING:
     from openai import OpenAI
 
-    from summarize.client import CallRecord, ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.transport import CallRecord
 
 MANIFEST = "job.json"
 REQUESTS = "requests.jsonl"
@@ -98,7 +100,7 @@ class Job:
         return self.status in TERMINAL or self.status == LOCAL
 
     def model_config(self, *, api_key: str | None) -> ModelConfig:
-        from summarize.client import ModelConfig
+        from summarize.modelconfig import ModelConfig
 
         return ModelConfig(api_key=api_key, **self.config)
 

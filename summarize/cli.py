@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from summarize.batch import BatchOutcome, Item
     from summarize.batchjobs import Job
     from summarize.cache import AnswerCache
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
     from summarize.export import JsonlWriter
+    from summarize.modelconfig import ModelConfig
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
     from summarize.results import Result
@@ -820,7 +821,7 @@ def _model_config(resources: ExitStack, *, model: str | None, **options: Any) ->
     """The model to call: `gguf:PATH` starts llama.cpp in-process (closed with
     `resources`); anything else comes from flags and the environment. Options left
     unset (None) keep the model's own defaults."""
-    from summarize.client import ModelConfig
+    from summarize.modelconfig import ModelConfig
     from summarize.providers.local import LocalModel, is_local
 
     options = {name: value for name, value in options.items() if value is not None}
@@ -874,7 +875,7 @@ def _log_requests(api_key: str | None, *, enabled: bool) -> None:
         return
     import logging
 
-    from summarize.client import redact
+    from summarize.failures import redact
 
     class Redact(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:
@@ -1359,7 +1360,8 @@ def batch_submit(
 ) -> None:
     """Write every article's request as a Batch API line, upload it and start the batch."""
     from summarize.batchjobs import MANIFEST, REQUESTS, upload, write_job
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
     from summarize.prompts import load_prompt
     from summarize.providers.local import is_local
 
@@ -1614,7 +1616,8 @@ def _batch_provider(config: ModelConfig) -> Iterator[Any]:
     with one line saying what to do (every step can be run again)."""
     import openai
 
-    from summarize.client import NO_KEY_PLACEHOLDER, redact
+    from summarize.failures import redact
+    from summarize.modelconfig import NO_KEY_PLACEHOLDER
 
     provider = openai.OpenAI(
         api_key=config.api_key or NO_KEY_PLACEHOLDER,

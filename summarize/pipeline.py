@@ -37,7 +37,9 @@ from summarize.spans import haystack, locate
 from summarize.tokens import count_tokens, fits
 
 if TYPE_CHECKING:
-    from summarize.client import CallRecord, ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.transport import CallRecord
 
 
 def clean_article(article: Article, repeated: Mapping[str, int] | None = None) -> Cleaned:
@@ -358,8 +360,7 @@ def reground(
         missing = check_grounding(extraction.threats, article_text).ungrounded
         if not missing:
             break
-        if record.outcomes and record.outcomes[-1] == "ok":
-            record.outcomes[-1] = "ungrounded answer"
+        record.ungrounded()
         messages = [
             *messages,
             {"role": "assistant", "content": extraction.model_dump_json()},
@@ -368,7 +369,7 @@ def reground(
         try:
             extraction, more = ask(messages, label)
         except ArticleFailed as error:
-            record.outcomes.append(f"re-ask failed: {error.kind}")
+            record.reask_failed(error.kind)
             break
         record.absorb(more)
     return extraction
@@ -384,7 +385,8 @@ def summarize_text(
 ) -> Brief:
     """Brief one article given as a string; the model is configured from the environment
     unless `config` says otherwise. The one-call entry point for library users."""
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
     from summarize.prompts import load_prompt
 
     article = article_from_text(text, id=article_id, source=article_id, published=published)

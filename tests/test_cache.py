@@ -16,9 +16,10 @@ from summarize.articles import read_file
 from summarize.cache import MIGRATIONS as CACHE_MIGRATIONS
 from summarize.cache import AnswerCache, CachedAnswer, request_key
 from summarize.cli import app
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.errors import InvalidAnswer
 from summarize.loopback import LoopbackServer, QueueResponder
+from summarize.modelconfig import ModelConfig
 from summarize.pipeline import article_key, brief_article
 from summarize.prompts import load_prompt
 from summarize.schema import Brief, Extraction

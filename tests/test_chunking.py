@@ -6,8 +6,9 @@ import re
 
 from summarize.articles import article_from_text, read_file
 from summarize.chunking import merge, split
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.modelconfig import ModelConfig
 from summarize.pipeline import brief_article, clean_article, plan_chunks
 from summarize.prompts import load_prompt
 from summarize.schema import Extraction

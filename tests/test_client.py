@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.errors import ConfigError, InvalidAnswer, ProviderError
 from summarize.loopback import LoopbackServer, QueueResponder, Reply
+from summarize.modelconfig import ModelConfig, RetryPolicy
 from summarize.schema import Extraction
 from tests.conftest import extraction
 

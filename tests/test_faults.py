@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cli import app
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.export import to_record
 from summarize.loopback import (
@@ -25,6 +25,7 @@ from summarize.loopback import (
     RoutingResponder,
     completion,
 )
+from summarize.modelconfig import ModelConfig, RetryPolicy
 from summarize.prompts import load_prompt
 from summarize.results import Failure
 from summarize.schema import Brief

@@ -42,7 +42,7 @@ def test_the_model_answers_with_a_schema_valid_brief_that_names_it(local: LocalM
     """End to end through openai + instructor: llama.cpp's grammar held the answer to the
     schema (the model's own ranking would never write one), and the run names llama.cpp,
     the model file and the tokens the server counted."""
-    from summarize.client import RetryPolicy
+    from summarize.modelconfig import RetryPolicy
     from summarize.pipeline import summarize_text
 
     config = local.config(max_tokens=700, retry=RetryPolicy(max_reasks=2, max_regrounds=0))
@@ -173,7 +173,7 @@ def test_a_local_model_waits_minutes_not_seconds_and_retries_once(local: LocalMo
 
 def test_hosted_models_keep_the_60_second_timeout() -> None:
     """Without --timeout, a model server or OpenAI gets the usual 60 s per request."""
-    from summarize.client import ModelConfig
+    from summarize.modelconfig import ModelConfig
 
     assert ModelConfig(model="m", base_url="http://localhost:8000/v1").timeout == 60
 

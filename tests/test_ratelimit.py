@@ -6,8 +6,9 @@ from pathlib import Path
 
 from summarize.articles import read_inputs
 from summarize.batch import run_batch
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer, Throttled, structured_reply
+from summarize.modelconfig import ModelConfig, RetryPolicy
 from summarize.prompts import load_prompt
 from summarize.ratelimit import AdaptiveLimit
 from summarize.results import Failure

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarize.cli import app
-from summarize.client import redact
+from summarize.failures import redact
 from summarize.loopback import LoopbackServer, QueueResponder, Reply, Request, RoutingResponder
 from tests.conftest import extraction
 

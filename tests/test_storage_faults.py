@@ -24,9 +24,10 @@ from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cache import AnswerCache
 from summarize.cli import app
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.modelconfig import ModelConfig
 from summarize.prompts import load_prompt
 from summarize.schema import Brief
 from tests.conftest import extraction

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from summarize import tokens
-from summarize.client import ModelConfig
 from summarize.errors import ConfigError
+from summarize.modelconfig import ModelConfig
 from summarize.pipeline import plan_chunks
 from summarize.tokens import count_tokens, fits
 from tests.test_chunking import long_article

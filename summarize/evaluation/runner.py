@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from summarize.batch import run_batch
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.errors import ConfigError, InputError
 from summarize.evaluation.gold import GoldCase, load_gold
 from summarize.evaluation.scoring import ArticleScore, Totals, aggregate, score_article
 from summarize.evaluation.store import RecordingResponder, load_meta, replay_responder
 from summarize.loopback import LoopbackServer, Responder
+from summarize.modelconfig import ModelConfig, RetryPolicy
 from summarize.pipeline import clean_article
 from summarize.prompts import Prompt
 from summarize.results import Failure, Result

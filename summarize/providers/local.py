@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from summarize.errors import ConfigError, ProviderError
 
 if TYPE_CHECKING:
-    from summarize.client import ModelConfig
+    from summarize.modelconfig import ModelConfig
 
 PREFIX = "gguf:"
 GGUF_MAGIC = b"GGUF"
@@ -138,7 +138,7 @@ class LocalModel:
     def config(self, **options: Any) -> ModelConfig:
         """A ModelConfig that sends requests to this model, schema-constrained, with an
         input budget counted by its own tokenizer and small enough for its context."""
-        from summarize.client import ModelConfig, RetryPolicy
+        from summarize.modelconfig import ModelConfig, RetryPolicy
 
         if options.get("mode") is None:
             options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
