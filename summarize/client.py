@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from summarize.cache import CachedAnswer
 from summarize.failures import MalformedResponse, Refused, classify, first_line
 from summarize.modelconfig import ModelConfig
-from summarize.transport import Attempt, CallRecord, Outcome, Transport, refusal
+from summarize.transport import CallRecord, Transport, refusal
 
 if TYPE_CHECKING:
     from summarize.cache import AnswerCache
@@ -228,7 +228,9 @@ class ModelClient:
         label: str,
         max_reasks: int | None = None,
     ) -> ModelT:
-        """One structured call with instructor's re-asks, its outcomes added to `record`."""
+        """One structured call with instructor's re-asks, its attempts added to `record`:
+        the transport records each request; instructor's hooks record each answer as it
+        arrives and each one that fails the schema as instructor re-asks it."""
         structured = self._instructor.patch(create=self._transport.sender(record), mode=self._mode)
         try:
             result: ModelT = structured(
@@ -236,14 +238,27 @@ class ModelClient:
                 messages=messages,
                 response_model=_prepared(response_model),
                 max_retries=self.config.retry.max_reasks if max_reasks is None else max_reasks,
+                hooks=self._hooks(record),
                 **self._options(),
             )
         except Exception as error:
-            failure = self._classify(error, record, label)
-            _mark_invalid_answers(record, last_was_valid=False)
-            raise failure from error
-        _mark_invalid_answers(record, last_was_valid=True)
+            record.reject_answer()  # an answer in hand was not accepted (cut off, say)
+            raise self._classify(error, record, label) from error
         return result
+
+    def _hooks(self, record: CallRecord) -> Any:
+        """instructor's events, written into `record`."""
+
+        def answered(response: Any) -> None:
+            record.answered(getattr(response, "usage", None))
+
+        def rejected(error: Exception, **attempt: Any) -> None:
+            record.reject_answer()
+
+        hooks = self._instructor.core.Hooks()
+        hooks.on("completion:response", answered)
+        hooks.on("parse:error", rejected)
+        return hooks
 
     def _store(self, record: CallRecord, result: BaseModel) -> None:
         if self.cache is not None and record.cache_key is not None:
@@ -307,10 +322,3 @@ def _prepared(response_model: type[ModelT]) -> type[ModelT]:
         },
     )
     return prepared
-
-
-def _mark_invalid_answers(record: CallRecord, *, last_was_valid: bool) -> None:
-    """Every answer but an accepted last one failed validation and was re-asked."""
-    answered = [i for i, attempt in enumerate(record.log) if attempt.outcome is Outcome.ANSWERED]
-    for index in answered[:-1] if last_was_valid else answered:
-        record.log[index] = Attempt(Outcome.INVALID)

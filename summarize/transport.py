@@ -218,7 +218,8 @@ class Transport:
         return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
 
     def sender(self, record: CallRecord) -> Callable[..., Any]:
-        """The raw `create`, wrapped in the transport retry loop, recording each attempt."""
+        """The raw `create`, wrapped in the transport retry loop, recording each failed
+        attempt and refusal (the answer itself is recorded by the caller that parses it)."""
         from tenacity import (
             Retrying,
             retry_if_exception,
@@ -259,7 +260,6 @@ class Transport:
                     if refused := refusal(response):
                         record.refused()
                         raise Refused(refused)
-                    record.answered(getattr(response, "usage", None))
                     log.info("answered: %s tokens", _usage_line(response))
                     return response
             raise AssertionError("unreachable: tenacity reraises the last error")
