@@ -26,6 +26,7 @@ _EXPORTS = {
     "ModelClient": "summarize.client",
     "ModelConfig": "summarize.modelconfig",
     "RetryPolicy": "summarize.modelconfig",
+    "BriefOptions": "summarize.options",
     "resolve": "summarize.dates",
     "ArticleFailed": "summarize.errors",
     "ConfigError": "summarize.errors",
@@ -47,6 +48,7 @@ __all__ = [
     "Article",
     "ArticleFailed",
     "Brief",
+    "BriefOptions",
     "Cleaned",
     "ConfigError",
     "Extraction",
@@ -85,6 +87,7 @@ if TYPE_CHECKING:
         SummarizeError,
     )
     from summarize.modelconfig import ModelConfig, RetryPolicy
+    from summarize.options import BriefOptions
     from summarize.pipeline import brief_article, summarize_text
     from summarize.prompts import Prompt, load_prompt
     from summarize.results import Failure

@@ -37,8 +37,10 @@ if TYPE_CHECKING:
     from summarize.client import ModelClient
     from summarize.export import JsonlWriter
     from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
+    from summarize.providers.base import Provider
     from summarize.results import Result
     from summarize.schema import Brief
     from summarize.store import Store as BriefStore
@@ -368,6 +370,7 @@ def brief(
     Without one, `summarize eval` shows the whole pipeline offline.
     """
     from summarize.batch import BatchOutcome
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
 
     if resume and jsonl_out is None:
@@ -375,25 +378,27 @@ def brief(
     resources = ExitStack()  # a local model runs until the batch is done
     try:
         _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
-        config = _model_config(
+        provider = _model_config(
             resources,
             model=model,
             base_url=base_url,
             mode=mode,
             timeout=timeout,
             max_tokens=max_tokens,
-            max_input_tokens=max_input_tokens,
-            max_chunks=max_chunks,
+        )
+        options = provider.brief_options(
+            BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
         resources.close()
         raise _fail(_config_message(error)) from None
-    _log_requests(config.api_key, enabled=verbose)
+    _log_requests(provider.config.api_key, enabled=verbose)
     run = _Run(
-        config,
+        provider,
         template,
+        options,
         cache=cache,
         resources=resources,
         jsonl_out=jsonl_out,
@@ -439,8 +444,9 @@ class _Run:
 
     def __init__(
         self,
-        config: ModelConfig,
+        provider: Provider,
         template: Prompt,
+        options: BriefOptions,
         *,
         cache: AnswerCache | None,
         resources: ExitStack,
@@ -448,10 +454,9 @@ class _Run:
         quiet: bool,
         embed_text: bool = False,
     ) -> None:
-        from summarize.client import ModelClient
-
         self.template, self.cache, self.resources = template, cache, resources
-        self.client = ModelClient(config, cache=cache)
+        self.options = options
+        self.client = provider.client(cache=cache)
         self.jsonl_out, self.quiet = jsonl_out, quiet
         self.items: list[Item] = []  # as read: the review page and Markdown show their text
         self.repeated: Mapping[str, int] = {}  # the run's shared lines, as cleaning dropped them
@@ -487,7 +492,7 @@ class _Run:
             self.repeated = repeated
             if resume and self.jsonl_out is not None:
                 items, self.skipped = _skip_finished(
-                    items, self.jsonl_out, self.client, self.template, repeated
+                    items, self.jsonl_out, self.client, self.template, self.options, repeated
                 )
             if self.jsonl_out is not None:
                 try:
@@ -502,6 +507,7 @@ class _Run:
                     items,
                     self.client,
                     self.template,
+                    self.options,
                     concurrency=concurrency,
                     max_total_tokens=max_total_tokens,
                     on_result=self.on_result,
@@ -817,14 +823,22 @@ def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
         )
 
 
-def _model_config(resources: ExitStack, *, model: str | None, **options: Any) -> ModelConfig:
+def _model_config(
+    resources: ExitStack,
+    *,
+    model: str | None,
+    base_url: str | None = None,
+    mode: str | None = None,
+    timeout: float | None = None,
+    max_tokens: int | None = None,
+) -> Provider:
     """The model to call: `gguf:PATH` starts llama.cpp in-process (closed with
     `resources`); anything else comes from flags and the environment. Options left
     unset (None) keep the model's own defaults."""
     from summarize.modelconfig import ModelConfig
-    from summarize.providers.local import LocalModel, is_local
+    from summarize.providers.base import Provider
+    from summarize.providers.local import LocalModel, LocalProvider, is_local
 
-    options = {name: value for name, value in options.items() if value is not None}
     model = model or os.environ.get("SUMMARIZE_MODEL") or None  # gguf: from the env too
     if is_local(model):
         threads = _env_count("SUMMARIZE_THREADS", default=0, least=0, example=4) or None
@@ -832,9 +846,13 @@ def _model_config(resources: ExitStack, *, model: str | None, **options: Any) ->
         local = resources.enter_context(
             LocalModel.start(str(model), threads=threads, context=context)
         )
-        options = {k: v for k, v in options.items() if k != "base_url"}
-        return local.config(**options)
-    return ModelConfig.from_env(model=model, **options)
+        config = local.config(mode=mode, timeout=timeout, max_tokens=max_tokens)
+        return LocalProvider(config, local)
+    return Provider(
+        ModelConfig.from_env(
+            model=model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
+        )
+    )
 
 
 def _env_count(name: str, *, default: int, least: int, example: int) -> int:
@@ -914,6 +932,7 @@ def _skip_finished(
     jsonl_out: Path,
     client: ModelClient,
     template: Prompt,
+    options: BriefOptions,
     repeated: Mapping[str, int],
 ) -> tuple[list[Item], int]:
     """Replace each article whose brief the JSONL file already holds by that brief, and
@@ -939,7 +958,9 @@ def _skip_finished(
     for item in items:
         if isinstance(item, Article):
             try:
-                key = article_key(item, client, template, repeated=for_article(item.text, repeated))
+                key = article_key(
+                    item, client, template, options, repeated=for_article(item.text, repeated)
+                )
             except InputError:
                 key = ""  # no story in it: let the batch report that as usual
             if (done := finished.get((item.id, key))) is not None:
@@ -1077,16 +1098,17 @@ def watch(
     again, and deadlines set or moved."""
     import time
 
-    from summarize.client import ModelClient
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
     from summarize.store import Store
 
     pause = _interval(every)
     resources = ExitStack()
     try:
-        config = _model_config(
+        provider = _model_config(
             resources, model=model, base_url=base_url, mode=mode, timeout=timeout
         )
+        options = provider.brief_options(BriefOptions())
         template = load_prompt(None)
         store = resources.enter_context(Store(store_path))
         cache = _open_cache(None, refresh=False)  # a page tried again costs no second answer
@@ -1094,12 +1116,14 @@ def watch(
         resources.close()
         raise _fail(str(error)) from None
     resources.callback(cache.close)
-    client = ModelClient(config, cache=cache)
+    client = provider.client(cache=cache)
     resources.callback(client.close)
     with resources:
         try:
             while True:
-                failed = _watch_once(feeds, store, client, template, feed_timeout, concurrency)
+                failed = _watch_once(
+                    feeds, store, client, template, options, feed_timeout, concurrency
+                )
                 if once:
                     raise typer.Exit(int(Exit.SOME_FAILED if failed else Exit.OK))
                 time.sleep(pause)
@@ -1114,6 +1138,7 @@ def _watch_once(
     store: BriefStore,
     client: ModelClient,
     template: Prompt,
+    options: BriefOptions,
     feed_timeout: float,
     concurrency: int,
 ) -> bool:
@@ -1121,7 +1146,13 @@ def _watch_once(
     from summarize.watch import watch_pass
 
     found = watch_pass(
-        feeds, store, client, template, feed_timeout=feed_timeout, concurrency=concurrency
+        feeds,
+        store,
+        client,
+        template,
+        options,
+        feed_timeout=feed_timeout,
+        concurrency=concurrency,
     )
     for line in found.news:
         sys.stdout.write(line + "\n")
@@ -1239,6 +1270,7 @@ def evaluate(
         write_report,
     )
     from summarize.evaluation.runner import run_eval, shipped_evals
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
 
     gold = gold or shipped_evals() / "gold"
@@ -1254,11 +1286,13 @@ def evaluate(
         template = load_prompt(prompt)
         old = load_report(compare) if compare is not None else None
         if live:
-            config = _model_config(resources, model=model, base_url=base_url, mode=mode)
+            provider = _model_config(resources, model=model, base_url=base_url, mode=mode)
             run = run_eval(
                 gold,
                 template,
-                config=config,
+                config=provider.config,
+                options=provider.brief_options(BriefOptions()),
+                count_tokens=provider.count_tokens,
                 concurrency=concurrency,
                 record=responses / record if record else None,
             )
@@ -1362,6 +1396,7 @@ def batch_submit(
     from summarize.batchjobs import MANIFEST, REQUESTS, upload, write_job
     from summarize.client import ModelClient
     from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
     from summarize.providers.local import is_local
 
@@ -1377,13 +1412,9 @@ def batch_submit(
             )
         try:
             config = ModelConfig.from_env(
-                model=model,
-                base_url=base_url,
-                mode=mode,
-                max_tokens=max_tokens,
-                max_input_tokens=max_input_tokens,
-                max_chunks=max_chunks,
+                model=model, base_url=base_url, mode=mode, max_tokens=max_tokens
             )
+            options = BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
             template = load_prompt(prompt)
             cache = None if no_cache else _open_cache(cache_path, refresh=False)
         except ConfigError as error:
@@ -1391,7 +1422,7 @@ def batch_submit(
         items = _read_articles(paths, _published(published), {}, defer_urls=False)
         client = ModelClient(config, cache=cache)
         try:
-            job = write_job(out, items, client, template)  # type: ignore[arg-type]
+            job = write_job(out, items, client, template, options)  # type: ignore[arg-type]
         except InputError as error:
             raise _fail(str(error)) from None
         finally:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from summarize import tokens
 from summarize.cache import CachedAnswer
 from summarize.failures import MalformedResponse, Refused, classify, first_line
 from summarize.modelconfig import ModelConfig
@@ -46,7 +47,15 @@ class _Captured(Exception):
 class ModelClient:
     """A configured model: one `openai` client, shared by every article of a run."""
 
-    def __init__(self, config: ModelConfig, *, cache: AnswerCache | None = None) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        cache: AnswerCache | None = None,
+        count_tokens: Callable[[str], int] | None = None,
+    ) -> None:
+        """`count_tokens` is the model's own token count where it has one (a local model's
+        tokenizer); without it the input budget is counted with cl100k_base."""
         import instructor
 
         # instructor logs every failed attempt at ERROR; we report failures ourselves, and
@@ -55,6 +64,7 @@ class ModelClient:
         logging.getLogger("instructor").propagate = False
         self.config = config
         self.cache = cache
+        self._count_tokens = count_tokens or tokens.count_tokens
         self._transport = Transport(config)
         self._instructor = instructor
         self._mode = {
@@ -66,6 +76,10 @@ class ModelClient:
 
     def close(self) -> None:
         self._transport.close()
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens of this model's input `text` is, for the input budget."""
+        return self._count_tokens(text)
 
     def extract(
         self, messages: list[dict[str, str]], response_model: type[ModelT], *, label: str

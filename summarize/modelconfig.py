@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from summarize.errors import ConfigError, NoModelConfigured
 MODES = ("tools", "json_schema", "json", "md_json")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 NO_KEY_PLACEHOLDER = "no-key"  # local servers need no key, but the SDK insists on one
+DEFAULT_TIMEOUT = 60.0  # seconds per HTTP request
 
 HOW_TO_CONFIGURE = (
     "no model configured. Set one of: OPENAI_API_KEY (uses OpenAI, model "
@@ -31,14 +32,15 @@ HOW_TO_CONFIGURE = (
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. Transport retries are per HTTP request; re-asks per article."""
+    """How hard to try. Transport retries are per HTTP request; schema re-asks per call.
+    (Re-asks for quotes not in the article are how an article is briefed:
+    `summarize.options.BriefOptions.max_regrounds`.)"""
 
     max_attempts: int = 5
     max_seconds: float = 120.0
     initial_wait: float = 0.5
     max_wait: float = 30.0
     max_reasks: int = 2
-    max_regrounds: int = 2  # re-asks naming quotes not in the article, per article
 
 
 @dataclass(frozen=True)
@@ -49,18 +51,13 @@ class ModelConfig:
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     mode: str | None = None
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
     temperature: float = 0.0
     max_tokens: int | None = None
-    max_input_tokens: int = 16_000  # longer articles are split into chunks (summarize.chunking)
-    max_chunks: int = 8  # past this many chunks the rest is left out, with a warning
     # For providers started in-process (summarize.providers): their name, and the stable
     # identity that stands for their ever-changing loopback port in cache keys.
     provider_name: str | None = None
     endpoint_id: str | None = None
-    # The provider's own token count where it has one (llama.cpp's /tokenize); without
-    # it the input budget is counted with cl100k_base (summarize.tokens).
-    count_tokens: Callable[[str], int] | None = field(default=None, repr=False, compare=False)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:
@@ -81,10 +78,14 @@ class ModelConfig:
         model: str | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
+        mode: str | None = None,
+        timeout: float | None = None,
+        max_tokens: int | None = None,
+        retry: RetryPolicy | None = None,
         environ: Mapping[str, str] | None = None,
-        **options: Any,
     ) -> ModelConfig:
-        """Flags win over the environment: SUMMARIZE_MODEL, OPENAI_BASE_URL, OPENAI_API_KEY."""
+        """Flags win over the environment: SUMMARIZE_MODEL, OPENAI_BASE_URL, OPENAI_API_KEY.
+        Each setting left None keeps its default."""
         env = os.environ if environ is None else environ
         model = model or env.get("SUMMARIZE_MODEL") or None
         base_url = base_url or env.get("OPENAI_BASE_URL") or None
@@ -103,7 +104,15 @@ class ModelConfig:
                 f"model {model!r} is set but there is no endpoint: set OPENAI_API_KEY for "
                 "OpenAI, or OPENAI_BASE_URL / --base-url for an OpenAI-compatible server"
             )
-        return cls(model=model, base_url=base_url, api_key=api_key, **options)
+        return cls(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            mode=mode,
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            max_tokens=max_tokens,
+            retry=retry or RetryPolicy(),
+        )
 
     @property
     def provider(self) -> str:

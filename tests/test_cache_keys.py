@@ -9,6 +9,7 @@ from datetime import date
 from summarize.articles import article_from_text
 from summarize.client import ModelClient
 from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.pipeline import article_key
 from summarize.prompts import load_prompt
 from summarize.schema import Extraction
@@ -41,7 +42,7 @@ def test_an_article_keeps_the_key_it_had() -> None:
     article = article_from_text(text, id="seed", source="seed.txt", published=date(2023, 8, 1))
     client = ModelClient(ModelConfig(model="m", base_url=LOCAL_SERVER))
     try:
-        key = article_key(article, client, load_prompt())
+        key = article_key(article, client, load_prompt(), BriefOptions())
     finally:
         client.close()
     assert key == "436fd4a665d286ae71b9ba09246698f9f3a96f5f5e8a7c3ff0de14bfc34d0503"
@@ -54,10 +55,10 @@ def test_a_split_article_keeps_the_key_of_its_first_chunk() -> None:
     )
     text = "\n\n".join(paragraph.format(i) for i in range(400))
     article = article_from_text(text, id="long", source="long.txt", published=date(2023, 8, 1))
-    config = ModelConfig(model="m", base_url=LOCAL_SERVER, max_input_tokens=1000, max_chunks=3)
-    client = ModelClient(config)
+    options = BriefOptions(max_input_tokens=1000, max_chunks=3)
+    client = ModelClient(ModelConfig(model="m", base_url=LOCAL_SERVER))
     try:
-        key = article_key(article, client, load_prompt())
+        key = article_key(article, client, load_prompt(), options)
     finally:
         client.close()
     assert key == "992df886802de8453fb25850e98e5a0e4f827f8794a556aea0aa52fa5cedaec7"

@@ -28,6 +28,7 @@ from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
 from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.schema import Brief
 from tests.conftest import extraction
@@ -246,7 +247,7 @@ def test_a_full_cache_turns_the_cache_off_with_one_warning(
         article_from_text(story(n), id=f"a{n}", source=f"a{n}.txt") for n in range(COUNT)
     ]
     try:
-        outcome = run_batch(articles, client, load_prompt(), concurrency=8)
+        outcome = run_batch(articles, client, load_prompt(), BriefOptions(), concurrency=8)
     finally:
         client.close()
         cache.close()

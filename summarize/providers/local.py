@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarize.errors import ConfigError, ProviderError
+from summarize.providers.base import Provider
 
 if TYPE_CHECKING:
-    from summarize.modelconfig import ModelConfig
+    from summarize.modelconfig import ModelConfig, RetryPolicy
 
 PREFIX = "gguf:"
 GGUF_MAGIC = b"GGUF"
@@ -135,30 +136,33 @@ class LocalModel:
     def name(self) -> str:
         return self.path.name
 
-    def config(self, **options: Any) -> ModelConfig:
-        """A ModelConfig that sends requests to this model, schema-constrained, with an
-        input budget counted by its own tokenizer and small enough for its context."""
+    def config(
+        self,
+        *,
+        mode: str | None = None,
+        timeout: float | None = None,
+        max_tokens: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ModelConfig:
+        """A ModelConfig that sends requests to this model, schema-constrained by default,
+        its answer capped at `max_tokens` (2048 unless given). ConfigError when the
+        context has no room for an article beside the prompt and such an answer."""
         from summarize.modelconfig import ModelConfig, RetryPolicy
 
-        if options.get("mode") is None:
-            options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
-        # The answer's share of the context, as the budget below reserves it: a small
+        # The answer's share of the context, as the input budget reserves it: a small
         # model can otherwise generate until the context is full.
-        if options.get("max_tokens") is None:
-            options["max_tokens"] = ANSWER_TOKENS
-        options.setdefault("timeout", TIMEOUT_SECONDS)
-        options.setdefault(
-            "retry", RetryPolicy(max_attempts=2, max_seconds=2 * options["timeout"] + 30)
-        )
-        budget = self.input_budget(options["max_tokens"])
-        options["max_input_tokens"] = min(options.get("max_input_tokens", budget), budget)
+        max_tokens = ANSWER_TOKENS if max_tokens is None else max_tokens
+        self.input_budget(max_tokens)
+        timeout = TIMEOUT_SECONDS if timeout is None else timeout
         return ModelConfig(
             model=self.name,
             base_url=self.url,
+            mode=mode or "json_schema",  # llama.cpp constrains decoding to the schema
+            timeout=timeout,
+            max_tokens=max_tokens,
+            retry=retry or RetryPolicy(max_attempts=2, max_seconds=2 * timeout + 30),
             provider_name="llama.cpp",
             endpoint_id=f"llama.cpp:{self.path.resolve()}:{self.path.stat().st_size}",
-            count_tokens=self.count_tokens,
-            **options,
         )
 
     def input_budget(self, max_tokens: int) -> int:
@@ -197,3 +201,17 @@ class LocalModel:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class LocalProvider(Provider):
+    """A running local model as a provider: its tokenizer counts the input budget, and
+    its context caps it."""
+
+    local: LocalModel
+
+    def count_tokens(self, text: str) -> int:
+        return self.local.count_tokens(text)
+
+    def input_budget(self) -> int:
+        return self.local.input_budget(self.config.max_tokens or ANSWER_TOKENS)
