@@ -372,20 +372,18 @@ def brief(
     from summarize.batch import BatchOutcome
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
+    from summarize.transport import log_requests
 
     if resume and jsonl_out is None:
         raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
-    resources = ExitStack()  # a local model runs until the batch is done
+    resources = ExitStack()
     try:
         _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
-        provider = _model_config(
-            resources,
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            timeout=timeout,
-            max_tokens=max_tokens,
+        opened = resolve(
+            model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
         )
+        provider = resources.enter_context(opened)  # a local model runs until the batch is done
         options = provider.brief_options(
             BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )
@@ -394,7 +392,8 @@ def brief(
     except ConfigError as error:
         resources.close()
         raise _fail(_config_message(error)) from None
-    _log_requests(provider.config.api_key, enabled=verbose)
+    if verbose:
+        log_requests(sys.stderr, secret=provider.config.api_key)  # the key masked
     run = _Run(
         provider,
         template,
@@ -823,55 +822,6 @@ def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
         )
 
 
-def _model_config(
-    resources: ExitStack,
-    *,
-    model: str | None,
-    base_url: str | None = None,
-    mode: str | None = None,
-    timeout: float | None = None,
-    max_tokens: int | None = None,
-) -> Provider:
-    """The model to call: `gguf:PATH` starts llama.cpp in-process (closed with
-    `resources`); anything else comes from flags and the environment. Options left
-    unset (None) keep the model's own defaults."""
-    from summarize.modelconfig import ModelConfig
-    from summarize.providers.base import Provider
-    from summarize.providers.local import LocalModel, LocalProvider, is_local
-
-    model = model or os.environ.get("SUMMARIZE_MODEL") or None  # gguf: from the env too
-    if is_local(model):
-        threads = _env_count("SUMMARIZE_THREADS", default=0, least=0, example=4) or None
-        context = _env_count("SUMMARIZE_CONTEXT", default=8192, least=512, example=8192)
-        local = resources.enter_context(
-            LocalModel.start(str(model), threads=threads, context=context)
-        )
-        config = local.config(mode=mode, timeout=timeout, max_tokens=max_tokens)
-        return LocalProvider(config, local)
-    return Provider(
-        ModelConfig.from_env(
-            model=model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
-        )
-    )
-
-
-def _env_count(name: str, *, default: int, least: int, example: int) -> int:
-    """A whole number from the environment; anything else is a usage error naming it."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = least - 1
-    if number < least:
-        raise ConfigError(
-            f"{name}={value!r} is not a whole number of at least {least}; "
-            f"set it like {name}={example} or unset it"
-        )
-    return number
-
-
 def _read_articles(
     paths: list[str], published: date | None, limits: dict[str, Any], *, defer_urls: bool
 ) -> list[Item]:
@@ -885,30 +835,6 @@ def _read_articles(
     for note in notes:
         stderr.print(f"note: {note}")
     return items
-
-
-def _log_requests(api_key: str | None, *, enabled: bool) -> None:
-    """Send the library's request log to stderr, the API key masked should it ever appear."""
-    if not enabled:
-        return
-    import logging
-
-    from summarize.failures import redact
-
-    class Redact(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            record.msg, record.args = redact(record.getMessage(), api_key), None
-            return True
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(message)s"))
-    handler.addFilter(Redact())
-    handler.set_name("summarize-cli")
-    logger = logging.getLogger("summarize")
-    for old in [h for h in logger.handlers if h.get_name() == "summarize-cli"]:
-        logger.removeHandler(old)  # a second run in one process (tests, notebooks)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
 
 
 def _cache_note(cache: AnswerCache | None) -> str | None:
@@ -1100,14 +1026,14 @@ def watch(
 
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
     from summarize.store import Store
 
     pause = _interval(every)
     resources = ExitStack()
     try:
-        provider = _model_config(
-            resources, model=model, base_url=base_url, mode=mode, timeout=timeout
-        )
+        opened = resolve(model, base_url=base_url, mode=mode, timeout=timeout)
+        provider = resources.enter_context(opened)
         options = provider.brief_options(BriefOptions())
         template = load_prompt(None)
         store = resources.enter_context(Store(store_path))
@@ -1272,6 +1198,7 @@ def evaluate(
     from summarize.evaluation.runner import run_eval, shipped_evals
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
 
     gold = gold or shipped_evals() / "gold"
     responses = responses or shipped_evals() / "responses"
@@ -1286,7 +1213,8 @@ def evaluate(
         template = load_prompt(prompt)
         old = load_report(compare) if compare is not None else None
         if live:
-            provider = _model_config(resources, model=model, base_url=base_url, mode=mode)
+            opened = resolve(model, base_url=base_url, mode=mode)
+            provider = resources.enter_context(opened)
             run = run_eval(
                 gold,
                 template,

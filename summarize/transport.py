@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from summarize.failures import MalformedResponse, Refused, describe_failure, redact
 from summarize.modelconfig import NO_KEY_PLACEHOLDER
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)  # request-level detail for --verbose; never a header
 
+REQUEST_LOG = "summarize-requests"  # the name of `log_requests`' handler
 TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -277,3 +278,24 @@ class Transport:
             raise
         finally:
             self._gate.release(throttled=throttled)
+
+
+def log_requests(stream: TextIO, *, secret: str | None) -> None:
+    """Write the library's log (each request, its outcome, cache faults) to `stream`, with
+    `secret` (the API key) masked should it ever appear. Calling it again replaces the
+    earlier handler (a second run in one process: tests, notebooks)."""
+
+    class Redact(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = redact(record.getMessage(), secret), None
+            return True
+
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(message)s"))
+    handler.addFilter(Redact())
+    handler.set_name(REQUEST_LOG)
+    logger = logging.getLogger("summarize")
+    for old in [h for h in logger.handlers if h.get_name() == REQUEST_LOG]:
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

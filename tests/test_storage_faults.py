@@ -31,6 +31,7 @@ from summarize.modelconfig import ModelConfig
 from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.schema import Brief
+from summarize.transport import REQUEST_LOG
 from tests.conftest import extraction
 
 runner = CliRunner()
@@ -43,7 +44,7 @@ def no_stale_request_log() -> None:
     """An earlier test's `--verbose` leaves its log handler on the `summarize` logger,
     writing to that test's closed stream; its 'Logging error' would read as ours."""
     logger = logging.getLogger("summarize")
-    for handler in [h for h in logger.handlers if h.get_name() == "summarize-cli"]:
+    for handler in [h for h in logger.handlers if h.get_name() == REQUEST_LOG]:
         logger.removeHandler(handler)
 
 

@@ -9,16 +9,50 @@ that knows better (a local GGUF model: its own tokenizer, its context window) ov
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarize import tokens
+from summarize.errors import ConfigError
 
 if TYPE_CHECKING:
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient
-    from summarize.modelconfig import ModelConfig
+    from summarize.modelconfig import ModelConfig, RetryPolicy
     from summarize.options import BriefOptions
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a provider is opened with: the caller's settings (None: the provider's own
+    default) and the environment, read only through `whole_number` and the endpoint's
+    `ModelConfig.from_env`, so that every `SUMMARIZE_*` provider setting is read here."""
+
+    base_url: str | None = None
+    api_key: str | None = None
+    mode: str | None = None
+    timeout: float | None = None
+    max_tokens: int | None = None
+    retry: RetryPolicy | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    def whole_number(self, name: str, *, default: int, least: int, example: int) -> int:
+        """A whole number from the environment; anything else is a usage error naming it."""
+        value = self.environ.get(name, "").strip()
+        if not value:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = least - 1
+        if number < least:
+            raise ConfigError(
+                f"{name}={value!r} is not a whole number of at least {least}; "
+                f"set it like {name}={example} or unset it"
+            )
+        return number
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,20 @@ import json
 import os
 import socket
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarize.errors import ConfigError, ProviderError
-from summarize.providers.base import Provider
+from summarize.providers.base import Provider, Settings
 
 if TYPE_CHECKING:
     from summarize.modelconfig import ModelConfig, RetryPolicy
 
 PREFIX = "gguf:"
+DEFAULT_CONTEXT = 8192  # tokens of context llama.cpp allocates unless SUMMARIZE_CONTEXT says
 GGUF_MAGIC = b"GGUF"
 MEMORY_HEADROOM = 1.2  # weights plus KV cache and buffers; a 135M model needs ~0.2 GB
 PROMPT_TOKENS = 512  # the prompt's instructions and the title around the article (~350)
@@ -87,12 +90,14 @@ class LocalModel:
 
     path: Path
     threads: int = field(default_factory=lambda: os.cpu_count() or 2)
-    context: int = 8192
+    context: int = DEFAULT_CONTEXT
     _server: Any = field(default=None, init=False, repr=False)
     port: int = field(default=0, init=False)
 
     @classmethod
-    def start(cls, spec: str, *, threads: int | None = None, context: int = 8192) -> LocalModel:
+    def start(
+        cls, spec: str, *, threads: int | None = None, context: int = DEFAULT_CONTEXT
+    ) -> LocalModel:
         """Start `gguf:/path` (the prefix is optional here)."""
         path = Path(spec.removeprefix(PREFIX)).expanduser()
         check_model_file(path)
@@ -215,3 +220,22 @@ class LocalProvider(Provider):
 
     def input_budget(self) -> int:
         return self.local.input_budget(self.config.max_tokens or ANSWER_TOKENS)
+
+
+@contextmanager
+def open_gguf(path: str, settings: Settings) -> Iterator[LocalProvider]:
+    """`gguf:PATH` as a provider, llama.cpp running until the block ends. Threads and
+    context size from SUMMARIZE_THREADS and SUMMARIZE_CONTEXT (all cores and 8192
+    unless set); a base URL is not used: the model is served in this process."""
+    threads = settings.whole_number("SUMMARIZE_THREADS", default=0, least=0, example=4)
+    context = settings.whole_number(
+        "SUMMARIZE_CONTEXT", default=DEFAULT_CONTEXT, least=512, example=DEFAULT_CONTEXT
+    )
+    with LocalModel.start(path, threads=threads or None, context=context) as local:
+        config = local.config(
+            mode=settings.mode,
+            timeout=settings.timeout,
+            max_tokens=settings.max_tokens,
+            retry=settings.retry,
+        )
+        yield LocalProvider(config, local)
