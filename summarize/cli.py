@@ -60,7 +60,7 @@ stdout = Console()
 stderr = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 # What --help shows for options whose default is decided at run time.
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # client.DEFAULT_OPENAI_MODEL; client loads openai
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # modelconfig.DEFAULT_OPENAI_MODEL, which loads pydantic
 MODE_DEFAULT = "tools for OpenAI, json_schema elsewhere"
 SHIPPED_PROMPT = "the shipped prompt"
 NOT_WRITTEN = "not written"
