@@ -43,7 +43,6 @@ from summarize.commands.base import (
 )
 from summarize.commands.base import config_message as _config_message
 from summarize.commands.base import fail as _fail
-from summarize.commands.base import model_config as _model_config
 from summarize.commands.base import open_cache as _open_cache
 from summarize.commands.base import published_date as _published
 from summarize.commands.base import say as _say
@@ -56,10 +55,13 @@ if TYPE_CHECKING:
     from summarize.batch import BatchOutcome, Item
     from summarize.batchjobs import Job
     from summarize.cache import AnswerCache
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
     from summarize.export import JsonlWriter
+    from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
+    from summarize.providers.base import Provider
     from summarize.results import Result
     from summarize.schema import Brief
     from summarize.store import Store as BriefStore
@@ -222,32 +224,34 @@ def brief(
     Without one, `summarize eval` shows the whole pipeline offline.
     """
     from summarize.batch import BatchOutcome
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
+    from summarize.transport import log_requests
 
     if resume and jsonl_out is None:
         raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
-    resources = ExitStack()  # a local model runs until the batch is done
+    resources = ExitStack()
     try:
         _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
-        config = _model_config(
-            resources,
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            timeout=timeout,
-            max_tokens=max_tokens,
-            max_input_tokens=max_input_tokens,
-            max_chunks=max_chunks,
+        opened = resolve(
+            model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
+        )
+        provider = resources.enter_context(opened)  # a local model runs until the batch is done
+        options = provider.brief_options(
+            BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
         resources.close()
         raise _fail(_config_message(error)) from None
-    _log_requests(config.api_key, enabled=verbose)
+    if verbose:
+        log_requests(sys.stderr, secret=provider.config.api_key)  # the key masked
     run = _Run(
-        config,
+        provider,
         template,
+        options,
         cache=cache,
         resources=resources,
         jsonl_out=jsonl_out,
@@ -293,8 +297,9 @@ class _Run:
 
     def __init__(
         self,
-        config: ModelConfig,
+        provider: Provider,
         template: Prompt,
+        options: BriefOptions,
         *,
         cache: AnswerCache | None,
         resources: ExitStack,
@@ -302,10 +307,9 @@ class _Run:
         quiet: bool,
         embed_text: bool = False,
     ) -> None:
-        from summarize.client import ModelClient
-
         self.template, self.cache, self.resources = template, cache, resources
-        self.client = ModelClient(config, cache=cache)
+        self.options = options
+        self.client = provider.client(cache=cache)
         self.jsonl_out, self.quiet = jsonl_out, quiet
         self.items: list[Item] = []  # as read: the review page and Markdown show their text
         self.repeated: Mapping[str, int] = {}  # the run's shared lines, as cleaning dropped them
@@ -341,7 +345,7 @@ class _Run:
             self.repeated = repeated
             if resume and self.jsonl_out is not None:
                 items, self.skipped = _skip_finished(
-                    items, self.jsonl_out, self.client, self.template, repeated
+                    items, self.jsonl_out, self.client, self.template, self.options, repeated
                 )
             if self.jsonl_out is not None:
                 try:
@@ -356,6 +360,7 @@ class _Run:
                     items,
                     self.client,
                     self.template,
+                    self.options,
                     concurrency=concurrency,
                     max_total_tokens=max_total_tokens,
                     on_result=self.on_result,
@@ -686,30 +691,6 @@ def _read_articles(
     return items
 
 
-def _log_requests(api_key: str | None, *, enabled: bool) -> None:
-    """Send the library's request log to stderr, the API key masked should it ever appear."""
-    if not enabled:
-        return
-    import logging
-
-    from summarize.client import redact
-
-    class Redact(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            record.msg, record.args = redact(record.getMessage(), api_key), None
-            return True
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(message)s"))
-    handler.addFilter(Redact())
-    handler.set_name("summarize-cli")
-    logger = logging.getLogger("summarize")
-    for old in [h for h in logger.handlers if h.get_name() == "summarize-cli"]:
-        logger.removeHandler(old)  # a second run in one process (tests, notebooks)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-
 def _cache_note(cache: AnswerCache | None) -> str | None:
     """What the cache could not do this run, for the totals line."""
     return cache.fault_note() if cache is not None else None
@@ -720,6 +701,7 @@ def _skip_finished(
     jsonl_out: Path,
     client: ModelClient,
     template: Prompt,
+    options: BriefOptions,
     repeated: Mapping[str, int],
 ) -> tuple[list[Item], int]:
     """Replace each article whose brief the JSONL file already holds by that brief, and
@@ -745,7 +727,9 @@ def _skip_finished(
     for item in items:
         if isinstance(item, Article):
             try:
-                key = article_key(item, client, template, repeated=for_article(item.text, repeated))
+                key = article_key(
+                    item, client, template, options, repeated=for_article(item.text, repeated)
+                )
             except InputError:
                 key = ""  # no story in it: let the batch report that as usual
             if (done := finished.get((item.id, key))) is not None:
@@ -881,7 +865,9 @@ def batch_submit(
 ) -> None:
     """Write every article's request as a Batch API line, upload it and start the batch."""
     from summarize.batchjobs import MANIFEST, REQUESTS, upload, write_job
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
     from summarize.providers.local import is_local
 
@@ -897,13 +883,9 @@ def batch_submit(
             )
         try:
             config = ModelConfig.from_env(
-                model=model,
-                base_url=base_url,
-                mode=mode,
-                max_tokens=max_tokens,
-                max_input_tokens=max_input_tokens,
-                max_chunks=max_chunks,
+                model=model, base_url=base_url, mode=mode, max_tokens=max_tokens
             )
+            options = BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
             template = load_prompt(prompt)
             cache = None if no_cache else _open_cache(cache_path, refresh=False)
         except ConfigError as error:
@@ -911,7 +893,7 @@ def batch_submit(
         items = _read_articles(paths, _published(published), {}, defer_urls=False)
         client = ModelClient(config, cache=cache)
         try:
-            job = write_job(out, items, client, template)  # type: ignore[arg-type]
+            job = write_job(out, items, client, template, options)  # type: ignore[arg-type]
         except InputError as error:
             raise _fail(str(error)) from None
         finally:
@@ -1136,7 +1118,8 @@ def _batch_provider(config: ModelConfig) -> Iterator[Any]:
     with one line saying what to do (every step can be run again)."""
     import openai
 
-    from summarize.client import NO_KEY_PLACEHOLDER, redact
+    from summarize.failures import redact
+    from summarize.modelconfig import NO_KEY_PLACEHOLDER
 
     provider = openai.OpenAI(
         api_key=config.api_key or NO_KEY_PLACEHOLDER,

@@ -7,12 +7,10 @@ provider errors).
 
 from __future__ import annotations
 
-import os
-from contextlib import ExitStack
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,7 +22,6 @@ from summarize.errors import ConfigError, InputError, NoModelConfigured
 
 if TYPE_CHECKING:
     from summarize.cache import AnswerCache
-    from summarize.client import ModelConfig
 
 stdout = Console()
 # Every diagnostic goes through this console, and most of what it prints came from
@@ -34,7 +31,7 @@ stdout = Console()
 stderr = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 # What --help shows for options whose default is decided at run time.
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # client.DEFAULT_OPENAI_MODEL; client loads openai
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # modelconfig.DEFAULT_OPENAI_MODEL, which loads pydantic
 MODE_DEFAULT = "tools for OpenAI, json_schema elsewhere"
 SHIPPED_PROMPT = "the shipped prompt"
 NOT_WRITTEN = "not written"
@@ -122,43 +119,6 @@ def published_date(value: str | None) -> date | None:
         return parse_published(value, source="--published")
     except InputError as error:
         raise fail(str(error)) from None
-
-
-def model_config(resources: ExitStack, *, model: str | None, **options: Any) -> ModelConfig:
-    """The model to call: `gguf:PATH` starts llama.cpp in-process (closed with
-    `resources`); anything else comes from flags and the environment. Options left
-    unset (None) keep the model's own defaults."""
-    from summarize.client import ModelConfig
-    from summarize.providers.local import LocalModel, is_local
-
-    options = {name: value for name, value in options.items() if value is not None}
-    model = model or os.environ.get("SUMMARIZE_MODEL") or None  # gguf: from the env too
-    if is_local(model):
-        threads = env_count("SUMMARIZE_THREADS", default=0, least=0, example=4) or None
-        context = env_count("SUMMARIZE_CONTEXT", default=8192, least=512, example=8192)
-        local = resources.enter_context(
-            LocalModel.start(str(model), threads=threads, context=context)
-        )
-        options = {k: v for k, v in options.items() if k != "base_url"}
-        return local.config(**options)
-    return ModelConfig.from_env(model=model, **options)
-
-
-def env_count(name: str, *, default: int, least: int, example: int) -> int:
-    """A whole number from the environment; anything else is a usage error naming it."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = least - 1
-    if number < least:
-        raise ConfigError(
-            f"{name}={value!r} is not a whole number of at least {least}; "
-            f"set it like {name}={example} or unset it"
-        )
-    return number
 
 
 def open_cache(path: Path | None, *, refresh: bool, quiet: bool = False) -> AnswerCache:

@@ -15,7 +15,6 @@ from summarize.commands.base import (
     SHIPPED_PROMPT,
     Exit,
     fail,
-    model_config,
     stderr,
     stdout,
 )
@@ -123,7 +122,9 @@ def evaluate(
         write_report,
     )
     from summarize.evaluation.runner import run_eval, shipped_evals
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
 
     gold = gold or shipped_evals() / "gold"
     responses = responses or shipped_evals() / "responses"
@@ -138,11 +139,14 @@ def evaluate(
         template = load_prompt(prompt)
         old = load_report(compare) if compare is not None else None
         if live:
-            config = model_config(resources, model=model, base_url=base_url, mode=mode)
+            opened = resolve(model, base_url=base_url, mode=mode)
+            provider = resources.enter_context(opened)
             run = run_eval(
                 gold,
                 template,
-                config=config,
+                config=provider.config,
+                options=provider.brief_options(BriefOptions()),
+                count_tokens=provider.count_tokens,
                 concurrency=concurrency,
                 record=responses / record if record else None,
             )

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from summarize import signals
-from summarize.commands.base import Exit, fail, model_config, open_cache, stderr
+from summarize.commands.base import Exit, fail, open_cache, stderr
 from summarize.errors import ConfigError
 
 if TYPE_CHECKING:
     from summarize.client import ModelClient
+    from summarize.options import BriefOptions
     from summarize.prompts import Prompt
     from summarize.store import Store as BriefStore
 
@@ -53,14 +54,17 @@ def watch(
     again, and deadlines set or moved."""
     import time
 
-    from summarize.client import ModelClient
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
     from summarize.store import Store
 
     pause = _interval(every)
     resources = ExitStack()
     try:
-        config = model_config(resources, model=model, base_url=base_url, mode=mode, timeout=timeout)
+        opened = resolve(model, base_url=base_url, mode=mode, timeout=timeout)
+        provider = resources.enter_context(opened)
+        options = provider.brief_options(BriefOptions())
         template = load_prompt(None)
         store = resources.enter_context(Store(store_path))
         cache = open_cache(None, refresh=False)  # a page tried again costs no second answer
@@ -68,12 +72,14 @@ def watch(
         resources.close()
         raise fail(str(error)) from None
     resources.callback(cache.close)
-    client = ModelClient(config, cache=cache)
+    client = provider.client(cache=cache)
     resources.callback(client.close)
     with resources:
         try:
             while True:
-                failed = _watch_once(feeds, store, client, template, feed_timeout, concurrency)
+                failed = _watch_once(
+                    feeds, store, client, template, options, feed_timeout, concurrency
+                )
                 if once:
                     raise typer.Exit(int(Exit.SOME_FAILED if failed else Exit.OK))
                 time.sleep(pause)
@@ -88,6 +94,7 @@ def _watch_once(
     store: BriefStore,
     client: ModelClient,
     template: Prompt,
+    options: BriefOptions,
     feed_timeout: float,
     concurrency: int,
 ) -> bool:
@@ -95,7 +102,13 @@ def _watch_once(
     from summarize.watch import watch_pass
 
     found = watch_pass(
-        feeds, store, client, template, feed_timeout=feed_timeout, concurrency=concurrency
+        feeds,
+        store,
+        client,
+        template,
+        options,
+        feed_timeout=feed_timeout,
+        concurrency=concurrency,
     )
     for line in found.news:
         sys.stdout.write(line + "\n")
