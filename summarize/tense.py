@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Iterator
 from typing import Literal
 
 # "future_in_past" is "would": ahead of a reported moment that may itself be past ("said
@@ -339,14 +340,31 @@ def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
 Located = tuple[str, int, int]  # a sentence, and the expression's start and end in it
 
 
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _word_starts(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches `finditer` gives for `(?<!\\w)` + `pattern`: none starts inside a word.
+    Checked here, not in the pattern: a pattern that opens with a lookbehind is tried at
+    every position of the article, three times slower than one opening with its text."""
+    at = 0
+    while (match := pattern.search(text, at)) is not None:
+        start = match.start()
+        if start and _WORD_CHAR.match(text, start - 1):
+            at = start + 1
+            continue
+        yield match
+        at = max(match.end(), start + 1)
+
+
 def locate(expression: str, article: str, event: str = "") -> Located | None:
     """The sentence holding the expression and the expression's span in it; of several
     occurrences, the one whose sentence shares the most words with the event."""
     phrase = re.escape(re.sub(r"\s+", " ", expression.strip()))
     if not phrase:
         return None
-    pattern = re.compile(r"(?<!\w)" + phrase.replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE)
-    matches = list(pattern.finditer(article))
+    pattern = re.compile(phrase.replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE)
+    matches = list(_word_starts(pattern, article))
     if not matches:
         return None
     spans = _sentences(article)
