@@ -230,7 +230,8 @@ def _find(low: str) -> Iterator[tuple[str, int, int]]:
     """(kind, start, end) of every rule's matches in the lower-cased normalised text."""
     cjk = not low.isascii() and _CJK.search(low) is not None
     for marker in _MARKERS:
-        if (cjk or not marker.cjk) and marker.needs in low:
+        needed = not marker.needs or any(part in low for part in marker.needs)
+        if (cjk or not marker.cjk) and needed:
             for match in marker.regex.finditer(low):
                 yield (marker.kind, *_trimmed(low, match.start(), match.end()))
     heads = _cjk_heads(low) if cjk else iter(())

@@ -164,11 +164,38 @@ def _stem(word: str) -> str:
     return word[:STEM]
 
 
+# `lowered_words` of ASCII text: letters lower-cased, the joiners ' . - kept, every other
+# byte a space; then a joiner without a letter on both sides becomes a space too.
+_ASCII_WORDS = (
+    bytes(
+        ord(chr(b).lower()) if chr(b).isalpha() or chr(b) in "'.-" else ord(" ") for b in range(128)
+    )
+    + b" " * 128
+)
+_LONE_JOINER = re.compile(r"['.-](?:(?<![a-z]['.-])|(?![a-z]))")
+# The characters whose lower case is not one character of the same kind (LETTER or not),
+# or depends on what follows (capital sigma): with one of them, words are lower-cased one
+# by one. (Every other character's lower case is one character, a LETTER if it is one.)
+_SPECIAL_LOWER = re.compile("[\u0130\u2126\u212a\u212b\u03a3]")
+
+
+def lowered_words(text: str) -> list[str]:
+    """`[word.lower() for word in WORD.findall(text)]`, a line's words lower-cased; on the
+    common text (ASCII, or no special letter) with C string methods, not a Python loop."""
+    if text.isascii():
+        spaced = text.encode().translate(_ASCII_WORDS).decode()
+        if "'" in spaced or "." in spaced or "-" in spaced:
+            spaced = _LONE_JOINER.sub(" ", spaced)
+        return spaced.split()
+    if _SPECIAL_LOWER.search(text) is None:
+        return WORD.findall(text.lower())
+    return [word.lower() for word in WORD.findall(text)]
+
+
 def shape(text: str) -> Shape:
-    words = WORD.findall(text)
     # Interned: a long article repeats its words, and every line keeps its own tuple.
-    lowered = tuple(sys.intern(word.lower()) for word in words)
-    count = len(words) or 1
+    lowered = tuple(map(sys.intern, lowered_words(text)))
+    count = len(lowered) or 1
     stop = stopwords()
     stop_share = sum(map(stop.__contains__, lowered)) / count
     quoted = '"' in text  # (cleaning straightens typographic quotes first)
@@ -180,11 +207,11 @@ def shape(text: str) -> Shape:
         if len(text) <= SHORT_CHARS
         else 0.0
     )
-    heading = _is_heading(text, len(words), ends, separators, digits)
+    heading = _is_heading(text, len(lowered), ends, separators, digits)
     return Shape(
         text=text,
         chars=len(text),
-        words=len(words),
+        words=len(lowered),
         lowered=lowered,
         stop_share=stop_share,
         interface_share=sum(map(INTERFACE.__contains__, lowered)) / count,
@@ -195,11 +222,11 @@ def shape(text: str) -> Shape:
         # "you", "we" outside quotes; "US" in capitals is the country, not the reader
         reader_voice=not quoted
         and not READER.isdisjoint(lowered)
-        and any(w.lower() in READER and not w.isupper() for w in words),
+        and any(w.lower() in READER and not w.isupper() for w in WORD.findall(text)),
         quotes=quoted,
         separators=separators,
         content=frozenset(filter(None, map(_stem, set(lowered)))),
-        is_prose=_is_prose(text, len(words), stop_share, ends),
+        is_prose=_is_prose(text, len(lowered), stop_share, ends),
         is_heading=heading,
-        is_headline=_is_headline(text, len(words), heading),
+        is_headline=_is_headline(text, len(lowered), heading),
     )

@@ -12,12 +12,15 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summarize import tense
+from summarize import injection_grammar, lineshape, tense
 
 # Letters of several scripts and cases, the punctuation words are split at, whitespace,
 # digits, and the characters whose lower case is special (dotted I, Kelvin and Ohm signs,
 # capital sigma, whose lower case depends on what follows it).
-ALPHABET = "aAbBkKsSzZ \n\t.,;'-\"()0123456789éÉßİKΩÅΣσςЖжαΑ\u2019\u201c\u00a0\u200b"
+ALPHABET = (
+    "aAbBkKsSzZ \n\t.,;'-\"()0123456789\u00e9\u00c9\u00df\u0130\u212a\u2126\u212b"
+    "\u03a3\u03c3\u03c2\u0416\u0436\u03b1\u0391\u2019\u201c\u00a0\u200b"
+)
 texts = st.text(alphabet=ALPHABET, max_size=200)
 
 
@@ -29,3 +32,71 @@ def test_word_starts_are_the_matches_of_a_leading_lookbehind(text: str, phrase: 
     fast = re.compile(body + r"(?!\w)", re.IGNORECASE)
     expected = [m.span() for m in plain.finditer(text)]
     assert [m.span() for m in tense._word_starts(fast, text)] == expected
+
+
+@settings(max_examples=600, deadline=None)
+@given(texts)
+def test_lowered_words_are_the_words_lower_cased(text: str) -> None:
+    expected = [word.lower() for word in lineshape.WORD.findall(text)]
+    assert lineshape.lowered_words(text) == expected
+    ascii_text = text.encode("ascii", "ignore").decode()
+    assert lineshape.lowered_words(ascii_text) == [
+        word.lower() for word in lineshape.WORD.findall(ascii_text)
+    ]
+
+
+# The chat-role marker as first written: its three openings as an alternation.
+PLAIN_LINE_ROLES = re.compile(
+    injection_grammar._LINE_ROLES.replace(
+        r"""[\n.!?=*#>-](?:(?<=\n)|(?<=[.!?])[\"')]*\s|(?<=[-=*#>])[-=*#>]+\s*)""",
+        r"""(?:\n|[.!?][\"')]*\s|[-=*#>]{2,}\s*)""",
+    )
+)
+ROLE_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "system",
+            "assistant",
+            "user",
+            "ai",
+            "message",
+            ":",
+            "\uff1a",
+            "#",
+            "##",
+            "\n",
+            ". ",
+            '?" ',
+            "--",
+            "==",
+            ">>",
+            "*",
+            " ",
+            "x",
+            "note",
+            "sistema",
+            "-",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(ROLE_TEXT)
+def test_the_chat_role_marker_matches_as_first_written(text: str) -> None:
+    fast = re.compile(injection_grammar._LINE_ROLES)
+    assert fast.pattern != PLAIN_LINE_ROLES.pattern
+    assert [m.span() for m in fast.finditer(text)] == [
+        m.span() for m in PLAIN_LINE_ROLES.finditer(text)
+    ]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(ROLE_TEXT, texts))
+def test_a_marker_never_matches_text_without_what_it_needs(text: str) -> None:
+    low = text.lower()
+    for marker in injection_grammar.RULES:
+        is_marker = isinstance(marker, injection_grammar.Marker)
+        if is_marker and marker.needs and marker.regex.search(low):
+            assert any(part in low for part in marker.needs), marker.regex.pattern
