@@ -88,7 +88,9 @@ def _paragraph_class() -> type[Any]:
             super().__init__(HEADING_PATH if heading else PARAGRAPH_PATH)
             self.text_nodes = [text]
             self._text = text
-            self._tokens = text.split()
+            # lower-cased whole: the same as token by token, as no letter's lower case
+            # depends on anything past a space, or holds one
+            self._tokens = text.lower().split()
 
         @property
         def text(self) -> str:
@@ -100,7 +102,7 @@ def _paragraph_class() -> type[Any]:
 
         def stopwords_count(self, stopwords: frozenset[str]) -> int:
             # jusText's own definition, counted in one pass over tokens split once
-            return sum(map(stopwords.__contains__, map(str.lower, self._tokens)))
+            return sum(map(stopwords.__contains__, self._tokens))
 
     return Line
 

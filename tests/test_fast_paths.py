@@ -12,7 +12,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summarize import injection_grammar, lineshape, tense
+from summarize import clean, injection_grammar, linefreq, lineshape, tense
 
 # Letters of several scripts and cases, the punctuation words are split at, whitespace,
 # digits, and the characters whose lower case is special (dotted I, Kelvin and Ohm signs,
@@ -100,3 +100,29 @@ def test_a_marker_never_matches_text_without_what_it_needs(text: str) -> None:
         is_marker = isinstance(marker, injection_grammar.Marker)
         if is_marker and marker.needs and marker.regex.search(low):
             assert any(part in low for part in marker.needs), marker.regex.pattern
+
+
+WHITESPACE_TEXT = st.text(
+    alphabet=" \n\t\r\x0b\x0c\x1c\x85\xa0\u2003\u2028\u3000\u200bab.\u2022-", max_size=60
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(WHITESPACE_TEXT)
+def test_an_irregular_gap_is_what_the_plain_pattern_finds(text: str) -> None:
+    plain = re.compile(r"[^\S \n]|  | \n|\n |\n\n\n")
+    assert clean._irregular_gap(text) == (plain.search(text) is not None)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(WHITESPACE_TEXT, texts))
+def test_a_line_has_two_words_when_splitting_says_so(text: str) -> None:
+    for normal in clean.normalize(text).split("\n"):
+        line = clean.BULLET.sub("", normal)
+        assert linefreq._has_words(line, 2) == (len(line.split()) >= 2)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(WHITESPACE_TEXT, texts))
+def test_lower_casing_a_line_whole_lower_cases_each_of_its_tokens(text: str) -> None:
+    assert text.lower().split() == [token.lower() for token in text.split()]
