@@ -179,9 +179,22 @@ _LONE_JOINER = re.compile(r"['.-](?:(?<![a-z]['.-])|(?![a-z]))")
 _SPECIAL_LOWER = re.compile("[\u0130\u2126\u212a\u212b\u03a3]")
 
 
+# Punctuation outside ASCII that news text is full of (dashes, an ellipsis, bullets):
+# neither LETTER nor a joiner, so a space in its place splits words the same way, and a
+# line that is ASCII but for these takes the ASCII way.
+WORD_BREAKS = "\u2014\u2013\u2026\u2022\u00b7\u00a0\u2018\u2019\u201c\u201d\u00ab\u00bb\u2012\u2015"
+
+
 def lowered_words(text: str) -> list[str]:
     """`[word.lower() for word in WORD.findall(text)]`, a line's words lower-cased; on the
     common text (ASCII, or no special letter) with C string methods, not a Python loop."""
+    if not text.isascii():
+        spaced = text
+        for mark in WORD_BREAKS:
+            if mark in spaced:
+                spaced = spaced.replace(mark, " ")
+        if spaced.isascii():
+            text = spaced
     if text.isascii():
         spaced = text.encode().translate(_ASCII_WORDS).decode()
         if "'" in spaced or "." in spaced or "-" in spaced:

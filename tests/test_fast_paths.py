@@ -21,7 +21,7 @@ ALPHABET = (
     "aAbBkKsSzZ \n\t.,;'-\"()0123456789\u00e9\u00c9\u00df\u0130\u212a\u2126\u212b"
     "\u03a3\u03c3\u03c2\u0416\u0436\u03b1\u0391\u2019\u201c\u00a0\u200b"
 )
-texts = st.text(alphabet=ALPHABET, max_size=200)
+texts = st.text(alphabet=ALPHABET + lineshape.WORD_BREAKS, max_size=200)
 
 
 @settings(max_examples=400, deadline=None)
