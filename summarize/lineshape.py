@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ENDINGS = frozenset(".!?\u2026")  # the marks that end a sentence
 CLOSING = "\"')]\u201d"  # and what may follow them: "...," he said.")
@@ -103,7 +102,6 @@ class Shape:
     chars: int
     words: int  # alphabetic words
     stop_share: float  # share of words that are stopwords
-    lowered: tuple[str, ...]  # its words, lower-cased
     interface_share: float  # share of words that are interface words
     reader_service: bool  # names the reader's inbox, account, cookies, subscription
     all_caps: bool  # written in capitals: a label or a name, rarely a sentence
@@ -117,10 +115,20 @@ class Shape:
     is_prose: bool  # reads as a sentence (`_is_prose`)
     is_heading: bool  # reads as a headline or subheading (`_is_heading`)
     is_headline: bool  # a heading, or a one-sentence question or exclamation
+    _lowered: tuple[str, ...] | None = field(default=None, repr=False)
 
     @property
     def is_short(self) -> bool:
         return self.words <= 12
+
+    @property
+    def lowered(self) -> tuple[str, ...]:
+        """Its words, lower-cased. Listed when first asked for, not when the line is
+        measured: only the rules for short lines ask, and a long article's paragraphs
+        would otherwise each keep a tuple of their words (or pay to intern them)."""
+        if self._lowered is None:
+            self._lowered = tuple(lowered_words(self.text))
+        return self._lowered
 
 
 def _is_prose(text: str, words: int, stop_share: float, ends_sentence: bool) -> bool:
@@ -206,8 +214,7 @@ def lowered_words(text: str) -> list[str]:
 
 
 def shape(text: str) -> Shape:
-    # Interned: a long article repeats its words, and every line keeps its own tuple.
-    lowered = tuple(map(sys.intern, lowered_words(text)))
+    lowered = lowered_words(text)  # counted here, not kept (see `Shape.lowered`)
     count = len(lowered) or 1
     stop = stopwords()
     stop_share = sum(map(stop.__contains__, lowered)) / count
@@ -226,7 +233,6 @@ def shape(text: str) -> Shape:
         text=text,
         chars=len(text),
         words=len(lowered),
-        lowered=lowered,
         stop_share=stop_share,
         interface_share=sum(map(INTERFACE.__contains__, lowered)) / count,
         reader_service=not READER_SERVICE.isdisjoint(lowered),
