@@ -8,11 +8,12 @@ characters included, so a speed-up can never change a brief.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summarize import clean, injection_grammar, linefreq, lineshape, tense
+from summarize import clean, injection, injection_grammar, linefreq, lineshape, tense
 
 # Letters of several scripts and cases, the punctuation words are split at, whitespace,
 # digits, and the characters whose lower case is special (dotted I, Kelvin and Ohm signs,
@@ -126,3 +127,46 @@ def test_a_line_has_two_words_when_splitting_says_so(text: str) -> None:
 @given(st.one_of(WHITESPACE_TEXT, texts))
 def test_lower_casing_a_line_whole_lower_cases_each_of_its_tokens(text: str) -> None:
     assert text.lower().split() == [token.lower() for token in text.split()]
+
+
+def plain_normalise(text: str) -> str:
+    """`injection.normalise` as first written: punctuation after the hidden characters
+    and scripts, every line split into words and joined again."""
+    scripts = False
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        if injection._HIDDEN.search(text):
+            if injection._TAG_RUN.search(text):
+                text = injection._TAG_RUN.sub(injection._untag, text)
+            text = injection._INVISIBLE_RUN.sub("", text)
+        scripts = injection._LOOKALIKE_SCRIPT.search(text) is not None
+        for old, new in injection._PUNCTUATION:
+            if old in text:
+                text = text.replace(old, new)
+        if scripts:
+            text = injection._ALL_LOOKALIKE.sub(injection._whole_word_to_latin, text)
+            text = injection._latin_words(text, injection._SCRIPT_IN_WORD)
+    text = injection._latin_words(text, injection._DIGIT_IN_WORD)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    text = "\n".join(line for line in lines if line)
+    if "-\n" in text:
+        text = injection._HYPHEN_BREAK.sub("", text)
+    return "\n" + injection._WRAPPED.sub(" ", text)
+
+
+SCAN_TEXT = st.text(
+    alphabet=(
+        "ab Ig0 1\n\r\t-.'\"\u2014\u2026\u201c\u2019\u00ab\u0451\u00a0\u2028\u200b\u00ad"
+        "\U000e0041\U000e0069\u0456\u0455\u03bf\uff41\ufb01\u0130"
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(SCAN_TEXT)
+def test_normalising_for_the_injection_scan_gives_what_it_first_gave(text: str) -> None:
+    assert injection.normalise(text) == plain_normalise(text)
