@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from summarize.clean import (
     BULLET,
     STRAIGHT,
-    TYPOGRAPHIC,
     normalize_for_match,
+    straighten,
 )
 from summarize.schema import Located, ResolvedDate, Span, Threat
 
@@ -48,10 +48,6 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LOOKAHEAD = 500  # raw lines searched for a cleaned line: chrome runs between paragraphs
 CONTEXT_WORDS = 6  # words either side of a quote shown where it stands
 CONTEXT_CHARS = 80  # and at most this many characters of the text read a side
-
-
-def _straight(match: re.Match[str]) -> str:
-    return STRAIGHT[match.group()]
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,7 @@ def _fold_map(text: str, *, with_text: bool = True) -> tuple[str, OffsetMap]:
         starts.append(length)
         sources.append(position)
     offsets = OffsetMap(tuple(starts), tuple(sources))
-    return (TYPOGRAPHIC.sub(_straight, "".join(pieces)) if with_text else ""), offsets
+    return (straighten("".join(pieces)) if with_text else ""), offsets
 
 
 def _only_plain_gaps(text: str, start: int, end: int) -> bool:
@@ -252,7 +248,7 @@ def clean_line(raw_line: str) -> tuple[str, Callable[[int], int]]:
     line, visible = raw_line, IDENTITY
     if any(char in raw_line for char in ZERO_WIDTH):  # string tests: faster than a scan
         line, visible = _squeeze(raw_line, ZERO_WIDTH_RUN, "")
-    line, folded = TYPOGRAPHIC.sub(_straight, line), IDENTITY
+    line, folded = straighten(line), IDENTITY
     if "  " in line or "\t" in line or "\f" in line or "\v" in line:
         line, folded = _squeeze(line, SHIFTING_SPACES, " ")
     skipped = len(line) - len(line.lstrip())

@@ -170,3 +170,11 @@ SCAN_TEXT = st.text(
 @given(SCAN_TEXT)
 def test_normalising_for_the_injection_scan_gives_what_it_first_gave(text: str) -> None:
     assert injection.normalise(text) == plain_normalise(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="ab \n'\"" + "".join(clean.STRAIGHT), max_size=60))
+def test_straightening_is_one_substitution_of_each_typographic_character(text: str) -> None:
+    typographic = re.compile("[" + re.escape("".join(clean.STRAIGHT)) + "]")
+    expected = typographic.sub(lambda match: clean.STRAIGHT[match.group()], text)
+    assert clean.straighten(text) == expected
