@@ -178,3 +178,17 @@ def test_straightening_is_one_substitution_of_each_typographic_character(text: s
     typographic = re.compile("[" + re.escape("".join(clean.STRAIGHT)) + "]")
     expected = typographic.sub(lambda match: clean.STRAIGHT[match.group()], text)
     assert clean.straighten(text) == expected
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.text(alphabet=ALPHABET + "\u0131\u017fmMoOnN", max_size=120),
+    st.text(alphabet="aAkKsSiImM -'.\u00e9", min_size=1, max_size=8),
+)
+def test_an_expression_occurs_where_a_case_blind_whole_word_search_finds_it(
+    text: str, expression: str
+) -> None:
+    phrase = re.escape(re.sub(r"\s+", " ", expression.strip())).replace(r"\ ", r"\s+")
+    plain = re.compile(r"(?<!\w)" + phrase + r"(?!\w)", re.IGNORECASE)
+    expected = [m.span() for m in plain.finditer(text)] if phrase else []
+    assert [m.span() for m in tense.occurrences(expression, text)] == expected
