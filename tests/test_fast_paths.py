@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from summarize import clean, injection, injection_grammar, linefreq, lineshape, tense
@@ -185,6 +185,10 @@ def test_straightening_is_one_substitution_of_each_typographic_character(text: s
     st.text(alphabet=ALPHABET + "\u0131\u017fmMoOnN", max_size=120),
     st.text(alphabet="aAkKsSiImM -'.\u00e9", min_size=1, max_size=8),
 )
+@example("the \u017fale on Monday", "sale")  # the long s is an s, ignoring case
+@example("\u0131t is", "it")  # the dotless i is an i
+@example("\u0130stanbul on Monday", "monday")  # its lower case is two characters
+@example("a \u212aey day", "key")  # the Kelvin sign is a k
 def test_an_expression_occurs_where_a_case_blind_whole_word_search_finds_it(
     text: str, expression: str
 ) -> None:
