@@ -9,9 +9,10 @@ of `bench_batch.py`'s set (the answer a grounded brief, `bench_batch.answer`). P
 - CPU per call of the calling thread (`time.thread_time()`): the openai SDK, instructor,
   httpx, pydantic and summarize's own wrapper around them (`summarize.client`), measured
   without a profiler; and the loopback server's CPU, which a real provider spends elsewhere;
-- where the calling thread's time goes, by step and by package, as shares of one pass
-  under cProfile (a deterministic profiler slows Python-heavy code more than C, so these
-  are shares, not timings: multiply by the CPU above for an estimate).
+- where the calling thread's CPU goes, by step and by package, as shares of one pass
+  under cProfile timed by `time.thread_time` (a deterministic profiler slows
+  Python-heavy code more than C, so these are shares, not timings: multiply by the CPU
+  above for an estimate).
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ STEPS = [
     ("    openai: parse the response body", "openai/_base_client.py", "_process_response"),
     (
         "  instructor: parse and validate the answer",
-        "instructor/v2/core/response.py",
-        "process_response",
+        "v2/providers/openai/handlers.py",
+        "parse_response",
     ),
 ]
 PACKAGES = ["instructor", "openai", "httpx", "httpcore", "pydantic", "tenacity", "summarize"]
@@ -70,7 +71,11 @@ def package_of(filename: str) -> str:
     for package in PACKAGES:
         if f"/{package}" in filename:
             return package
-    return "json, socket, other stdlib" if "python3" in filename or filename == "~" else "other"
+    if filename == "~":
+        return "builtins (isinstance, getattr, ...), called by the above"
+    if "python3" in filename:
+        return "standard library (typing introspection, json, socket)"
+    return "other"
 
 
 def main() -> None:
@@ -100,7 +105,7 @@ def main() -> None:
         thread, process = time.thread_time() - thread, time.process_time() - process
         own.append(thread / len(requests) * 1000)
         server_side.append((process - thread) / len(requests) * 1000)
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.thread_time)  # CPU: waiting for the server is not
     profile.enable()
     one_pass()
     profile.disable()
@@ -127,7 +132,7 @@ def main() -> None:
     print(
         f"| {'loopback server answering, per call':<55} | {statistics.median(server_side):.2f} ms |"
     )
-    print("\nshares of the calling thread's time under cProfile, by step (cumulative):")
+    print("\nshares of the calling thread's CPU under cProfile, by step (cumulative):")
     for name, suffix, function in STEPS:
         spent = max(
             (
