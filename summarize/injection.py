@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from summarize.clean import OTHER_WHITESPACE
+from summarize.clean import has_other_whitespace
 from summarize.injection_grammar import INTRO_CHARS, RULES, Clause, Head, Marker
 
 SNIPPET = 60
@@ -128,7 +128,7 @@ def _fold_lines(text: str) -> str:
         or "\n " in text
         or text[:1] in (" ", "\n")
         or text[-1:] in (" ", "\n")
-        or OTHER_WHITESPACE.search(text)
+        or has_other_whitespace(text)
     ):
         lines = (" ".join(line.split()) for line in text.split("\n"))
         return "\n".join(line for line in lines if line)

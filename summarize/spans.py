@@ -107,8 +107,14 @@ def _only_plain_gaps(text: str, start: int, end: int) -> bool:
         and " \n" not in body
         and "\n " not in body
         and "\n\n\n" not in body
-        and not SHIFTING_CHAR.search(body.replace("\n\n", ""))
+        and _no_shifting_char(body.replace("\n\n", ""))
     )
+
+
+def _no_shifting_char(text: str) -> bool:
+    """Whether `text` is free of gap characters but the plain space. None of them is
+    printable, so printable text (the usual) is told so by one pass of a C method."""
+    return text.isprintable() or not SHIFTING_CHAR.search(text)
 
 
 def _paragraph_map(text: str, start: int, end: int) -> OffsetMap:

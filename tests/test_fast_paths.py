@@ -13,7 +13,7 @@ import unicodedata
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from summarize import clean, injection, injection_grammar, linefreq, lineshape, tense
+from summarize import clean, injection, injection_grammar, linefreq, lineshape, spans, tense
 
 # Letters of several scripts and cases, the punctuation words are split at, whitespace,
 # digits, and the characters whose lower case is special (dotted I, Kelvin and Ohm signs,
@@ -196,3 +196,16 @@ def test_an_expression_occurs_where_a_case_blind_whole_word_search_finds_it(
     plain = re.compile(r"(?<!\w)" + phrase + r"(?!\w)", re.IGNORECASE)
     expected = [m.span() for m in plain.finditer(text)] if phrase else []
     assert [m.span() for m in tense.occurrences(expression, text)] == expected
+
+
+def test_no_gap_character_but_the_space_is_printable() -> None:
+    """What `has_other_whitespace` and the spans' gap test rest on."""
+    every_whitespace = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+    assert [c for c in every_whitespace if c.isprintable()] == [" "]
+    assert not any(c.isprintable() for c in spans.GAP_CHARS if c != " ")
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(WHITESPACE_TEXT, texts))
+def test_other_whitespace_is_what_its_set_finds(text: str) -> None:
+    assert clean.has_other_whitespace(text) == (clean.OTHER_WHITESPACE.search(text) is not None)
