@@ -44,7 +44,6 @@ from summarize.commands.base import (
 from summarize.commands.base import config_message as _config_message
 from summarize.commands.base import fail as _fail
 from summarize.commands.base import open_cache as _open_cache
-from summarize.commands.base import open_model as _open_model
 from summarize.commands.base import published_date as _published
 from summarize.commands.base import say as _say
 from summarize.data import Article
@@ -227,6 +226,7 @@ def brief(
     from summarize.batch import BatchOutcome
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
     from summarize.transport import log_requests
 
     if resume and jsonl_out is None:
@@ -234,14 +234,10 @@ def brief(
     resources = ExitStack()
     try:
         _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
-        provider = _open_model(  # a local model runs until the batch is done
-            resources,
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            timeout=timeout,
-            max_tokens=max_tokens,
+        opened = resolve(
+            model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
         )
+        provider = resources.enter_context(opened)  # a local model runs until the batch is done
         options = provider.brief_options(
             BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )

@@ -7,7 +7,6 @@ provider errors).
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
@@ -23,7 +22,6 @@ from summarize.errors import ConfigError, InputError, NoModelConfigured
 
 if TYPE_CHECKING:
     from summarize.cache import AnswerCache
-    from summarize.providers import Provider
 
 stdout = Console()
 # Every diagnostic goes through this console, and most of what it prints came from
@@ -121,24 +119,6 @@ def published_date(value: str | None) -> date | None:
         return parse_published(value, source="--published")
     except InputError as error:
         raise fail(str(error)) from None
-
-
-def open_model(
-    resources: ExitStack,
-    *,
-    model: str | None,
-    base_url: str | None = None,
-    mode: str | None = None,
-    timeout: float | None = None,
-    max_tokens: int | None = None,
-) -> Provider:
-    """The model to call (`summarize.providers.resolve`), open until `resources` closes:
-    a `gguf:` model runs in this process until then. Settings left None keep the
-    model's own defaults."""
-    from summarize.providers import resolve
-
-    opened = resolve(model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens)
-    return resources.enter_context(opened)
 
 
 def open_cache(path: Path | None, *, refresh: bool, quiet: bool = False) -> AnswerCache:

@@ -15,7 +15,6 @@ from summarize.commands.base import (
     SHIPPED_PROMPT,
     Exit,
     fail,
-    open_model,
     stderr,
     stdout,
 )
@@ -125,6 +124,7 @@ def evaluate(
     from summarize.evaluation.runner import run_eval, shipped_evals
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
 
     gold = gold or shipped_evals() / "gold"
     responses = responses or shipped_evals() / "responses"
@@ -139,7 +139,8 @@ def evaluate(
         template = load_prompt(prompt)
         old = load_report(compare) if compare is not None else None
         if live:
-            provider = open_model(resources, model=model, base_url=base_url, mode=mode)
+            opened = resolve(model, base_url=base_url, mode=mode)
+            provider = resources.enter_context(opened)
             run = run_eval(
                 gold,
                 template,

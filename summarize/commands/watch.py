@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from summarize import signals
-from summarize.commands.base import Exit, fail, open_cache, open_model, stderr
+from summarize.commands.base import Exit, fail, open_cache, stderr
 from summarize.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,12 +56,14 @@ def watch(
 
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
     from summarize.store import Store
 
     pause = _interval(every)
     resources = ExitStack()
     try:
-        provider = open_model(resources, model=model, base_url=base_url, mode=mode, timeout=timeout)
+        opened = resolve(model, base_url=base_url, mode=mode, timeout=timeout)
+        provider = resources.enter_context(opened)
         options = provider.brief_options(BriefOptions())
         template = load_prompt(None)
         store = resources.enter_context(Store(store_path))
