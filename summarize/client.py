@@ -307,7 +307,6 @@ class ModelClient:
         return classify(error, label=label, attempts=record.attempts, config=self.config)
 
 
-@functools.cache
 def _quiet_instructor_log() -> None:
     """instructor logs every failed attempt at ERROR; we report failures ourselves, and
     without a handler Python would print those records to the user's stderr. One handler,
@@ -318,6 +317,7 @@ def _quiet_instructor_log() -> None:
     logger.propagate = False
 
 
+@functools.cache
 def _prepared(response_model: type[ModelT]) -> type[ModelT]:
     """`response_model` as instructor wants it, built once per model.
 
