@@ -32,12 +32,14 @@ from typing import Any
 from unittest import mock
 
 from summarize import pipeline
-from summarize.client import CallRecord, ModelClient
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.export import to_record
 from summarize.linefreq import for_article, repeated_lines
+from summarize.options import BriefOptions
 from summarize.prompts import Prompt
 from summarize.schema import Extraction
+from summarize.transport import Attempt, CallRecord, Outcome
 
 # What `brief_article` calls through `summarize.pipeline`, by the stage it is billed to;
 # what is left of `brief_article` itself (metadata, the Brief, its warnings) is "brief".
@@ -105,10 +107,12 @@ class StageClock:
 
 
 class _NoModel:
-    """Stands in for `ModelClient` where `brief_article` reads only its configuration."""
+    """Stands in for `ModelClient` where `brief_article` reads only its configuration and
+    token count."""
 
     def __init__(self, client: ModelClient) -> None:
         self.config = client.config
+        self.count_tokens = client.count_tokens
 
 
 def answers_for(
@@ -118,7 +122,7 @@ def answers_for(
     `payload_for` the cleaned text the prompt carries."""
     answers = {}
     for article in articles:
-        cleaned, _ = pipeline.clean_sendable(article, client.config)
+        cleaned, _ = pipeline.clean_sendable(article, BriefOptions())
         answers[article.id] = Extraction.model_validate(payload_for(cleaned.text))
     return answers
 
@@ -135,16 +139,17 @@ def _brief_all(
     with clock.stage("line frequency"):
         repeated = repeated_lines(article.text for article in articles)
     stand_in: Any = _NoModel(client)
+    options = BriefOptions()
     for article in articles:
         extraction = answers[article.id]
 
         def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
-            record = CallRecord(outcomes=["ok"], input_tokens=100, output_tokens=50)
+            record = CallRecord(100, 50, log=[Attempt(Outcome.ANSWERED)])
             return extraction, record  # noqa: B023 - called before the loop moves on
 
         with clock.stage("line frequency"):
             mine = for_article(article.text, repeated)
-        brief = pipeline.brief_article(article, stand_in, prompt, ask=ask, repeated=mine)
+        brief = pipeline.brief_article(article, stand_in, prompt, options, ask=ask, repeated=mine)
         with clock.stage("JSONL line"):
             json.dumps(to_record(brief), ensure_ascii=False)
 
@@ -194,7 +199,7 @@ def model_call(
     per article, against a loopback server with no latency (`client.config.base_url`)."""
     messages = []
     for article in articles:
-        cleaned, _ = pipeline.clean_sendable(article, client.config)
+        cleaned, _ = pipeline.clean_sendable(article, BriefOptions())
         messages.append(pipeline.request_messages(article, cleaned, prompt))
     client.extract(messages[0], Extraction, label="warm")
     own, other = [], []
