@@ -39,7 +39,7 @@ from summarize.linefreq import for_article, repeated_lines
 from summarize.options import BriefOptions
 from summarize.prompts import Prompt
 from summarize.schema import Extraction
-from summarize.transport import Attempt, CallRecord, Outcome
+from summarize.transport import CallRecord
 
 # What `brief_article` calls through `summarize.pipeline`, by the stage it is billed to;
 # what is left of `brief_article` itself (metadata, the Brief, its warnings) is "brief".
@@ -144,7 +144,8 @@ def _brief_all(
         extraction = answers[article.id]
 
         def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
-            record = CallRecord(100, 50, log=[Attempt(Outcome.ANSWERED)])
+            record = CallRecord(input_tokens=100, output_tokens=50)
+            record.answered(None)
             return extraction, record  # noqa: B023 - called before the loop moves on
 
         with clock.stage("line frequency"):

@@ -259,7 +259,7 @@ class Transport:
                         log.info("failed: %s", redact(describe_failure(error), self.config.api_key))
                         raise
                     if refused := refusal(response):
-                        record.refused()
+                        record.refused(getattr(response, "usage", None))
                         raise Refused(refused)
                     log.info("answered: %s tokens", _usage_line(response))
                     return response
