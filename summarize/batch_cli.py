@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from summarize.batchjobs import Job
     from summarize.client import ModelConfig
     from summarize.data import Article
-    from summarize.results import Result
+    from summarize.results import Failure
 
 batch_app = typer.Typer(
     help="Brief a corpus as a provider batch job (OpenAI Batch API, vllm run-batch).",
@@ -86,16 +86,35 @@ def batch_submit(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Send every request, cached or not.")
     ] = False,
+    max_requests: Annotated[
+        int | None,
+        typer.Option(
+            "--max-requests",
+            min=1,
+            show_default="50,000, OpenAI's cap; no cap with --requests-only",
+            help="Most requests in one batch; more make more batches of one job.",
+        ),
+    ] = None,
+    max_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-bytes",
+            min=1,
+            show_default="200,000,000, OpenAI's cap; no cap with --requests-only",
+            help="Largest requests file of one batch, in bytes.",
+        ),
+    ] = None,
 ) -> None:
-    """Write every article's request as a Batch API line, upload it and start the batch."""
-    from summarize.batchjobs import MANIFEST, REQUESTS, upload, write_job
+    """Write every article's request as a Batch API line, upload them and start the
+    batches (as many as the caps make them)."""
+    from summarize.batchjobs import MANIFEST, MAX_BYTES, MAX_REQUESTS, upload, write_job
     from summarize.client import ModelClient, ModelConfig
     from summarize.prompts import load_prompt
     from summarize.providers.local import is_local
 
     if (out / MANIFEST).exists():  # a submit that stopped half-way: finish it
-        job = _job_orfail(out)
-        if requests_only or job.batch_id is not None:
+        job = _job_or_fail(out)
+        if requests_only or all(batch.batch_id for batch in job.batches):
             raise fail(f"{out} already holds this job; see it with summarize batch status {out}")
         config = job.model_config(api_key=os.environ.get("OPENAI_API_KEY"))
     else:
@@ -119,16 +138,24 @@ def batch_submit(
         items = _read_inputs(paths, published_date(published))
         client = ModelClient(config, cache=cache)
         try:
-            job = write_job(out, items, client, template)
+            job = write_job(
+                out,
+                items,
+                client,
+                template,
+                max_requests=max_requests or (None if requests_only else MAX_REQUESTS),
+                max_bytes=max_bytes or (None if requests_only else MAX_BYTES),
+            )
         except InputError as error:
             raise fail(str(error)) from None
         finally:
             client.close()
             if cache is not None:
                 cache.close()
+        files = ", ".join(str(out / batch.requests_file) for batch in job.batches)
         stderr.print(
             f"wrote {job.requests} request(s) for {job.articles} article(s) to "
-            f"{out / REQUESTS} (answers already cached are not asked again)"
+            f"{files or 'no file'} (answers already cached are not asked again)"
             + (
                 f"; {job.unreadable} input(s) could not be read and will be reported as "
                 "failures by collect"
@@ -139,19 +166,30 @@ def batch_submit(
             soft_wrap=True,
         )
         if requests_only:
+            names = [
+                "results.jsonl" if len(job.batches) == 1 else f"results-{number}.jsonl"
+                for number in range(1, len(job.batches) + 1)
+            ]
+            runs = "; ".join(
+                f"vllm run-batch -i {out / batch.requests_file} -o {name} --model {config.model}"
+                for batch, name in zip(job.batches, names, strict=True)
+            )
+            results = " ".join(f"--results {name}" for name in names)
             stderr.print(
-                f"next: vllm run-batch -i {out / REQUESTS} -o results.jsonl --model "
-                f"{config.model}, then summarize batch collect {out} --results results.jsonl "
-                "--jsonl briefs.jsonl",
+                f"next: {runs}, then summarize batch collect {out} {results} --jsonl briefs.jsonl",
                 highlight=False,
                 soft_wrap=True,
             )
             return
     with _batch_provider(config) as provider:
         job = upload(out, job, provider)
-    sys.stdout.write(f"{job.batch_id or 'no batch: every answer is cached'}\n")
+    if not job.batches:
+        sys.stdout.write("no batch: every answer is cached\n")
+    for batch in job.batches:
+        sys.stdout.write(f"{batch.batch_id}\n")
     stderr.print(
-        f"submitted: batch {job.batch_id} is {job.status}; check with summarize batch status {out}",
+        f"submitted: {len(job.batches)} batch(es), {job.status}; check with summarize batch "
+        f"status {out}",
         highlight=False,
         soft_wrap=True,
     )
@@ -159,39 +197,47 @@ def batch_submit(
 
 @batch_app.command("status")
 def batch_status(job_dir: JobDir) -> None:
-    """The batch's status as the provider reports it now."""
+    """The job's batches' status as the provider reports it now."""
     from summarize.batchjobs import load_job, refresh
 
-    job = _job_orfail(job_dir)
+    job = _job_or_fail(job_dir)
     rounds = []
-    if job.batch_id is not None:
+    if job.uploaded:
         with _batch_provider(job.model_config(api_key=_api_key())) as provider:
             job = refresh(job_dir, job, provider)
             for name in job.followups:
                 followup = refresh(job_dir / name, load_job(job_dir / name), provider)
                 rounds.append(f"follow-up {name}: {followup.status} ({followup.requests})\n")
-    counts = job.request_counts
-    sys.stdout.write(
-        f"status: {job.status or 'not submitted (--requests-only)'}\n"
-        f"batch: {job.batch_id or '-'}\n"
-        f"articles: {job.articles}\nrequests: {job.requests}\n"
-        + (
-            f"answered: {counts.get('completed', 0)} of {counts.get('total', 0)}, "
-            f"{counts.get('failed', 0)} failed\n"
-            if counts
-            else ""
-        )
-        + "".join(f"error: {error}\n" for error in job.errors)
-        + "".join(rounds)
+    status = job.status or (
+        "partly submitted: run the same summarize batch submit again to finish"
+        if job.uploaded
+        else "not submitted (--requests-only)"
     )
+    several = len(job.batches) > 1
+    lines = [f"status: {status}"]
+    for batch in job.batches:
+        lines.append(f"batch: {batch.batch_id or '-'}" + (f" {batch.status}" if several else ""))
+    lines += [f"articles: {job.articles}", f"requests: {job.requests}"]
+    if any(batch.request_counts for batch in job.batches):
+        total = {
+            name: sum(batch.request_counts.get(name, 0) for batch in job.batches)
+            for name in ("completed", "total", "failed")
+        }
+        lines.append(
+            f"answered: {total['completed']} of {total['total']}, {total['failed']} failed"
+        )
+    for batch in job.batches:
+        about = f" (batch {batch.batch_id})" if several else ""
+        lines += [f"error: {error}{about}" for error in batch.errors]
+    sys.stdout.write("\n".join(lines) + "\n" + "".join(rounds))
 
 
 @batch_app.command("cancel")
 def batch_cancel(job_dir: JobDir) -> None:
-    """Ask the provider to stop the batch; what it answered already can still be collected."""
+    """Ask the provider to stop the job's batches; what they answered can still be collected."""
     from summarize.batchjobs import cancel
 
-    job = _job_orfail(job_dir)
+    job = _job_or_fail(job_dir)
     try:
         with _batch_provider(job.model_config(api_key=_api_key())) as provider:
             job = cancel(job_dir, job, provider)
@@ -235,81 +281,83 @@ def batch_collect(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="No answer cache.")] = False,
 ) -> None:
     """Turn the batch's answers into briefs: validated, grounded, dated, cached as live."""
-    from summarize.batchjobs import Answers, collect, done_ids, gather, write_followup
+    from summarize.batchcollect import collect
+    from summarize.batchjobs import gather, write_followup
+    from summarize.batchresults import Answers
     from summarize.client import ModelClient
-    from summarize.export import JsonlWriter
-    from summarize.results import Failure
+    from summarize.export import check_output
 
-    job = _job_orfail(job_dir)
+    job = _job_or_fail(job_dir)
     config = job.model_config(api_key=_api_key())
-    answers = Answers()
-    try:
-        if results:
-            for path in results:
-                answers.read(path)
-        elif job.batch_id is None and not job.finished:
-            raise fail(
-                f"{job_dir} was written with --requests-only: pass --results FILE, the "
-                "output of vllm run-batch -i requests.jsonl -o FILE"
-            )
-        elif job.batch_id is not None:
-            with _batch_provider(config) as provider:
-                answers = gather(job_dir, job, provider)
-        cache = None if no_cache else open_cache(cache_path, refresh=False)
-    except (InputError, ConfigError) as error:
-        raise fail(str(error)) from None
-    except SummarizeError as error:  # not finished yet
-        raise fail(str(error), Exit.SOME_FAILED) from None
-    client = ModelClient(config, cache=cache)
-    counts = {"briefs": 0, "failures": 0}
+    with ExitStack() as resources:
+        answers = resources.enter_context(Answers())
+        try:
+            check_output(jsonl_out, flag="--jsonl")
+            if results:
+                for path in results:
+                    answers.read(path)
+            elif not job.uploaded and not job.finished:
+                raise fail(
+                    f"{job_dir} was written with --requests-only: pass --results FILE, the "
+                    "output of vllm run-batch -i requests.jsonl -o FILE"
+                )
+            elif job.uploaded:
+                with _batch_provider(config) as provider:
+                    gather(job_dir, job, provider, answers)
+            cache = None if no_cache else open_cache(cache_path, refresh=False)
+        except (InputError, ConfigError) as error:
+            raise fail(str(error)) from None
+        except SummarizeError as error:  # not finished yet
+            raise fail(str(error), Exit.SOME_FAILED) from None
+        client = ModelClient(config, cache=cache)
+        resources.callback(client.close)
+        if cache is not None:
+            resources.callback(cache.close)
 
-    def write(result: Result) -> None:
-        writer.write(result)
-        if isinstance(result, Failure):
-            counts["failures"] += 1
-            stderr.print(f"failed: {result.message}", highlight=False, soft_wrap=True)
-        else:
-            counts["briefs"] += 1
+        def failed(failure: Failure) -> None:
+            stderr.print(f"failed: {failure.message}", highlight=False, soft_wrap=True)
 
-    try:
-        with JsonlWriter(jsonl_out) as writer:
+        try:
             outcome = collect(
                 job_dir,
                 job,
                 client,
                 answers,
-                done=done_ids(jsonl_out),
-                on_result=write,
+                jsonl_out,
+                on_failure=failed,
                 live_reasks=reask is Reask.LIVE,
                 concurrency=concurrency,
             )
+        except OSError as error:
+            raise fail(
+                f"--jsonl {jsonl_out}: writing failed ({error.strerror}); what was written is "
+                "kept: collect again once it can be written",
+                Exit.SOME_FAILED,
+            ) from None
         if outcome.deferred:
             folder, followup = write_followup(job_dir, job, client, outcome.deferred)
-    finally:
-        client.close()
-        if cache is not None:
-            cache.close()
     stderr.print(
-        f"{counts['briefs']} brief(s), {counts['failures']} failure(s) written to {jsonl_out}"
+        f"{outcome.briefs} brief(s), {outcome.failures} failure(s) written to {jsonl_out}"
         + (f"; {outcome.skipped} article(s) already there" if outcome.skipped else ""),
         highlight=False,
         soft_wrap=True,
     )
     if outcome.deferred:
         _submit_followup(job_dir, job, folder, followup, waiting=outcome.waiting)
-    if counts["failures"] or outcome.deferred:
+    if outcome.failures or outcome.deferred:
         raise typer.Exit(int(Exit.SOME_FAILED))
 
 
 def _submit_followup(job_dir: Path, job: Job, folder: Path, followup: Job, *, waiting: int) -> None:
     """Send the re-asks `collect --reask batch` deferred as their own batch (or, for a
     --requests-only job, say how to run them)."""
-    from summarize.batchjobs import REQUESTS, upload
+    from summarize.batchjobs import upload
 
     about = f"{waiting} article(s) wait for {followup.requests} re-ask(s) in {folder}"
-    if job.batch_id is None:
+    if not job.uploaded:
+        files = " and ".join(str(folder / batch.requests_file) for batch in followup.batches)
         stderr.print(
-            f"{about}: run vllm run-batch -i {folder / REQUESTS} -o FILE, then collect "
+            f"{about}: run vllm run-batch -i {files} -o FILE, then collect "
             "again with one --results per round",
             highlight=False,
             soft_wrap=True,
@@ -317,8 +365,9 @@ def _submit_followup(job_dir: Path, job: Job, folder: Path, followup: Job, *, wa
         return
     with _batch_provider(job.model_config(api_key=_api_key())) as provider:
         followup = upload(folder, followup, provider)
+    ids = ", ".join(str(batch.batch_id) for batch in followup.batches)
     stderr.print(
-        f"{about}: batch {followup.batch_id} is {followup.status}; collect again when "
+        f"{about}: batch {ids} is {followup.status}; collect again when "
         f"summarize batch status {job_dir} says completed",
         highlight=False,
         soft_wrap=True,
@@ -329,7 +378,7 @@ def _api_key() -> str | None:
     return os.environ.get("OPENAI_API_KEY") or None
 
 
-def _job_orfail(folder: Path) -> Job:
+def _job_or_fail(folder: Path) -> Job:
     from summarize.batchjobs import load_job
 
     try:
