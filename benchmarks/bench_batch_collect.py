@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench_batch import DEFAULT_CORPUS, answer, make_articles
 
@@ -93,12 +94,41 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+# The text work on each answer that a live run does too, and whose code is that of
+# `pipeline`'s steps: timed apart so the rest, collect's own, shows.
+TEXT_WORK = {
+    "resolve_dates": "date resolution",
+    "locate": "quote and date offsets (spans.locate)",
+    "check_grounding": "grounding checks",
+}
+
+
+def timed_text_work() -> dict[str, float]:
+    """Wrap `pipeline`'s text steps with CPU timers; the seconds each has taken so far."""
+    import summarize.pipeline
+
+    spent = dict.fromkeys(TEXT_WORK, 0.0)
+    for name in TEXT_WORK:
+        step = getattr(summarize.pipeline, name)
+
+        def timed(*args: object, _step: Any = step, _name: str = name, **kwargs: object) -> Any:
+            started = time.process_time()
+            try:
+                return _step(*args, **kwargs)
+            finally:
+                spent[_name] += time.process_time() - started
+
+        setattr(summarize.pipeline, name, timed)
+    return spent
+
+
 def collect_here(folder: Path) -> dict[str, float]:
     """Run collect over the job in this process; its figures."""
     from summarize.batchcollect import collect
     from summarize.batchresults import Answers
     from summarize.cache import AnswerCache
 
+    text_work = timed_text_work()
     cache = AnswerCache(folder / "answers.sqlite3")
     client = ModelClient(CONFIG, cache=cache)
     started, wall = time.process_time(), time.perf_counter()
@@ -116,6 +146,7 @@ def collect_here(folder: Path) -> dict[str, float]:
         "validation": validation,
         "peak_mb": peak_kb / 1024,
         "briefs": outcome.briefs,
+        **text_work,
         "failures": outcome.failures,
     }
 
@@ -167,6 +198,13 @@ def main() -> None:
             print(
                 "    beyond validation (target < 1 ms):        "
                 f"{(f['cpu'] - f['validation']) * per:.2f} ms"
+            )
+            for name, about in TEXT_WORK.items():
+                print(f"      {about + ':':<41}{f[name] * per:.2f} ms")
+            text = sum(f[name] for name in TEXT_WORK)
+            print(
+                "      the rest, collect's own:                "
+                f"{(f['cpu'] - f['validation'] - text) * per:.2f} ms"
             )
             print(f"  collect peak RSS:                           {f['peak_mb']:.0f} MB")
             print(

@@ -21,8 +21,9 @@ import summarize.pipeline
 from summarize.batchcollect import collect
 from summarize.batchjobs import load_job
 from summarize.batchresults import Answers
+from summarize.cache import AnswerCache
 from summarize.client import ModelClient
-from summarize.loopback import LoopbackServer, Request
+from summarize.loopback import LoopbackServer, Request, Throttled, structured_reply
 from tests.conftest import SEED_000, SEED_001, SEED_004
 from tests.test_batch_jobs import (
     batches_of,
@@ -34,6 +35,7 @@ from tests.test_batch_jobs import (
 )
 
 SEEDS = (SEED_000, SEED_001, SEED_004)
+COMMAND = (sys.executable, "-m", "summarize")
 
 
 def corpus(path: Path, count: int) -> Path:
@@ -161,9 +163,8 @@ def test_a_submit_killed_between_two_batches_resumes_without_a_duplicate(
     model_env.batches.create_delays = [0.0, 1.5]
     stories = corpus(tmp_path / "corpus.jsonl", 3)
     job = tmp_path / "job"
-    command = [sys.executable, "-m", "summarize", "batch", "submit", str(stories)]
     process = subprocess.Popen(
-        [*command, "--out", str(job), "--max-requests", "1"],
+        [*COMMAND, "batch", "submit", str(stories), "--out", str(job), "--max-requests", "1"],
         env=os.environ.copy(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -286,3 +287,42 @@ def test_a_job_written_when_a_job_was_one_batch_still_loads(tmp_path: Path) -> N
     assert batch.result_files() == ("output.jsonl", "errors.jsonl")
     assert loaded.status == "completed"
     assert loaded.requests == 3
+
+
+def test_a_collect_killed_mid_run_keeps_whole_lines_with_their_answers_cached(
+    model_env: LoopbackServer, tmp_path: Path, private_cache: Path
+) -> None:
+    """Killed (SIGKILL) while collecting: the JSONL holds whole lines, the answer of every
+    brief in it is in the cache (the cache commits before the lines are written), and the
+    next collect writes each remaining article once."""
+    invalid = {"summary": "The US warned.", "threats": "sanctions", "actors": [], "dates": []}
+    model_env.responder = lambda request: structured_reply(request, invalid)
+    stories = corpus(tmp_path / "corpus.jsonl", 24)
+    job = tmp_path / "job"
+    assert cli("batch", "submit", str(stories), "--out", str(job)).exit_code == 0
+    wait_for(job, "completed")
+    model_env.responder = Throttled(grounded_answer, latency=0.25)  # the live re-asks
+    out = tmp_path / "briefs.jsonl"
+    process = subprocess.Popen(
+        [*COMMAND, "batch", "collect", str(job), "--jsonl", str(out), "-j", "2"],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not out.exists() or not out.read_text():
+        assert time.monotonic() < deadline, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    written = out.read_text()
+    assert written.endswith("\n")
+    early = [json.loads(line) for line in written.splitlines()]
+    assert 0 < len(early) < 24
+    cache = AnswerCache(private_cache)
+    assert all(cache.get(brief["run"]["cache_key"]) is not None for brief in early)
+    cache.close()
+    done = cli("batch", "collect", str(job), "--jsonl", str(out))
+    assert done.exit_code == 0, done.output
+    ids = [record["article"]["id"] for record in read_jsonl(out)]
+    assert sorted(ids) == [f"story-{n:04d}" for n in range(24)]
