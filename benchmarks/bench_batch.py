@@ -35,10 +35,12 @@ from pathlib import Path
 from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cache import AnswerCache
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.data import Article, parse_published
 from summarize.injection import injection_warnings
 from summarize.loopback import LoopbackServer, Reply, Request, Throttled, structured_reply
+from summarize.modelconfig import ModelConfig, RetryPolicy
+from summarize.options import BriefOptions
 from summarize.pipeline import check_grounding, clean_article, request_messages
 from summarize.prompts import load_prompt
 from summarize.results import Failure
@@ -128,7 +130,7 @@ def timed_batch(
     client = ModelClient(config, cache=cache)
     prompt = load_prompt()
     started = time.perf_counter()
-    outcome = run_batch(articles, client, prompt, concurrency=concurrency)
+    outcome = run_batch(articles, client, prompt, BriefOptions(), concurrency=concurrency)
     wall = time.perf_counter() - started
     client.close()
     if own:

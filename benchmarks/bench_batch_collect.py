@@ -37,8 +37,10 @@ from typing import Any
 from bench_batch import DEFAULT_CORPUS, answer, make_articles
 
 from summarize.batchjobs import load_job, write_job
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.loopback import Request
+from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.schema import Extraction
 
@@ -156,7 +158,9 @@ def run(count: int, corpus: Path, scratch: Path) -> dict[str, float]:
     client = ModelClient(CONFIG)
     articles = make_articles(corpus, count)
     started = time.process_time()
-    write_job(folder, articles, client, load_prompt(), max_requests=None, max_bytes=None)
+    write_job(
+        folder, articles, client, load_prompt(), BriefOptions(), max_requests=None, max_bytes=None
+    )
     submit = time.process_time() - started
     del articles
     results = results_file(folder)

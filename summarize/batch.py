@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from summarize.data import Article, Deferred
 from summarize.errors import InputError, SummarizeError
 from summarize.linefreq import for_article, repeated_lines
+from summarize.options import BriefOptions
 from summarize.pipeline import brief_article
 from summarize.prompts import Prompt
 from summarize.results import Failure, Result
@@ -80,6 +81,7 @@ def run_batch(
     items: Sequence[Item],
     client: ModelClient,
     prompt: Prompt,
+    options: BriefOptions,
     *,
     concurrency: int = 8,
     max_total_tokens: int | None = None,
@@ -95,7 +97,9 @@ def run_batch(
     """
     if repeated is None:
         repeated = repeated_lines(item.text for item in items if isinstance(item, Article))
-    batch = _Batch(items, client, prompt, max_total_tokens=max_total_tokens, on_result=on_result)
+    batch = _Batch(
+        items, client, prompt, options, max_total_tokens=max_total_tokens, on_result=on_result
+    )
     batch.repeated = repeated
     pool = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="brief")
     try:
@@ -124,11 +128,12 @@ class _Batch:
         items: Sequence[Item],
         client: ModelClient,
         prompt: Prompt,
+        options: BriefOptions,
         *,
         max_total_tokens: int | None,
         on_result: Callable[[int, Result], None] | None,
     ) -> None:
-        self.client, self.prompt = client, prompt
+        self.client, self.prompt, self.options = client, prompt, options
         self.max_total_tokens = max_total_tokens
         self.on_result = on_result
         self.queue = deque(enumerate(items))
@@ -168,7 +173,7 @@ class _Batch:
             return Failure.from_error(article)
         try:
             repeated = for_article(article.text, self.repeated)
-            return brief_article(article, self.client, self.prompt, repeated=repeated)
+            return brief_article(article, self.client, self.prompt, self.options, repeated=repeated)
         except SummarizeError as error:
             return Failure.from_error(error, article)
 

@@ -45,7 +45,8 @@ from summarize.schema import Extraction
 if TYPE_CHECKING:
     from summarize.batchresults import Answers
     from summarize.cache import AnswerCache
-    from summarize.client import CallRecord, ModelClient
+    from summarize.client import ModelClient
+    from summarize.transport import CallRecord
 
 CHECKPOINT_RESULTS = 500
 CHECKPOINT_SECONDS = 1.0
@@ -147,7 +148,7 @@ class _Briefer:
         self.client = client
         self.answers = answers
         self.live_reasks = live_reasks
-        self.prompt = job.prompt_template()
+        self.prompt, self.options = job.prompt_template(), job.brief_options()
         self.in_followups = followup_batches(folder, job)
         self._legacy: set[str] | None = None  # sent by a job written before plans were kept
 
@@ -162,6 +163,7 @@ class _Briefer:
                 entry.item,
                 self.client,
                 self.prompt,
+                self.options,
                 ask=self._ask_for(entry, live),
                 plan=entry.plan,
             )

@@ -41,6 +41,7 @@ from summarize.data import Article
 from summarize.errors import InputError, SummarizeError
 from summarize.export import write_atomically
 from summarize.injection import Scan, scan
+from summarize.options import BriefOptions
 from summarize.pipeline import Plan, plan_article, plan_requests
 from summarize.prompts import Prompt
 from summarize.schema import Extraction
@@ -48,7 +49,8 @@ from summarize.schema import Extraction
 if TYPE_CHECKING:
     from openai import OpenAI
 
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
 
 MANIFEST = "job.json"
 REQUESTS = "requests.jsonl"  # the first batch's; the n-th batch's is requests-n.jsonl
@@ -60,17 +62,10 @@ MIXED = "finished"  # every batch finished, not all the same way
 # OpenAI's documented caps for one batch's input file.
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200_000_000
-# What of a ModelConfig a job records: enough to rebuild the same requests and keys.
-CONFIG_FIELDS = (
-    "model",
-    "base_url",
-    "mode",
-    "timeout",
-    "temperature",
-    "max_tokens",
-    "max_input_tokens",
-    "max_chunks",
-)
+# What of a ModelConfig and the BriefOptions a job records (in one `config` object, as
+# jobs always have): enough to rebuild the same requests and keys.
+CONFIG_FIELDS = ("model", "base_url", "mode", "timeout", "temperature", "max_tokens")
+OPTION_FIELDS = ("max_input_tokens", "max_chunks")
 # The manifest of a job written before a job could be several batches kept these at
 # its top level, for its one batch.
 SINGLE_BATCH_FIELDS = (
@@ -160,9 +155,14 @@ class Job:
         return any(batch.input_file_id or batch.batch_id for batch in self.batches)
 
     def model_config(self, *, api_key: str | None) -> ModelConfig:
-        from summarize.client import ModelConfig
+        from summarize.modelconfig import ModelConfig
 
-        return ModelConfig(api_key=api_key, **self.config)
+        fields = {name: self.config[name] for name in CONFIG_FIELDS if name in self.config}
+        return ModelConfig(api_key=api_key, **fields)
+
+    def brief_options(self) -> BriefOptions:
+        fields = {name: self.config[name] for name in OPTION_FIELDS if name in self.config}
+        return BriefOptions(**fields)
 
     def prompt_template(self) -> Prompt:
         return Prompt(**self.prompt)
@@ -199,6 +199,7 @@ def write_job(
     items: Iterable[Article | InputError],
     client: ModelClient,
     prompt: Prompt,
+    options: BriefOptions,
     *,
     max_requests: int | None = MAX_REQUESTS,
     max_bytes: int | None = MAX_BYTES,
@@ -218,7 +219,8 @@ def write_job(
         id=uuid.uuid4().hex,
         created=time.time(),
         config={name: getattr(config, name) for name in CONFIG_FIELDS}
-        | {"mode": config.resolved_mode},
+        | {"mode": config.resolved_mode}
+        | {name: getattr(options, name) for name in OPTION_FIELDS},
         prompt=dataclasses.asdict(prompt),
     )
     sent_in: dict[str, int | None] = {}  # cache key: the batch it went in, None if cached
@@ -234,7 +236,7 @@ def write_job(
                 continue
             record: dict[str, Any] = {"article": _article_record(item), "plan": None}
             try:
-                plan = plan_article(item, config)
+                plan = plan_article(item, options, count=client.count_tokens)
             except InputError:  # no story: `collect` reports it as a live run would
                 articles.write(json.dumps(record, ensure_ascii=False) + "\n")
                 continue

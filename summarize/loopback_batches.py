@@ -11,7 +11,8 @@ Knobs for tests, set on `LoopbackServer.batches`: `expires_after` (seconds from 
 `hold_after` (answer this many lines, then wait for expiry or a cancel), `step` (seconds
 spent validating), `reject_creates` (refuse that many batch creations, as over quota),
 `create_delays` (seconds to wait before answering each batch creation in turn, so that a
-client can be killed while one is in flight: the batch is still created).
+client can be killed while one is in flight: the batch is still created; `creations_asked`
+counts the creations received).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class BatchService:
         self.step = 0.02
         self.reject_creates = 0  # answer this many batch creations 400, as over quota
         self.create_delays: list[float] = []  # wait before answering each creation in turn
+        self.creations_asked = 0  # batch creations received, answered or not yet
         self._cancel: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -137,6 +139,7 @@ class BatchService:
 
         payload = request.json() or {}
         with self._lock:
+            self.creations_asked += 1
             rejected, self.reject_creates = self.reject_creates > 0, max(self.reject_creates - 1, 0)
             delay = self.create_delays.pop(0) if self.create_delays else 0.0
         time.sleep(delay)

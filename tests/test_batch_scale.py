@@ -169,19 +169,14 @@ def test_a_submit_killed_between_two_batches_resumes_without_a_duplicate(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-
-    def second_in_flight() -> bool:
-        if not (job / "job.json").exists():
-            return False
-        batches = batches_of(job)
-        return bool(batches[0]["batch_id"] and batches[1]["input_file_id"])
-
-    while not second_in_flight():
+    deadline = time.monotonic() + 120
+    while model_env.batches.creations_asked < 2:  # the second creation is in flight
         assert time.monotonic() < deadline, process.communicate()
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.communicate()
+    assert batches_of(job)[0]["batch_id"]
+    assert batches_of(job)[1]["input_file_id"]
     assert batches_of(job)[1]["batch_id"] is None
     assert batches_of(job)[2]["input_file_id"] is None
     while len(model_env.batches.batches) < 2:  # the provider finishes the creation
@@ -309,7 +304,7 @@ def test_a_collect_killed_mid_run_keeps_whole_lines_with_their_answers_cached(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not out.exists() or not out.read_text():
         assert time.monotonic() < deadline, process.communicate()
         time.sleep(0.02)

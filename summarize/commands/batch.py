@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from summarize.cli_shared import (
+from summarize.commands.base import (
     DEFAULT_OPENAI_MODEL,
     BaseUrlOption,
     CacheOption,
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from summarize.batchjobs import Job
-    from summarize.client import ModelConfig
     from summarize.data import Article
+    from summarize.modelconfig import ModelConfig
     from summarize.results import Failure
 
 batch_app = typer.Typer(
@@ -108,7 +108,9 @@ def batch_submit(
     """Write every article's request as a Batch API line, upload them and start the
     batches (as many as the caps make them)."""
     from summarize.batchjobs import MANIFEST, MAX_BYTES, MAX_REQUESTS, upload, write_job
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
     from summarize.providers.local import is_local
 
@@ -124,13 +126,9 @@ def batch_submit(
             )
         try:
             config = ModelConfig.from_env(
-                model=model,
-                base_url=base_url,
-                mode=mode,
-                max_tokens=max_tokens,
-                max_input_tokens=max_input_tokens,
-                max_chunks=max_chunks,
+                model=model, base_url=base_url, mode=mode, max_tokens=max_tokens
             )
+            options = BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
             template = load_prompt(prompt)
             cache = None if no_cache else open_cache(cache_path, refresh=False)
         except ConfigError as error:
@@ -143,6 +141,7 @@ def batch_submit(
                 items,
                 client,
                 template,
+                options,
                 max_requests=max_requests or (None if requests_only else MAX_REQUESTS),
                 max_bytes=max_bytes or (None if requests_only else MAX_BYTES),
             )
@@ -393,7 +392,8 @@ def _batch_provider(config: ModelConfig) -> Iterator[Any]:
     with one line saying what to do (every step can be run again)."""
     import openai
 
-    from summarize.client import NO_KEY_PLACEHOLDER, redact
+    from summarize.failures import redact
+    from summarize.modelconfig import NO_KEY_PLACEHOLDER
 
     provider = openai.OpenAI(
         api_key=config.api_key or NO_KEY_PLACEHOLDER,

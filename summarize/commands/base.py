@@ -1,7 +1,8 @@
-"""What the command modules (`cli`, `batch_cli`) share: the diagnostics console, the exit
-codes, the one-line failure, and the options more than one command takes.
+"""What every command shares: the two consoles, exit codes, one-line errors, option types.
 
-Data goes to stdout; progress and diagnostics go to stderr, through `stderr` here.
+Data goes to `stdout`; every diagnostic goes to `stderr` through `say`/`fail`, which
+print text as text (most of it came from someone else: file names, JSONL values,
+provider errors).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from rich.text import Text
 
 from summarize import signals
 from summarize.data import parse_published
-from summarize.errors import InputError
+from summarize.errors import ConfigError, InputError, NoModelConfigured
 
 if TYPE_CHECKING:
     from summarize.cache import AnswerCache
 
+stdout = Console()
 # Every diagnostic goes through this console, and most of what it prints came from
 # someone else: file names, JSONL values, provider errors. Markup and emoji codes are
 # off so `[/x]` or `:bomb:` print as written (never a MarkupError, never a vanished
@@ -29,18 +31,20 @@ if TYPE_CHECKING:
 stderr = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 # What --help shows for options whose default is decided at run time.
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # client.DEFAULT_OPENAI_MODEL; client loads openai
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # modelconfig.DEFAULT_OPENAI_MODEL, which loads pydantic
 MODE_DEFAULT = "tools for OpenAI, json_schema elsewhere"
 SHIPPED_PROMPT = "the shipped prompt"
+NOT_WRITTEN = "not written"
+NO_MODEL = """no model configured. Three ways on, easiest first:
+  1. summarize eval
+     see it work offline: the whole pipeline on recorded answers, scored against gold
+  2. summarize brief --model gguf:PATH seeds/
+     a local GGUF model file run by llama.cpp on this machine (pip install 'summarize[local]')
+  3. OPENAI_API_KEY=... summarize brief seeds/
+     OpenAI (model gpt-4o-mini unless --model or SUMMARIZE_MODEL says otherwise); or
+     OPENAI_BASE_URL=http://localhost:11434/v1 (or --base-url) with --model NAME for an
+     OpenAI-compatible server (Ollama, vLLM, llama-server)"""
 CACHE_DEFAULT = "answers.sqlite3 in the user cache folder; summarize cache stats shows it"
-
-
-class Exit(IntEnum):
-    OK = 0
-    SOME_FAILED = 1
-    USAGE = 2
-    INTERRUPTED = signals.INTERRUPTED  # Ctrl-C: 128 + SIGINT
-    TERMINATED = signals.TERMINATED  # 128 + SIGTERM
 
 
 # Options `brief` and `batch submit` share: one definition each.
@@ -82,12 +86,14 @@ MaxInputTokensOption = Annotated[
 MaxChunksOption = Annotated[
     int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
 ]
-CacheOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache", envvar="SUMMARIZE_CACHE", show_default=CACHE_DEFAULT, help="Cache file."
-    ),
-]
+
+
+class Exit(IntEnum):
+    OK = 0
+    SOME_FAILED = 1
+    USAGE = 2
+    INTERRUPTED = signals.INTERRUPTED  # Ctrl-C: 128 + SIGINT
+    TERMINATED = signals.TERMINATED  # 128 + SIGTERM
 
 
 def say(message: str, *, label: str = "", style: str = "") -> None:
@@ -101,8 +107,12 @@ def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
     return typer.Exit(int(code))
 
 
+def config_message(error: ConfigError) -> str:
+    """What to tell the user: with no model at all, the ways to get started."""
+    return NO_MODEL if isinstance(error, NoModelConfigured) else str(error)
+
+
 def published_date(value: str | None) -> date | None:
-    """--published as a date; a usage error naming it when it is not one."""
     if value is None:
         return None
     try:
@@ -120,3 +130,11 @@ def open_cache(path: Path | None, *, refresh: bool, quiet: bool = False) -> Answ
             stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
 
     return AnswerCache(path, read=not refresh, on_fault=warn)
+
+
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache", envvar="SUMMARIZE_CACHE", show_default=CACHE_DEFAULT, help="Cache file."
+    ),
+]
