@@ -368,7 +368,7 @@ def write_followup(
     name = f"reask-{len(job.followups) + 1}"
     sub = Job(id=uuid.uuid4().hex, created=time.time(), config=job.config, prompt=job.prompt)
     (folder / name).mkdir(exist_ok=True)
-    with _RequestFiles(folder / name, None, None) as requests:
+    with _RequestFiles(folder / name, MAX_REQUESTS, MAX_BYTES) as requests:
         for key, messages in deferred.items():
             requests.add(key, client.request_body(messages, Extraction))
     sub.batches = requests.batches

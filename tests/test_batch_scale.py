@@ -321,3 +321,27 @@ def test_a_collect_killed_mid_run_keeps_whole_lines_with_their_answers_cached(
     assert done.exit_code == 0, done.output
     ids = [record["article"]["id"] for record in read_jsonl(out)]
     assert sorted(ids) == [f"story-{n:04d}" for n in range(24)]
+
+
+def test_a_job_folder_written_before_plans_were_recorded_is_collected(
+    model_env: LoopbackServer, tmp_path: Path
+) -> None:
+    """A job written when a job was one batch and articles.jsonl held the articles alone
+    (jobs in flight across an upgrade): collect cleans each article as it did then."""
+    job = tmp_path / "job"
+    stories = corpus(tmp_path / "corpus.jsonl", 3)
+    assert cli("batch", "submit", str(stories), "--out", str(job), "--requests-only").exit_code == 0
+    results = vllm_results(job, tmp_path / "results.jsonl")
+    manifest = json.loads((job / "job.json").read_text())
+    batch = manifest.pop("batches")[0]
+    manifest |= {"input_file_id": None, "batch_id": None, "status": None}
+    manifest |= {"request_counts": {}, "errors": [], "requests": batch["requests"]}
+    (job / "job.json").write_text(json.dumps(manifest))
+    records = read_jsonl(job / "articles.jsonl")
+    (job / "articles.jsonl").write_text("".join(json.dumps(r["article"]) + "\n" for r in records))
+    out = tmp_path / "briefs.jsonl"
+    done = cli("batch", "collect", str(job), "--results", str(results), "--jsonl", str(out))
+    assert done.exit_code == 0, done.output
+    briefs = read_jsonl(out)
+    assert sorted(b["article"]["id"] for b in briefs) == [f"story-{n:04d}" for n in range(3)]
+    assert all(b["grounding"]["grounded"] for b in briefs)
