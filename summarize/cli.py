@@ -779,7 +779,7 @@ app.add_typer(cache_commands.cache_app, name="cache")
 
 def _add_store_commands() -> None:
     """`summarize store ...` and `summarize threats ...` live in their own module."""
-    from summarize.threats_cli import store_app, threats_app
+    from summarize.commands.threats import store_app, threats_app
 
     app.add_typer(store_app, name="store")
     app.add_typer(threats_app, name="threats")
