@@ -257,7 +257,7 @@ def write_job(
     return job
 
 
-def upload(folder: Path, job: Job, provider: OpenAI) -> Job:
+def upload(folder: Path, job: Job, api: OpenAI) -> Job:
     """Upload each batch's requests and create the batch, each step recorded as it is
     done, so a submit killed half-way resumes where it stopped: no file uploaded twice
     once recorded, no batch created twice (one created but not recorded is found again by
@@ -266,13 +266,13 @@ def upload(folder: Path, job: Job, provider: OpenAI) -> Job:
         resumed = batch.input_file_id is not None
         if batch.input_file_id is None:
             with (folder / batch.requests_file).open("rb") as stream:
-                uploaded = provider.files.create(file=stream, purpose="batch")
+                uploaded = api.files.create(file=stream, purpose="batch")
             batch.input_file_id = uploaded.id
             save_job(folder, job)
         if batch.batch_id is None:
             metadata = {"summarize_job": job.id, "summarize_batch": str(number)}
-            created = (_created_earlier(provider, job, metadata) if resumed else None) or (
-                provider.batches.create(
+            created = (_created_earlier(api, job, metadata) if resumed else None) or (
+                api.batches.create(
                     input_file_id=batch.input_file_id,
                     endpoint=ENDPOINT,
                     completion_window="24h",
@@ -285,11 +285,11 @@ def upload(folder: Path, job: Job, provider: OpenAI) -> Job:
     return job
 
 
-def _created_earlier(provider: OpenAI, job: Job, metadata: dict[str, str]) -> Any:
+def _created_earlier(api: OpenAI, job: Job, metadata: dict[str, str]) -> Any:
     """The batch this job created for `metadata` in a run killed before recording it,
     if any: the provider lists batches newest first, so the search stops at the job's
     creation."""
-    for batch in provider.batches.list(limit=100):
+    for batch in api.batches.list(limit=100):
         if batch.created_at < job.created - 60:
             return None
         if (batch.metadata or {}) == metadata:
@@ -297,30 +297,30 @@ def _created_earlier(provider: OpenAI, job: Job, metadata: dict[str, str]) -> An
     return None
 
 
-def refresh(folder: Path, job: Job, provider: OpenAI) -> Job:
+def refresh(folder: Path, job: Job, api: OpenAI) -> Job:
     """The batches' current status, recorded in the manifest."""
     changed = False
     for batch in job.batches:
         if batch.batch_id is not None and not batch.finished:
-            _absorb(batch, provider.batches.retrieve(batch.batch_id))
+            _absorb(batch, api.batches.retrieve(batch.batch_id))
             changed = True
     if changed:
         save_job(folder, job)
     return job
 
 
-def cancel(folder: Path, job: Job, provider: OpenAI) -> Job:
+def cancel(folder: Path, job: Job, api: OpenAI) -> Job:
     """Ask the provider to stop every batch of the job that has not finished."""
     if not any(batch.batch_id for batch in job.batches):
         raise InputError(f"{folder}: nothing to cancel: the job was never submitted")
     for batch in job.batches:
         if batch.batch_id is not None and not batch.finished:
-            _absorb(batch, provider.batches.cancel(batch.batch_id))
+            _absorb(batch, api.batches.cancel(batch.batch_id))
     save_job(folder, job)
     return job
 
 
-def download(folder: Path, batch: Batch, provider: OpenAI) -> list[Path]:
+def download(folder: Path, batch: Batch, api: OpenAI) -> list[Path]:
     """A finished batch's result files, fetched once into the folder (streamed to disk,
     and renamed into place when whole)."""
     files = []
@@ -331,7 +331,7 @@ def download(folder: Path, batch: Batch, provider: OpenAI) -> list[Path]:
         target = folder / name
         if not target.exists():
             with _Atomic(target, binary=True) as stream:
-                response = provider.files.with_streaming_response.content(file_id)
+                response = api.files.with_streaming_response.content(file_id)
                 with response as streamed:
                     for chunk in streamed.iter_bytes():
                         stream.write(chunk)
@@ -339,15 +339,15 @@ def download(folder: Path, batch: Batch, provider: OpenAI) -> list[Path]:
     return files
 
 
-def gather(folder: Path, job: Job, provider: OpenAI, answers: Answers) -> None:
+def gather(folder: Path, job: Job, api: OpenAI, answers: Answers) -> None:
     """Index every answer the job's batches returned (its follow-up rounds' too), each
     file downloaded once; raises NotReady while any batch is still running. A batch
     whose creation failed is created now."""
     for where in [folder, *(folder / name for name in job.followups)]:
         part = job if where == folder else load_job(where)
         if not all(batch.batch_id for batch in part.batches):
-            part = upload(where, part, provider)
-        part = refresh(where, part, provider)
+            part = upload(where, part, api)
+        part = refresh(where, part, api)
         waiting = [batch for batch in part.batches if not batch.finished]
         if waiting:
             done = len(part.batches) - len(waiting)
@@ -357,7 +357,7 @@ def gather(folder: Path, job: Job, provider: OpenAI, answers: Answers) -> None:
                 f"status {folder} says completed"
             )
         for batch in part.batches:
-            for path in download(where, batch, provider):
+            for path in download(where, batch, api):
                 answers.read(path)
 
 

@@ -109,9 +109,9 @@ def batch_submit(
     batches (as many as the caps make them)."""
     from summarize.batchjobs import MANIFEST, MAX_BYTES, MAX_REQUESTS, upload, write_job
     from summarize.client import ModelClient
-    from summarize.modelconfig import ModelConfig
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
     from summarize.providers.local import is_local
 
     if (out / MANIFEST).exists():  # a submit that stopped half-way: finish it
@@ -125,9 +125,10 @@ def batch_submit(
                 f"--model {model}: a local model answers live; brief it with summarize brief"
             )
         try:
-            config = ModelConfig.from_env(
-                model=model, base_url=base_url, mode=mode, max_tokens=max_tokens
-            )
+            # The same resolution as `brief` (an unknown prefix is the same one-line error);
+            # an endpoint's provider holds nothing open, so its config outlives the block.
+            with resolve(model, base_url=base_url, mode=mode, max_tokens=max_tokens) as opened:
+                config = opened.config
             options = BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
             template = load_prompt(prompt)
             cache = None if no_cache else open_cache(cache_path, refresh=False)
@@ -180,8 +181,8 @@ def batch_submit(
                 soft_wrap=True,
             )
             return
-    with _batch_provider(config) as provider:
-        job = upload(out, job, provider)
+    with _batch_api(config) as api:
+        job = upload(out, job, api)
     if not job.batches:
         sys.stdout.write("no batch: every answer is cached\n")
     for batch in job.batches:
@@ -202,10 +203,10 @@ def batch_status(job_dir: JobDir) -> None:
     job = _job_or_fail(job_dir)
     rounds = []
     if job.uploaded:
-        with _batch_provider(job.model_config(api_key=_api_key())) as provider:
-            job = refresh(job_dir, job, provider)
+        with _batch_api(job.model_config(api_key=_api_key())) as api:
+            job = refresh(job_dir, job, api)
             for name in job.followups:
-                followup = refresh(job_dir / name, load_job(job_dir / name), provider)
+                followup = refresh(job_dir / name, load_job(job_dir / name), api)
                 rounds.append(f"follow-up {name}: {followup.status} ({followup.requests})\n")
     status = job.status or (
         "partly submitted: run the same summarize batch submit again to finish"
@@ -238,8 +239,8 @@ def batch_cancel(job_dir: JobDir) -> None:
 
     job = _job_or_fail(job_dir)
     try:
-        with _batch_provider(job.model_config(api_key=_api_key())) as provider:
-            job = cancel(job_dir, job, provider)
+        with _batch_api(job.model_config(api_key=_api_key())) as api:
+            job = cancel(job_dir, job, api)
     except InputError as error:
         raise fail(str(error)) from None
     sys.stdout.write(f"status: {job.status}\n")
@@ -301,8 +302,8 @@ def batch_collect(
                     "output of vllm run-batch -i requests.jsonl -o FILE"
                 )
             elif job.uploaded:
-                with _batch_provider(config) as provider:
-                    gather(job_dir, job, provider, answers)
+                with _batch_api(config) as api:
+                    gather(job_dir, job, api, answers)
             cache = None if no_cache else open_cache(cache_path, refresh=False)
         except (InputError, ConfigError) as error:
             raise fail(str(error)) from None
@@ -362,8 +363,8 @@ def _submit_followup(job_dir: Path, job: Job, folder: Path, followup: Job, *, wa
             soft_wrap=True,
         )
         return
-    with _batch_provider(job.model_config(api_key=_api_key())) as provider:
-        followup = upload(folder, followup, provider)
+    with _batch_api(job.model_config(api_key=_api_key())) as api:
+        followup = upload(folder, followup, api)
     ids = ", ".join(str(batch.batch_id) for batch in followup.batches)
     stderr.print(
         f"{about}: batch {ids} is {followup.status}; collect again when "
@@ -387,7 +388,7 @@ def _job_or_fail(folder: Path) -> Job:
 
 
 @contextmanager
-def _batch_provider(config: ModelConfig) -> Iterator[Any]:
+def _batch_api(config: ModelConfig) -> Iterator[Any]:
     """An `openai` client for the Files and Batch APIs; their failures end the command
     with one line saying what to do (every step can be run again)."""
     import openai
@@ -395,13 +396,13 @@ def _batch_provider(config: ModelConfig) -> Iterator[Any]:
     from summarize.failures import redact
     from summarize.modelconfig import NO_KEY_PLACEHOLDER
 
-    provider = openai.OpenAI(
+    api = openai.OpenAI(
         api_key=config.api_key or NO_KEY_PLACEHOLDER,
         base_url=config.endpoint,
         timeout=config.timeout,
     )
     try:
-        yield provider
+        yield api
     except openai.APIError as error:
         detail = redact(
             str(error).splitlines()[0] if str(error) else type(error).__name__, config.api_key
@@ -411,7 +412,7 @@ def _batch_provider(config: ModelConfig) -> Iterator[Any]:
             Exit.SOME_FAILED,
         ) from None
     finally:
-        provider.close()
+        api.close()
 
 
 def _read_inputs(paths: list[str], published: date | None) -> Iterable[Article | InputError]:
