@@ -123,12 +123,6 @@ def test_a_line_has_two_words_when_splitting_says_so(text: str) -> None:
         assert linefreq._has_words(line, 2) == (len(line.split()) >= 2)
 
 
-@settings(max_examples=600, deadline=None)
-@given(st.one_of(WHITESPACE_TEXT, texts))
-def test_lower_casing_a_line_whole_lower_cases_each_of_its_tokens(text: str) -> None:
-    assert text.lower().split() == [token.lower() for token in text.split()]
-
-
 def plain_normalise(text: str) -> str:
     """`injection.normalise` as first written: punctuation after the hidden characters
     and scripts, every line split into words and joined again."""
