@@ -58,6 +58,11 @@ class StopBatch(Exception):
     under the JSONL file): start no more articles; those in flight still finish."""
 
 
+class BackendLost(Exception):
+    """The backend lost the articles in flight (a worker process was killed): they fail,
+    named, and the batch goes on with what is left."""
+
+
 @dataclass(frozen=True)
 class Resumed:
     """An article whose brief the `--resume` file already holds: `digest` finds its line
@@ -224,7 +229,6 @@ def run_batch(
     if repeated is None and isinstance(items, Sequence):
         repeated = repeated_lines(i.text for i in items if isinstance(i, Article))
     limit = max(concurrency, 1)
-    own = backend is None
     if backend is None:
         worker = Worker(
             client, prompt, repeated=repeated or {}, finished=finished, keep_text=keep_text
@@ -244,10 +248,11 @@ def run_batch(
     abandon = False
     try:
         while True:
-            batch.schedule(limit=limit, window=window if in_order else None)
-            if not batch.pending:
-                break
             try:
+                with signals.stops.deferred():  # an item is handed out whole, or not at all
+                    batch.schedule(limit=limit, window=window if in_order else None)
+                if not batch.pending:
+                    break
                 batch.collect()
             except KeyboardInterrupt:
                 if batch.outcome.stopped == "interrupted":
@@ -257,8 +262,7 @@ def run_batch(
         batch.outcome.abandoned = len(batch.pending)
         abandon = True
     finally:
-        if own or abandon:
-            backend.close(abandon=abandon)
+        backend.close(abandon=abandon)
     batch.flush()
     return batch.outcome
 
@@ -286,7 +290,7 @@ class _Batch:
         self.in_order = in_order
         self.on_resumed = on_resumed
         self.keep = keep
-        self.pending: set[int] = set()
+        self.pending: dict[int, str] = {}  # index -> source, of the articles in flight
         self.held: dict[int, Outcome | None] = {}  # finished, waiting for earlier ones
         self.next_out = 0  # the index input order delivers next
         self.read = 0  # items taken from the input so far
@@ -311,7 +315,7 @@ class _Batch:
                 self.finish(index, Failure.from_error(item))
             else:
                 self.backend.submit(index, item)
-                self.pending.add(index)
+                self.pending[index] = item.source
         if self.outcome.stopped is not None and not self.exhausted:
             self.exhausted = True
             if self.total is not None:
@@ -328,15 +332,26 @@ class _Batch:
         """Wait for an article in flight to finish, and record it; Ctrl-C is looked at
         between waits, never while a result is being taken off the queue."""
         with signals.stops.deferred():
-            got = self.backend.next_result(POLL_SECONDS)
+            try:
+                got = self.backend.next_result(POLL_SECONDS)
+            except BackendLost as error:
+                self.lose_pending(str(error))
+                return
             if got is None:
                 return
             index, outcome = got
-            self.pending.discard(index)
+            if self.pending.pop(index, None) is None:
+                return  # already given up as lost
             self.finish(index, outcome)
         budget = self.max_total_tokens
         if budget is not None and self.outcome.tokens.total >= budget:
             self.outcome.stopped = self.outcome.stopped or "token budget"
+
+    def lose_pending(self, why: str) -> None:
+        self.outcome.stopped = self.outcome.stopped or "output failed"
+        for index, source in sorted(self.pending.items()):
+            self.finish(index, Failure(None, source, "failed", f"{source}: {why}"))
+        self.pending.clear()
 
     def finish(self, index: int, outcome: Outcome) -> None:
         if isinstance(outcome, Resumed):

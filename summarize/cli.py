@@ -32,7 +32,7 @@ from summarize.errors import ConfigError, InputError, NoModelConfigured, Summari
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from summarize.batch import BatchOutcome, Item, Resumed
+    from summarize.batch import Backend, BatchOutcome, Item, Resumed
     from summarize.batchjobs import Job
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient, ModelConfig
@@ -73,6 +73,7 @@ NO_MODEL = """no model configured. Three ways on, easiest first:
      OpenAI (model gpt-4o-mini unless --model or SUMMARIZE_MODEL says otherwise); or
      OPENAI_BASE_URL=http://localhost:11434/v1 (or --base-url) with --model NAME for an
      OpenAI-compatible server (Ollama, vLLM, llama-server)"""
+AUTO_WORKERS_FROM = 200  # below this many articles, starting processes costs more than it saves
 CACHE_DEFAULT = "answers.sqlite3 in the user cache folder; summarize cache stats shows it"
 
 
@@ -273,6 +274,16 @@ def brief(
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-j", min=1, max=256, help="Requests in flight.")
     ] = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            envvar="SUMMARIZE_WORKERS",
+            min=1,
+            show_default=f"one per core for runs over {AUTO_WORKERS_FROM} articles, else 1",
+            help="Processes the -j requests are spread over (1: this process alone).",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -417,6 +428,7 @@ def brief(
             inputs,
             resume=resume,
             concurrency=concurrency,
+            workers=1 if verbose or config.count_tokens is not None else workers,
             max_total_tokens=max_total_tokens,
             json_out=None if to_stdout else json_out,
             json_to_stdout=to_stdout,
@@ -514,6 +526,7 @@ class _Run:
         *,
         resume: bool,
         concurrency: int,
+        workers: int | None,
         max_total_tokens: int | None,
         json_out: Path | None,
         json_to_stdout: bool,
@@ -544,6 +557,7 @@ class _Run:
                 finished=self.finished,
             )
             in_order = self.outputs if self.outputs.json or self.spool else None
+            backend = self._backend(workers, concurrency, total)
             self.stage = "briefing"
             self.progress = BatchProgress(total, stderr, enabled=not self.quiet)
             with self.progress:
@@ -561,10 +575,37 @@ class _Run:
                     finished=self.finished.keys if self.finished else frozenset(),
                     total=total,
                     keep_text=self.embed_text or self.spool,
+                    backend=backend,
                 )
         finally:
             with signals.stops.deferred(raise_after=False):
                 self.close()
+
+    def _backend(self, workers: int | None, concurrency: int, total: int) -> Backend | None:
+        """Worker processes for the batch, or None to brief in this process's threads."""
+        from summarize.workers import ProcessBackend, WorkerSpec
+
+        if workers is None:
+            workers = _cores() if total > AUTO_WORKERS_FROM else 1
+        processes = min(workers, concurrency)
+        if processes <= 1:
+            return None
+        cache = self.cache
+        spec = WorkerSpec(
+            config=self.client.config,
+            prompt=self.template,
+            repeated=self.repeated,
+            cache_path=None if cache is None or cache.off_because else cache.path,
+            cache_read=cache.read if cache is not None else True,
+            finished=self.finished.keys if self.finished else frozenset(),
+            keep_text=self.embed_text or self.spool,
+            threads=-(-concurrency // processes),
+        )
+
+        def note(message: str) -> None:
+            stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
+
+        return ProcessBackend(spec, processes, on_note=note)
 
     def report(self, _: int, result: Result) -> None:
         """Each finished article: its JSONL line (whole, Ctrl-C held off while it is
@@ -646,6 +687,14 @@ class _Run:
             self.cache.close()
         if self.jsonl is not None:
             self.jsonl.close()
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 # A run this small is read once and kept while it is briefed; a larger one is read twice
