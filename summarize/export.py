@@ -24,9 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from pydantic import ValidationError
-
-from summarize.errors import ConfigError, InputError
+from summarize.errors import ConfigError
 from summarize.results import Failure, Result
 from summarize.schema import Brief
 
@@ -222,63 +220,3 @@ def read_jsonl_results(stream: IO[bytes]) -> Iterator[Result]:
     for line in stream:
         if line.strip():
             yield result_from_record(json.loads(line))
-
-
-def finished_briefs(
-    path: str | Path, *, warnings: list[str] | None = None
-) -> dict[tuple[str, str], Brief]:
-    """The briefs already in a JSONL file, by (article id, cache key), for `--resume`.
-
-    Failures are not finished: they run again. A last line cut off by a killed process
-    is dropped from the file, so that appending continues a valid JSONL file. A line that
-    is JSON but not a brief is passed over, with a warning naming it in `warnings`.
-    """
-    target = Path(path)
-    if not target.exists():
-        return {}
-    data = target.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1  # 0 when the only line is the partial one
-        with target.open("r+b") as stream:
-            stream.truncate(cut)
-        data = data[:cut]
-    finished: dict[tuple[str, str], Brief] = {}
-    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise InputError(
-                f"{target}:{number}: not a JSON line; --resume needs the JSONL file an "
-                "earlier run wrote (move this one aside to start afresh)",
-                source=str(target),
-            ) from None
-        if isinstance(record, dict) and "error" in record:
-            continue
-        run = record.get("run") if isinstance(record, dict) else None
-        key = run.get("cache_key") if isinstance(run, dict) else None
-        try:
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            if not isinstance(key, str) or not key:
-                raise ValueError("no run.cache_key")
-            brief = Brief.model_validate(record)
-        except ValueError as error:  # pydantic's ValidationError is a ValueError
-            if warnings is not None:
-                warnings.append(
-                    f"{target}:{number}: not a brief ({_first_problem(error)}); passed over"
-                )
-            continue
-        finished[(brief.article.id, key)] = brief
-    return finished
-
-
-def _first_problem(error: ValueError) -> str:
-    """One line about why a JSON line is not a brief (pydantic's own message is many)."""
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the line"
-        more = f", and {error.error_count() - 1} more" if error.error_count() > 1 else ""
-        return f"{where}: {first['msg']}{more}"
-    return str(error)

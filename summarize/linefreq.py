@@ -26,10 +26,10 @@ MAX_REPEATED_SHARE = 0.5  # beyond this share of an article's text: a near-dupli
 MAX_SCAN_CHARS = 1_000_000
 # A run's count is kept as 8-byte digests, never the lines, so a corpus of any size is
 # counted in one streaming pass. Past this many distinct lines, the lines seen in fewest
-# articles so far are forgotten (lossy counting): the counts stay near 50 MB, and a
-# line can then only be undercounted, never overcounted, so no story line is ever taken
-# for chrome because of the cap.
-MAX_DISTINCT_LINES = 500_000
+# articles so far are forgotten (lossy counting): the counts stay near 50 MB (about 165
+# bytes a line, measured), and a line can then only be undercounted, never overcounted,
+# so no story line is ever taken for chrome because of the cap.
+MAX_DISTINCT_LINES = 300_000
 
 
 def _lines(text: str) -> set[str]:

@@ -109,8 +109,20 @@ def _next_task(tasks: Any, parent: int) -> tuple[int, Article | Deferred] | None
             task: tuple[int, Article | Deferred] | None = tasks.get(timeout=PARENT_CHECK_SECONDS)
             return task
         except queue.Empty:
-            if os.getppid() != parent:
+            if not _alive(parent):
                 return None  # the parent was killed: nobody will read the results
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process `pid` still exists (a worker's parent is the fork server, so
+    getppid() does not tell)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's: not ours, but not gone
+        return True
+    return True
 
 
 class ProcessBackend:

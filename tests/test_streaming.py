@@ -294,3 +294,23 @@ def test_csv_and_the_view_read_the_briefs_back_in_input_order(
     positions = [result.stdout.index(f"story-{n:03d}") for n in range(6)]
     assert positions == sorted(positions)
     assert (tmp_path / "t.csv").exists()
+
+
+def test_the_line_count_past_its_cap_only_forgets_never_invents() -> None:
+    """A corpus with far more distinct lines than the cap: a footer in every article is
+    still found (with its full count), and every count is at most the exact one: a
+    story line is never taken for chrome because lines were forgotten."""
+    from summarize.linefreq import repeated_lines
+
+    footer = "Sign up for our newsletter to get the day's news in your inbox."
+    texts = []
+    for n in range(200):
+        story = [f"Story {n} paragraph {p} says something of its own today." for p in range(6)]
+        shared = [f"A background sentence number {n % 7} shared by a few of the stories."]
+        texts.append("\n".join([*story, *shared, footer]))
+    exact = repeated_lines(texts)
+    capped = repeated_lines(iter(texts), max_distinct=40)
+    assert capped[footer] == exact[footer] == 200
+    assert set(capped) <= set(exact)
+    assert all(capped[line] <= exact[line] for line in capped)
+    assert not any("paragraph" in line for line in capped)
