@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from summarize import signals
 from summarize.batch import BackendLost, Outcome, Worker
 from summarize.data import Article, Deferred
 from summarize.prompts import Prompt
@@ -166,13 +167,19 @@ class ProcessBackend:
         return int(index), outcome
 
     def close(self, *, abandon: bool) -> None:
-        if abandon:
+        """Let the workers finish (or kill them, `abandon`), and drop the queues without
+        waiting on their feeder threads: a stop that arrives meanwhile is kept for the
+        caller (`signals.stops.requested()`), never left half done, and exit never hangs
+        on a queue no one will read."""
+        with signals.stops.deferred(raise_after=False):
+            if abandon:
+                for process in self.processes:
+                    process.kill()
+            else:
+                for _ in self.processes:
+                    self.tasks.put(None)
             for process in self.processes:
-                process.kill()
-        else:
-            for _ in self.processes:
-                self.tasks.put(None)
-        for process in self.processes:
-            process.join(timeout=None if not abandon else 5)
-        self.tasks.close()
-        self.results.close()
+                process.join(timeout=5 if abandon else None)
+            for channel in (self.tasks, self.results):
+                channel.cancel_join_thread()
+                channel.close()
