@@ -31,18 +31,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from summarize.articles import article_from_text
+from own_work import answers_for, model_call, own_work
+
+from summarize.articles import article_from_text, read_corpus
 from summarize.batch import run_batch
 from summarize.cache import AnswerCache
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.data import Article, parse_published
-from summarize.injection import injection_warnings
 from summarize.loopback import LoopbackServer, Reply, Request, Throttled, structured_reply
-from summarize.pipeline import check_grounding, clean_article, request_messages
+from summarize.modelconfig import ModelConfig, RetryPolicy
+from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.results import Failure
-from summarize.schema import ExtractedThreat
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "articles" / "voa.jsonl"
@@ -60,12 +62,16 @@ FIRST_SENTENCE = re.compile(r"(?<=[.!?\u201d])\s")
 
 
 def answer(request: Request) -> Reply:
-    """A brief the way a model writes one: a threat quoting the article's first sentence,
-    a condition from it, a deadline, actors and dates, so grounding, date resolution and
-    threat assembly all run (a no-threat answer would skip most of them)."""
-    story = request.article
+    """A brief the way a model writes one (`payload_for` the article the prompt fences)."""
+    return structured_reply(request, payload_for(request.article))
+
+
+def payload_for(story: str) -> dict[str, Any]:
+    """A threat quoting the story's first sentence, a condition from it, a deadline,
+    actors and dates, so grounding, date resolution and threat assembly all run (a
+    no-threat answer would skip most of them)."""
     sentence = FIRST_SENTENCE.split(story.strip(), maxsplit=1)[0]
-    payload = {
+    return {
         "summary": "The United States threatened Canada with tariffs.",
         "threats": [
             THREAT | {"conditions": [" ".join(sentence.split()[:6])], "evidence": [sentence]}
@@ -80,7 +86,6 @@ def answer(request: Request) -> Reply:
             {"text": "4 September", "event": "tariffs take effect"},
         ],
     }
-    return structured_reply(request, payload)
 
 
 def provider(latency: float, admits: int | None = None) -> Throttled:
@@ -128,7 +133,7 @@ def timed_batch(
     client = ModelClient(config, cache=cache)
     prompt = load_prompt()
     started = time.perf_counter()
-    outcome = run_batch(articles, client, prompt, concurrency=concurrency)
+    outcome = run_batch(articles, client, prompt, BriefOptions(), concurrency=concurrency)
     wall = time.perf_counter() - started
     client.close()
     if own:
@@ -144,24 +149,6 @@ def median_of(repeats: int, run: Callable[[], tuple[float, int]]) -> tuple[float
         walls.append(wall)
         lost += failed
     return statistics.median(walls), lost
-
-
-def own_work_ms(articles: list[Article], repeats: int) -> float:
-    """Per-article milliseconds of the text work around the model call, without it: the
-    rest of the overhead is the openai SDK, instructor and the loopback server."""
-    prompt = load_prompt()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for article in articles:
-            cleaned = clean_article(article)
-            request_messages(article, cleaned, prompt)
-            injection_warnings(cleaned.text)
-            quote = FIRST_SENTENCE.split(cleaned.text.strip(), maxsplit=1)[0]
-            threat = ExtractedThreat.model_validate(THREAT | {"evidence": [quote]})
-            check_grounding([threat], cleaned.text)
-        times.append((time.perf_counter() - started) / len(articles) * 1000)
-    return statistics.median(times)
 
 
 def startup_seconds(repeats: int) -> float:
@@ -185,6 +172,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-serial", action="store_true", help="skip the -j 1 run")
+    parser.add_argument(
+        "--overhead-only",
+        action="store_true",
+        help="only the zero-latency overhead and where it goes (about a minute)",
+    )
     args = parser.parse_args()
     n, latency = args.articles, args.latency
     articles = make_articles(args.corpus, n)
@@ -194,13 +186,25 @@ def main() -> None:
         rows.append((name, figure, target))
         print(f"  {name}: {figure}  ({target})", file=sys.stderr, flush=True)
 
-    wall, _ = median_of(args.repeats, lambda: timed_batch(articles, provider(0), concurrency=1))
+    cpu: list[float] = []
+
+    def zero_latency() -> tuple[float, int]:
+        started = time.process_time()
+        outcome = timed_batch(articles, provider(0), concurrency=1)
+        cpu.append(time.process_time() - started)
+        return outcome
+
+    wall, _ = median_of(args.repeats, zero_latency)
     row("overhead per article, zero latency, -j 1", f"{wall / n * 1000:.2f} ms", "target <= 5 ms")
     row(
-        "  of which summarize's own text work",
-        f"{own_work_ms(articles, args.repeats):.2f} ms",
-        "clean, prompt, injection scan, grounding",
+        "  the same runs' CPU, every thread",
+        f"{statistics.median(cpu) / n * 1000:.2f} ms",
+        "less inflated than wall time by other jobs",
     )
+    overhead_split(articles, args.corpus, args.repeats, row)
+    if args.overhead_only:
+        print_table(rows, n, args)
+        return
 
     ideal = n * latency / 20
     cache_dir = Path(tempfile.mkdtemp(prefix="summarize-bench-"))
@@ -262,11 +266,63 @@ def main() -> None:
     )
 
     row("summarize --help start-up", f"{startup_seconds(5):.3f} s", "target <= 0.3 s")
+    print_table(rows, n, args)
 
+
+def overhead_split(
+    articles: list[Article],
+    corpus: Path,
+    repeats: int,
+    row: Callable[[str, str, str], None],
+) -> None:
+    """Rows for where the overhead goes, in CPU per article: summarize's own work by
+    stage (`own_work`), over the benchmark's articles and over the corpus's stories as
+    `summarize brief` reads them, and the model call's client and server sides."""
+    server = LoopbackServer(provider(0)).start()
+    client = ModelClient(ModelConfig(model="bench", base_url=server.url))
+    prompt = load_prompt()
+    try:
+        answers = answers_for(articles, client, payload_for)
+        work = own_work(articles, client, prompt, answers, repeats)
+        row(
+            "  of which summarize's own work (CPU)",
+            f"{work.total_ms:.2f} ms",
+            "target <= 1.5 ms; stages below, with their timers",
+        )
+        for stage, ms in work.stages_ms.items():
+            row(f"    {stage}", f"{ms:.3f} ms", "CPU per article")
+        stories = [a for a in read_corpus(corpus) if isinstance(a, Article)]
+        story_work = own_work(
+            stories, client, prompt, answers_for(stories, client, payload_for), repeats
+        )
+        row(
+            f"  own work on the {len(stories)} stories of {corpus.name} as read (CPU)",
+            f"{story_work.total_ms:.2f} ms",
+            "title apart, story one paragraph",
+        )
+        call = model_call(articles, client, prompt, repeats)
+        row(
+            "  of which the model call: openai SDK, instructor, HTTP client (CPU)",
+            f"{call.client_ms:.2f} ms",
+            "client.extract's thread",
+        )
+        row(
+            "  of which the loopback server answering (CPU)",
+            f"{call.server_ms:.2f} ms",
+            "not paid with a real provider",
+        )
+    finally:
+        client.close()
+        server.stop()
+
+
+def print_table(rows: list[tuple[str, str, str]], n: int, args: argparse.Namespace) -> None:
+    load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
     print(
         f"\nsummarize batch benchmark: {n} articles from {args.corpus.name}, medians of "
         f"{args.repeats} runs; {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}\n"
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"load average {load} at the end\n"
     )
     width = max(len(name) for name, _, _ in rows)
     print(f"| {'case':<{width}} | figure | target |")

@@ -31,11 +31,13 @@ from bench_batch import DEFAULT_CORPUS, answer, make_articles
 
 from summarize.batchjobs import REQUESTS, Answers, collect, load_job, write_job
 from summarize.cache import AnswerCache
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.export import JsonlWriter
 from summarize.injection import injection_warnings
 from summarize.loopback import Request
+from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.pipeline import article_requests, clean_article
 from summarize.prompts import load_prompt
 from summarize.results import Failure, Result
@@ -81,7 +83,7 @@ def parts_ms(articles: list[Article], client: ModelClient) -> dict[str, float]:
         ("cleaning the article again", clean_article),
         (
             "prompt and cache key",
-            lambda a: client.key_for(article_requests(a, client.config, prompt)[0], Extraction),
+            lambda a: client.key_for(article_requests(a, prompt, BriefOptions())[0], Extraction),
         ),
         ("injection scan", lambda a: injection_warnings(clean_article(a).text)),
     ):
@@ -106,7 +108,7 @@ def main() -> None:
         client = ModelClient(config)
         articles = make_articles(args.corpus, args.count)
         started = time.process_time()
-        write_job(folder, articles, client, load_prompt())
+        write_job(folder, articles, client, load_prompt(), BriefOptions())
         submit_cpu = time.process_time() - started
         answers = Answers()
         answers.read(results_file(folder))

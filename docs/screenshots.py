@@ -22,10 +22,12 @@ from pathlib import Path
 from rich.console import Console
 
 from summarize.articles import read_file
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.evaluation.runner import ROUTE_KEY_CHARS, shipped_evals
 from summarize.evaluation.store import replay_responder
 from summarize.loopback import LoopbackServer
+from summarize.modelconfig import ModelConfig, RetryPolicy
+from summarize.options import BriefOptions
 from summarize.pipeline import brief_article, clean_article
 from summarize.prompts import load_prompt
 from summarize.render import print_brief
@@ -51,7 +53,7 @@ def make_brief():  # type: ignore[no-untyped-def]
         )
         client = ModelClient(config)
         try:
-            return brief_article(article, client, load_prompt()), cleaned
+            return brief_article(article, client, load_prompt(), BriefOptions()), cleaned
         finally:
             client.close()
 

@@ -24,8 +24,9 @@ _EXPORTS = {
     "Cleaned": "summarize.clean",
     "clean": "summarize.clean",
     "ModelClient": "summarize.client",
-    "ModelConfig": "summarize.client",
-    "RetryPolicy": "summarize.client",
+    "ModelConfig": "summarize.modelconfig",
+    "RetryPolicy": "summarize.modelconfig",
+    "BriefOptions": "summarize.options",
     "resolve": "summarize.dates",
     "ArticleFailed": "summarize.errors",
     "ConfigError": "summarize.errors",
@@ -47,6 +48,7 @@ __all__ = [
     "Article",
     "ArticleFailed",
     "Brief",
+    "BriefOptions",
     "Cleaned",
     "ConfigError",
     "Extraction",
@@ -73,7 +75,7 @@ if TYPE_CHECKING:
     from summarize.articles import read_inputs
     from summarize.batch import run_batch
     from summarize.clean import Cleaned, clean
-    from summarize.client import ModelClient, ModelConfig, RetryPolicy
+    from summarize.client import ModelClient
     from summarize.data import Article
     from summarize.dates import resolve
     from summarize.errors import (
@@ -84,6 +86,8 @@ if TYPE_CHECKING:
         ProviderError,
         SummarizeError,
     )
+    from summarize.modelconfig import ModelConfig, RetryPolicy
+    from summarize.options import BriefOptions
     from summarize.pipeline import brief_article, summarize_text
     from summarize.prompts import Prompt, load_prompt
     from summarize.results import Failure

@@ -36,6 +36,7 @@ from summarize import signals
 from summarize.data import Article, Deferred
 from summarize.errors import InputError, SummarizeError
 from summarize.linefreq import for_article, repeated_lines
+from summarize.options import BriefOptions
 from summarize.pipeline import article_key, brief_article
 from summarize.prompts import Prompt
 from summarize.results import Failure, Result
@@ -125,12 +126,13 @@ class Worker:
         self,
         client: ModelClient,
         prompt: Prompt,
+        options: BriefOptions,
         *,
         repeated: Mapping[str, int],
         finished: frozenset[int] = frozenset(),
         keep_text: bool = False,
     ) -> None:
-        self.client, self.prompt = client, prompt
+        self.client, self.prompt, self.options = client, prompt, options
         self.repeated = repeated
         self.finished = finished
         self.keep_text = keep_text  # the article's text in `brief.article.text`
@@ -145,7 +147,9 @@ class Worker:
                 digest = self._finished(article, repeated)
                 if digest is not None:
                     return Resumed(article.id, digest)
-            brief = brief_article(article, self.client, self.prompt, repeated=repeated)
+            brief = brief_article(
+                article, self.client, self.prompt, self.options, repeated=repeated
+            )
             if self.keep_text:
                 brief.article.text = article.text
             return brief
@@ -154,7 +158,7 @@ class Worker:
 
     def _finished(self, article: Article, repeated: Mapping[str, int]) -> int | None:
         try:
-            key = article_key(article, self.client, self.prompt, repeated=repeated)
+            key = article_key(article, self.client, self.prompt, self.options, repeated=repeated)
         except InputError:
             return None  # no story in it: briefing reports that as usual
         digest = pair_digest(article.id, key)
@@ -198,6 +202,7 @@ def run_batch(
     items: Iterable[Item],
     client: ModelClient,
     prompt: Prompt,
+    options: BriefOptions,
     *,
     concurrency: int = 8,
     max_total_tokens: int | None = None,
@@ -231,7 +236,12 @@ def run_batch(
     limit = max(concurrency, 1)
     if backend is None:
         worker = Worker(
-            client, prompt, repeated=repeated or {}, finished=finished, keep_text=keep_text
+            client,
+            prompt,
+            options,
+            repeated=repeated or {},
+            finished=finished,
+            keep_text=keep_text,
         )
         backend = ThreadBackend(worker, limit)
     batch = _Batch(

@@ -36,6 +36,7 @@ from summarize.client import Pending
 from summarize.data import Article
 from summarize.errors import InputError, ProviderError, SummarizeError
 from summarize.export import write_atomically
+from summarize.options import BriefOptions
 from summarize.pipeline import article_requests, brief_article
 from summarize.prompts import Prompt
 from summarize.results import Failure, Result
@@ -44,7 +45,9 @@ from summarize.schema import Extraction
 if TYPE_CHECKING:
     from openai import OpenAI
 
-    from summarize.client import CallRecord, ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.transport import CallRecord
 
 MANIFEST = "job.json"
 REQUESTS = "requests.jsonl"
@@ -54,17 +57,10 @@ ERRORS = "errors.jsonl"
 ENDPOINT: Literal["/v1/chat/completions"] = "/v1/chat/completions"
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 LOCAL = "cached"  # the status of a job with nothing to send: every answer was cached
-# What of a ModelConfig a job records: enough to rebuild the same requests and keys.
-CONFIG_FIELDS = (
-    "model",
-    "base_url",
-    "mode",
-    "timeout",
-    "temperature",
-    "max_tokens",
-    "max_input_tokens",
-    "max_chunks",
-)
+# What of a ModelConfig and the BriefOptions a job records (in one `config` object, as
+# jobs always have): enough to rebuild the same requests and keys.
+CONFIG_FIELDS = ("model", "base_url", "mode", "timeout", "temperature", "max_tokens")
+OPTION_FIELDS = ("max_input_tokens", "max_chunks")
 
 
 class NotReady(SummarizeError):
@@ -98,9 +94,14 @@ class Job:
         return self.status in TERMINAL or self.status == LOCAL
 
     def model_config(self, *, api_key: str | None) -> ModelConfig:
-        from summarize.client import ModelConfig
+        from summarize.modelconfig import ModelConfig
 
-        return ModelConfig(api_key=api_key, **self.config)
+        fields = {name: self.config[name] for name in CONFIG_FIELDS if name in self.config}
+        return ModelConfig(api_key=api_key, **fields)
+
+    def brief_options(self) -> BriefOptions:
+        fields = {name: self.config[name] for name in OPTION_FIELDS if name in self.config}
+        return BriefOptions(**fields)
 
     def prompt_template(self) -> Prompt:
         return Prompt(**self.prompt)
@@ -126,7 +127,11 @@ def save_job(folder: Path, job: Job) -> None:
 
 
 def write_job(
-    folder: Path, items: Iterable[Article | InputError], client: ModelClient, prompt: Prompt
+    folder: Path,
+    items: Iterable[Article | InputError],
+    client: ModelClient,
+    prompt: Prompt,
+    options: BriefOptions,
 ) -> Job:
     """Write a job folder: the requests of every article not already answered in the
     cache, and the articles themselves. Refuses a folder that already holds a job."""
@@ -142,7 +147,8 @@ def write_job(
         id=uuid.uuid4().hex,
         created=time.time(),
         config={name: getattr(config, name) for name in CONFIG_FIELDS}
-        | {"mode": config.resolved_mode},
+        | {"mode": config.resolved_mode}
+        | {name: getattr(options, name) for name in OPTION_FIELDS},
         prompt=dataclasses.asdict(prompt),
     )
     seen: set[str] = set()
@@ -155,7 +161,9 @@ def write_job(
                 continue
             articles.write(json.dumps(_article_record(item), ensure_ascii=False) + "\n")
             try:
-                requests_of_article = article_requests(item, config, prompt)
+                requests_of_article = article_requests(
+                    item, prompt, options, count=client.count_tokens
+                )
             except InputError:
                 continue  # no story: `collect` reports it as a live run would
             for messages in requests_of_article:
@@ -296,7 +304,7 @@ def collect(
     Re-asks (invalid or ungrounded answers) are sent live; with `live_reasks=False` they
     are looked up in `answers` (earlier follow-up rounds), and the articles still waiting
     for one are left out of the output, their re-asks returned in `deferred`."""
-    prompt = job.prompt_template()
+    prompt, options = job.prompt_template(), job.brief_options()
     why_missing = _why_missing(job)
     submitted = _submitted(folder, job)
     outcome = Collected()
@@ -317,7 +325,7 @@ def collect(
 
     def brief(article: Article) -> Result | Pending:
         try:
-            return brief_article(article, client, prompt, ask=ask)
+            return brief_article(article, client, prompt, options, ask=ask)
         except Pending as pending:
             return pending
         except SummarizeError as error:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,7 +87,9 @@ def _paragraph_class() -> type[Any]:
             super().__init__(HEADING_PATH if heading else PARAGRAPH_PATH)
             self.text_nodes = [text]
             self._text = text
-            self._tokens = text.split()
+            # lower-cased whole: the same as token by token, as no letter's lower case
+            # depends on anything past a space, or holds one
+            self._tokens = text.lower().split()
 
         @property
         def text(self) -> str:
@@ -100,7 +101,7 @@ def _paragraph_class() -> type[Any]:
 
         def stopwords_count(self, stopwords: frozenset[str]) -> int:
             # jusText's own definition, counted in one pass over tokens split once
-            return sum(map(stopwords.__contains__, map(str.lower, self._tokens)))
+            return sum(map(stopwords.__contains__, self._tokens))
 
     return Line
 
@@ -133,17 +134,19 @@ def is_dense(line: Shape, kind: str) -> bool:
 def topic_overlap(shapes: Sequence[Shape], dense: Sequence[bool]) -> list[float]:
     """For each line, the share of its content words that other dense lines also use
     (1.0 for a line sharing ON_TOPIC_WORDS of them, whatever its length)."""
-    vocabulary: Counter[str] = Counter()
+    vocabulary: set[str] = set()  # the dense lines' content words
+    repeated: set[str] = set()  # those that two dense lines or more use
     for line, is_dense_line in zip(shapes, dense, strict=True):
         if is_dense_line:
-            vocabulary.update(line.content)
-    once = {w for w, n in vocabulary.items() if n == 1}  # a dense line's own words
+            repeated |= vocabulary & line.content
+            vocabulary |= line.content
+    once = vocabulary - repeated  # a dense line's own words
     overlaps = []
     for line, is_dense_line in zip(shapes, dense, strict=True):
         if not line.content:
             overlaps.append(0.0)
             continue
-        shared = len(line.content & vocabulary.keys())
+        shared = len(line.content & vocabulary)
         if is_dense_line:
             shared -= len(line.content & once)  # words no other dense line uses
         overlaps.append(1.0 if shared >= ON_TOPIC_WORDS else shared / len(line.content))
@@ -188,7 +191,7 @@ class _Page:
             if verdict is None:
                 where = "before the story" if i < first else "after the story"
                 self.verdicts[i] = Verdict(False, where, self.signals(i))
-        vocabulary = frozenset(w for i in core for w in self.shapes[i].content)
+        vocabulary = frozenset().union(*(self.shapes[i].content for i in core))
         verdicts = [v or KEEP for v in self.verdicts]
         return Reading(verdicts, _middle(self.shapes, core), vocabulary, self.overlaps)
 

@@ -16,29 +16,52 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from summarize import signals
-from summarize.articles import read_file
-from summarize.data import Article, parse_published
-from summarize.errors import ConfigError, InputError, NoModelConfigured, SummarizeError
+from summarize.commands import cache as cache_commands
+from summarize.commands import clean as clean_command
+from summarize.commands import eval as eval_command
+from summarize.commands import watch as watch_command
+from summarize.commands.base import (
+    CACHE_DEFAULT,
+    DEFAULT_OPENAI_MODEL,
+    NOT_WRITTEN,
+    BaseUrlOption,
+    CacheOption,
+    Exit,
+    MaxChunksOption,
+    MaxInputTokensOption,
+    ModeOption,
+    PromptOption,
+    PublishedOption,
+    stderr,
+    stdout,
+)
+from summarize.commands.base import config_message as _config_message
+from summarize.commands.base import fail as _fail
+from summarize.commands.base import open_cache as _open_cache
+from summarize.commands.base import published_date as _published
+from summarize.commands.base import say as _say
+from summarize.data import Article
+from summarize.errors import ConfigError, InputError, SummarizeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from summarize.batch import Backend, BatchOutcome, Item, Resumed
     from summarize.batchjobs import Job
     from summarize.cache import AnswerCache
-    from summarize.client import ModelClient, ModelConfig
     from summarize.export import JsonlWriter
+    from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
+    from summarize.providers.base import Provider
     from summarize.results import Result
     from summarize.resume import Finished
     from summarize.schema import Brief
@@ -52,182 +75,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-stdout = Console()
-# Every diagnostic goes through this console, and most of what it prints came from
-# someone else: file names, JSONL values, provider errors. Markup and emoji codes are
-# off so `[/x]` or `:bomb:` print as written (never a MarkupError, never a vanished
-# `[redacted]`); our own styling is applied with Text spans (`_say`), not markup.
-stderr = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
-
-# What --help shows for options whose default is decided at run time.
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"  # client.DEFAULT_OPENAI_MODEL; client loads openai
-MODE_DEFAULT = "tools for OpenAI, json_schema elsewhere"
-SHIPPED_PROMPT = "the shipped prompt"
-NOT_WRITTEN = "not written"
-NO_MODEL = """no model configured. Three ways on, easiest first:
-  1. summarize eval
-     see it work offline: the whole pipeline on recorded answers, scored against gold
-  2. summarize brief --model gguf:PATH seeds/
-     a local GGUF model file run by llama.cpp on this machine (pip install 'summarize[local]')
-  3. OPENAI_API_KEY=... summarize brief seeds/
-     OpenAI (model gpt-4o-mini unless --model or SUMMARIZE_MODEL says otherwise); or
-     OPENAI_BASE_URL=http://localhost:11434/v1 (or --base-url) with --model NAME for an
-     OpenAI-compatible server (Ollama, vLLM, llama-server)"""
-AUTO_WORKERS_FROM = 200  # below this many articles, starting processes costs more than it saves
-CACHE_DEFAULT = "answers.sqlite3 in the user cache folder; summarize cache stats shows it"
-
-
-# Options `brief` and `batch submit` share: one definition each.
-BaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        envvar="OPENAI_BASE_URL",
-        show_default="OpenAI's API, with OPENAI_API_KEY",
-        help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.",
-    ),
-]
-ModeOption = Annotated[
-    str | None,
-    typer.Option(
-        show_default=MODE_DEFAULT,
-        help="Structured-output mode: tools, json_schema, json or md_json.",
-    ),
-]
-PublishedOption = Annotated[
-    str | None,
-    typer.Option(
-        show_default="each file's front-matter header, or its folder's published.json",
-        help="Publication date YYYY-MM-DD for every article (wins over headers).",
-    ),
-]
-PromptOption = Annotated[
-    Path | None,
-    typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file to use instead."),
-]
-MaxInputTokensOption = Annotated[
-    int,
-    typer.Option(
-        min=500,
-        help="Article budget per request, in tokens (for a gguf: model, at most what its "
-        "context holds); longer articles are split.",
-    ),
-]
-MaxChunksOption = Annotated[
-    int, typer.Option(min=1, help="Most chunks per long article; the rest is left out.")
-]
+# Each command in a module of its own (`summarize.commands`); `brief`, `report` and the
+# batch commands are still here. Registered in the order --help lists them.
+app.command()(clean_command.clean)
+# Below this many articles a run briefs in this process: starting worker processes costs
+# more than they save.
+AUTO_WORKERS_FROM = 200
 
 
 class OutputFormat(StrEnum):
     TERMINAL = "terminal"
     MARKDOWN = "md"
-
-
-class Exit(IntEnum):
-    OK = 0
-    SOME_FAILED = 1
-    USAGE = 2
-    INTERRUPTED = signals.INTERRUPTED  # Ctrl-C: 128 + SIGINT
-    TERMINATED = signals.TERMINATED  # 128 + SIGTERM
-
-
-def _say(message: str, *, label: str = "", style: str = "") -> None:
-    """One diagnostic line on stderr: our `label` styled, `message` printed as text."""
-    line = Text.assemble((label, style), " " if label else "", message)
-    stderr.print(line)
-
-
-def _fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
-    _say(message, label="error:", style="bold red")
-    return typer.Exit(int(code))
-
-
-def _config_message(error: ConfigError) -> str:
-    """What to tell the user: with no model at all, the ways to get started."""
-    return NO_MODEL if isinstance(error, NoModelConfigured) else str(error)
-
-
-def _published(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_published(value, source="--published")
-    except InputError as error:
-        raise _fail(str(error)) from None
-
-
-@app.command()
-def clean(
-    path: Annotated[
-        Path, typer.Argument(help="Article file or JSONL corpus to clean, or - for stdin.")
-    ],
-    explain: Annotated[
-        bool,
-        typer.Option("--explain", help="List every removed line, its rule and its signals."),
-    ] = False,
-) -> None:
-    """Print an article's cleaned text (page chrome removed, story kept)."""
-    from summarize.articles import article_from_text, read_corpus, read_stdin
-
-    items: list[Article | InputError]
-    if str(path) == "-":
-        try:
-            text, _ = read_stdin()
-        except SummarizeError as error:
-            raise _fail(str(error), Exit.SOME_FAILED) from None
-        items = [article_from_text(text, id="stdin", source="<stdin>")]
-    elif path.suffix.lower() == ".jsonl":
-        items = list(read_corpus(path))
-    else:
-        try:
-            items = [read_file(path)]
-        except SummarizeError as error:
-            raise _fail(str(error), Exit.SOME_FAILED) from None
-    failed = 0
-    for item in items:
-        if isinstance(item, InputError):
-            _say(str(item), label="error:", style="bold red")
-            failed += 1
-        elif not _print_cleaned(item, explain=explain, header=len(items) > 1):
-            failed += 1
-    if failed:
-        raise typer.Exit(int(Exit.SOME_FAILED))
-
-
-def _print_cleaned(article: Article, *, explain: bool, header: bool) -> bool:
-    """Print one article's cleaned text, and with `explain` every removed line; False when
-    nothing of it is left (the explanation still says why)."""
-    from summarize.clean import clean as clean_text
-    from summarize.clean import cleaning_warning
-
-    cleaned = clean_text(article.text)
-    if header:
-        sys.stdout.write(f"=== {article.id} ({article.source})\n")
-    title = article.title or cleaned.title
-    if title:
-        sys.stdout.write(f"{title}\n\n")
-    if cleaned.text:
-        sys.stdout.write(cleaned.text + "\n")
-    if explain:
-        _say(f"{article.id}: {len(cleaned.dropped)} line(s) removed:")
-        for dropped in cleaned.dropped:
-            why = f"{dropped.rule} ({dropped.detail})" if dropped.detail else dropped.rule
-            line = Text.assemble(
-                f"  line {dropped.line:>4}  ", (why, "cyan"), "\n             ", dropped.text[:100]
-            )
-            stderr.print(line)
-    if not cleaned.text.strip():
-        hint = "the lines above say why" if explain else "add --explain to see why"
-        stderr.print(
-            f"{article.source}: nothing is left after removing page chrome ({hint})",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-        return False
-    if warning := cleaning_warning(cleaned, article.source):
-        stderr.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
-    return True
 
 
 @app.command()
@@ -381,34 +239,36 @@ def brief(
     Without one, `summarize eval` shows the whole pipeline offline.
     """
     from summarize.batch import BatchOutcome
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
+    from summarize.providers import resolve
+    from summarize.transport import log_requests
 
     if resume and jsonl_out is None:
         raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
-    resources = ExitStack()  # a local model runs until the batch is done
+    resources = ExitStack()
     try:
         _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
-        config = _model_config(
-            resources,
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            timeout=timeout,
-            max_tokens=max_tokens,
-            max_input_tokens=max_input_tokens,
-            max_chunks=max_chunks,
+        opened = resolve(
+            model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
+        )
+        provider = resources.enter_context(opened)  # a local model runs until the batch is done
+        options = provider.brief_options(
+            BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )
         template = load_prompt(prompt)
         cache = None if no_cache else _open_cache(cache_path, refresh=refresh)
     except ConfigError as error:
         resources.close()
         raise _fail(_config_message(error)) from None
-    _log_requests(config.api_key, enabled=verbose)
+    if verbose:
+        log_requests(sys.stderr, secret=provider.config.api_key)  # the key masked
     to_stdout = json_out is not None and str(json_out) == "-"
     view = not quiet and not to_stdout  # stdout carries the JSON: a view would corrupt it
     run = _Run(
-        config,
+        provider,
         template,
+        options,
         cache=cache,
         resources=resources,
         jsonl_out=jsonl_out,
@@ -428,7 +288,7 @@ def brief(
             inputs,
             resume=resume,
             concurrency=concurrency,
-            workers=1 if verbose or config.count_tokens is not None else workers,
+            workers=1 if verbose or not _shareable(provider) else workers,
             max_total_tokens=max_total_tokens,
             json_out=None if to_stdout else json_out,
             json_to_stdout=to_stdout,
@@ -493,8 +353,9 @@ class _Run:
 
     def __init__(
         self,
-        config: ModelConfig,
+        provider: Provider,
         template: Prompt,
+        options: BriefOptions,
         *,
         cache: AnswerCache | None,
         resources: ExitStack,
@@ -503,10 +364,9 @@ class _Run:
         embed_text: bool = False,
         spool: bool = False,
     ) -> None:
-        from summarize.client import ModelClient
-
         self.template, self.cache, self.resources = template, cache, resources
-        self.client = ModelClient(config, cache=cache)
+        self.options = options
+        self.client = provider.client(cache=cache)
         self.jsonl_out, self.quiet = jsonl_out, quiet
         self.embed_text, self.spool = embed_text, spool
         self.repeated: Mapping[str, int] = {}  # the run's shared lines, as cleaning dropped them
@@ -565,6 +425,7 @@ class _Run:
                     inputs,
                     self.client,
                     self.template,
+                    self.options,
                     concurrency=concurrency,
                     max_total_tokens=max_total_tokens,
                     on_result=self.on_result,
@@ -594,6 +455,7 @@ class _Run:
         spec = WorkerSpec(
             config=self.client.config,
             prompt=self.template,
+            options=self.options,
             repeated=self.repeated,
             cache_path=None if cache is None or cache.off_because else cache.path,
             cache_read=cache.read if cache is not None else True,
@@ -687,6 +549,14 @@ class _Run:
             self.cache.close()
         if self.jsonl is not None:
             self.jsonl.close()
+
+
+def _shareable(provider: Provider) -> bool:
+    """Whether worker processes can each open this model themselves: an endpoint can,
+    a local model running in this process cannot."""
+    from summarize.providers.base import Provider
+
+    return type(provider) is Provider
 
 
 def _cores() -> int:
@@ -1012,43 +882,6 @@ def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
         )
 
 
-def _model_config(resources: ExitStack, *, model: str | None, **options: Any) -> ModelConfig:
-    """The model to call: `gguf:PATH` starts llama.cpp in-process (closed with
-    `resources`); anything else comes from flags and the environment. Options left
-    unset (None) keep the model's own defaults."""
-    from summarize.client import ModelConfig
-    from summarize.providers.local import LocalModel, is_local
-
-    options = {name: value for name, value in options.items() if value is not None}
-    model = model or os.environ.get("SUMMARIZE_MODEL") or None  # gguf: from the env too
-    if is_local(model):
-        threads = _env_count("SUMMARIZE_THREADS", default=0, least=0, example=4) or None
-        context = _env_count("SUMMARIZE_CONTEXT", default=8192, least=512, example=8192)
-        local = resources.enter_context(
-            LocalModel.start(str(model), threads=threads, context=context)
-        )
-        options = {k: v for k, v in options.items() if k != "base_url"}
-        return local.config(**options)
-    return ModelConfig.from_env(model=model, **options)
-
-
-def _env_count(name: str, *, default: int, least: int, example: int) -> int:
-    """A whole number from the environment; anything else is a usage error naming it."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = least - 1
-    if number < least:
-        raise ConfigError(
-            f"{name}={value!r} is not a whole number of at least {least}; "
-            f"set it like {name}={example} or unset it"
-        )
-    return number
-
-
 def _read_articles(
     paths: list[str], published: date | None, limits: dict[str, Any], *, defer_urls: bool
 ) -> list[Item]:
@@ -1064,44 +897,9 @@ def _read_articles(
     return items
 
 
-def _log_requests(api_key: str | None, *, enabled: bool) -> None:
-    """Send the library's request log to stderr, the API key masked should it ever appear."""
-    if not enabled:
-        return
-    import logging
-
-    from summarize.client import redact
-
-    class Redact(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            record.msg, record.args = redact(record.getMessage(), api_key), None
-            return True
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(message)s"))
-    handler.addFilter(Redact())
-    handler.set_name("summarize-cli")
-    logger = logging.getLogger("summarize")
-    for old in [h for h in logger.handlers if h.get_name() == "summarize-cli"]:
-        logger.removeHandler(old)  # a second run in one process (tests, notebooks)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-
 def _cache_note(cache: AnswerCache | None) -> str | None:
     """What the cache could not do this run, for the totals line."""
     return cache.fault_note() if cache is not None else None
-
-
-def _open_cache(path: Path | None, *, refresh: bool, quiet: bool = False) -> AnswerCache:
-    """The answer cache; its faults are one `warning:` line each (or none, when `quiet`)."""
-    from summarize.cache import AnswerCache
-
-    def warn(message: str) -> None:
-        if not quiet:
-            stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
-
-    return AnswerCache(path, read=not refresh, on_fault=warn)
 
 
 WARNINGS_SHOWN = 5  # per kind of problem; the rest are counted
@@ -1116,49 +914,7 @@ def _exit_now(code: Exit, *, abandoned: int) -> None:
     raise typer.Exit(int(code))
 
 
-cache_app = typer.Typer(help="Inspect or empty the answer cache.", no_args_is_help=True)
-app.add_typer(cache_app, name="cache")
-CacheOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache", envvar="SUMMARIZE_CACHE", show_default=CACHE_DEFAULT, help="Cache file."
-    ),
-]
-
-
-def _existing_cache(path: Path | None) -> AnswerCache:
-    try:
-        return _open_cache(path, refresh=False, quiet=True)  # stats and clear say it all
-    except ConfigError as error:
-        raise _fail(str(error)) from None
-
-
-@cache_app.command("stats")
-def cache_stats(cache_path: CacheOption = None) -> None:
-    """How many answers the cache holds, where, and the tokens they cost."""
-    try:
-        stats = _existing_cache(cache_path).stats()
-    except SummarizeError as error:
-        raise _fail(str(error), Exit.SOME_FAILED) from None
-    sys.stdout.write(
-        f"path: {stats.path}\nanswers: {stats.entries}\nsize: {stats.size_bytes:,} bytes\n"
-        f"tokens they cost: {stats.input_tokens:,} input + {stats.output_tokens:,} output\n"
-    )
-
-
-@cache_app.command("clear")
-def cache_clear(cache_path: CacheOption = None) -> None:
-    """Delete every stored answer (a damaged cache file is deleted whole)."""
-    cache = _existing_cache(cache_path)
-    try:
-        removed = cache.clear()
-    except SummarizeError as error:
-        raise _fail(str(error), Exit.SOME_FAILED) from None
-    if removed is None:
-        message = f"removed the damaged cache file {cache.path}; the next run starts afresh"
-        stderr.print(message, highlight=False, markup=False)
-    else:
-        stderr.print(f"removed {removed} answer(s)", highlight=False)
+app.add_typer(cache_commands.cache_app, name="cache")
 
 
 def _add_store_commands() -> None:
@@ -1170,277 +926,34 @@ def _add_store_commands() -> None:
 
 
 _add_store_commands()
+app.command()(watch_command.watch)
+app.command("eval")(eval_command.evaluate)
 
 
-def _interval(value: str) -> float:
-    """'15m' -> 900.0 seconds; '30s', '2h', or bare seconds."""
-    import re
-
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", value)
-    if found is None or float(found[1]) <= 0:
-        raise _fail(f"--every {value!r}: write a duration such as 30s, 15m or 2h")
-    return float(found[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[found[2]]
-
-
-@app.command()
-def watch(
-    feeds: Annotated[list[str], typer.Argument(help="RSS or Atom feed URLs.")],
-    every: Annotated[str, typer.Option(help="Time between passes: 30s, 15m, 2h.")] = "15m",
-    once: Annotated[
-        bool, typer.Option("--once", help="One pass, then exit (for cron): 1 if any failed.")
-    ] = False,
-    store_path: Annotated[
-        Path | None, typer.Option("--store", help="Store file (env SUMMARIZE_STORE).")
-    ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.")
-    ] = None,
-    mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
-    timeout: Annotated[float | None, typer.Option(min=1, help="Seconds per model request.")] = None,
-    feed_timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds to wait for a feed.")
-    ] = 20.0,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64)] = 4,
-) -> None:
-    """Brief the new items of feeds, pass after pass; print new threats, threats reported
-    again, and deadlines set or moved."""
-    import time
-
-    from summarize.client import ModelClient
-    from summarize.prompts import load_prompt
-    from summarize.store import Store
-
-    pause = _interval(every)
-    resources = ExitStack()
+def program(args: Sequence[str]) -> int:
+    """Run one command line and return its exit status: the one place where errors the
+    commands did not handle become exit codes, so no traceback reaches a user for an
+    expected error."""
     try:
-        config = _model_config(
-            resources, model=model, base_url=base_url, mode=mode, timeout=timeout
-        )
-        template = load_prompt(None)
-        store = resources.enter_context(Store(store_path))
-        cache = _open_cache(None, refresh=False)  # a page tried again costs no second answer
-    except ConfigError as error:
-        resources.close()
-        raise _fail(str(error)) from None
-    resources.callback(cache.close)
-    client = ModelClient(config, cache=cache)
-    resources.callback(client.close)
-    with resources:
-        try:
-            while True:
-                failed = _watch_once(feeds, store, client, template, feed_timeout, concurrency)
-                if once:
-                    raise typer.Exit(int(Exit.SOME_FAILED if failed else Exit.OK))
-                time.sleep(pause)
-        except KeyboardInterrupt:
-            how, code = signals.stops.outcome()
-            stderr.print(f"{how}: watch stopped", highlight=False)
-            raise typer.Exit(int(code)) from None
-
-
-def _watch_once(
-    feeds: list[str],
-    store: BriefStore,
-    client: ModelClient,
-    template: Prompt,
-    feed_timeout: float,
-    concurrency: int,
-) -> bool:
-    """One pass: news on stdout, failures and a tally on stderr; True if anything failed."""
-    from summarize.watch import watch_pass
-
-    found = watch_pass(
-        feeds, store, client, template, feed_timeout=feed_timeout, concurrency=concurrency
-    )
-    for line in found.news:
-        sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-    for failure in found.failures:
-        stderr.print(failure, highlight=False, soft_wrap=True, markup=False)
-    stderr.print(
-        f"pass done: {found.items_seen} item(s) in the feeds, {found.briefed} new "
-        f"briefed, {len(found.failures)} failure(s)",
-        highlight=False,
-    )
-    return bool(found.failures)
-
-
-DEFAULT_MOCK = "midsize"  # the shipped imperfect response set: `summarize eval` works offline
-
-
-@app.command("eval")
-def evaluate(
-    mock: Annotated[
-        str | None,
-        typer.Option(
-            show_default=f"{DEFAULT_MOCK}, unless --model is given",
-            help="Replay the stored response set NAME (offline).",
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            "-m",
-            show_default="none: replay offline",
-            help="Run live against this model (a name, or gguf:PATH); the environment's "
-            "SUMMARIZE_MODEL is not read here, so an eval is never live by accident.",
-        ),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            show_default="OPENAI_BASE_URL, else OpenAI's API",
-            help="OpenAI-compatible endpoint for --model.",
-        ),
-    ] = None,
-    mode: Annotated[
-        str | None,
-        typer.Option(show_default=MODE_DEFAULT, help="Structured-output mode for --model."),
-    ] = None,
-    record: Annotated[
-        str | None,
-        typer.Option(
-            show_default="not recorded", help="With --model: store raw responses as set NAME."
-        ),
-    ] = None,
-    gold: Annotated[
-        Path | None,
-        typer.Option(show_default="the shipped evals/gold", help="Folder of gold briefs."),
-    ] = None,
-    responses: Annotated[
-        Path | None,
-        typer.Option(
-            show_default="the shipped evals/responses",
-            help="Folder holding response sets (--record writes there too).",
-        ),
-    ] = None,
-    prompt: Annotated[
-        Path | None, typer.Option(show_default=SHIPPED_PROMPT, help="Prompt file to evaluate.")
-    ] = None,
-    report: Annotated[
-        Path | None,
-        typer.Option(show_default=NOT_WRITTEN, help="Write the full report as JSON."),
-    ] = None,
-    compare: Annotated[
-        Path | None,
-        typer.Option(
-            show_default="no comparison", help="Print per-field deltas against an old JSON report."
-        ),
-    ] = None,
-    min_f1: Annotated[
-        float | None,
-        typer.Option(
-            min=0, max=1, show_default="no threshold", help="Exit 1 if threat F1 is below this."
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Per-article misses and extras.")
-    ] = False,
-    concurrency: Annotated[
-        int,
-        typer.Option("--concurrency", "-j", min=1, max=64, help="Articles briefed at once."),
-    ] = 4,
-    cleaning: Annotated[
-        bool,
-        typer.Option("--cleaning", help="Score the cleaner on labelled pages instead (no model)."),
-    ] = False,
-    pages: Annotated[
-        Path | None,
-        typer.Option(
-            show_default="the shipped evals/cleaning/pages.jsonl",
-            help="With --cleaning: the labelled pages (JSONL).",
-        ),
-    ] = None,
-) -> None:
-    """Score briefs against the hand-labelled gold set, per field."""
-    if cleaning:
-        from summarize.evaluation.runner import shipped_evals
-
-        _evaluate_cleaning(pages or shipped_evals() / "cleaning" / "pages.jsonl")
-        return
-    from summarize.evaluation.report import (
-        compare_table,
-        load_report,
-        print_report,
-        report_json,
-        write_report,
-    )
-    from summarize.evaluation.runner import run_eval, shipped_evals
-    from summarize.prompts import load_prompt
-
-    gold = gold or shipped_evals() / "gold"
-    responses = responses or shipped_evals() / "responses"
-
-    live = model is not None or base_url is not None
-    if live and mock is not None:
-        raise _fail("--mock replays stored responses and --model runs live: pass one of them")
-    if record is not None and not live:
-        raise _fail("--record stores a live run: pass --model (and --base-url if needed)")
-    resources = ExitStack()
-    try:
-        template = load_prompt(prompt)
-        old = load_report(compare) if compare is not None else None
-        if live:
-            config = _model_config(resources, model=model, base_url=base_url, mode=mode)
-            run = run_eval(
-                gold,
-                template,
-                config=config,
-                concurrency=concurrency,
-                record=responses / record if record else None,
-            )
-        else:
-            run = run_eval(
-                gold, template, mock=responses / (mock or DEFAULT_MOCK), concurrency=concurrency
-            )
-    except (ConfigError, OSError, ValueError) as error:
-        raise _fail(str(error)) from None
-    finally:
-        resources.close()
-    result = report_json(run)
-    print_report(stdout, result, verbose=verbose)
-    if old is not None:
-        stdout.print(compare_table(result, old))
-    if report is not None:
-        write_report(report, result)
-    threat_f1 = result["fields"]["threats"]["f1"]  # None: no threat in gold nor predicted
-    if min_f1 is not None and threat_f1 is not None and threat_f1 < min_f1:
-        stderr.print(f"threat F1 {threat_f1:.3f} is below --min-f1 {min_f1}")
-        raise typer.Exit(int(Exit.SOME_FAILED))
-
-
-def _evaluate_cleaning(pages: Path) -> None:
-    """`summarize eval --cleaning`: exit 1 if any page lost a line of its story."""
-    from summarize.evaluation.cleaning import load_pages, print_cleaning_report, score_pages
-
-    try:
-        scores = score_pages(load_pages(pages))
-    except (OSError, ValueError, KeyError) as error:
-        raise _fail(f"{pages}: not a file of labelled pages ({error})") from None
-    print_cleaning_report(stdout, scores)
-    if any(score.lost for score in scores):
-        raise typer.Exit(int(Exit.SOME_FAILED))
-
-
-def main() -> None:
-    """Console-script entry point: no traceback ever reaches a user for an expected error."""
-    signals.stops.install()  # Ctrl-C and SIGTERM: one path, 130 or 143
-    try:
-        app()
+        app(args=list(args), prog_name="summarize")
     except SummarizeError as error:
         _say(str(error), label="error:", style="bold red")
-        sys.exit(int(Exit.USAGE if isinstance(error, ConfigError) else Exit.SOME_FAILED))
+        return int(Exit.USAGE if isinstance(error, ConfigError) else Exit.SOME_FAILED)
     except SystemExit as done:
         # typer turns a stray KeyboardInterrupt into a silent exit 130; say it, and make
         # it 143 when SIGTERM sent it. (`brief` handles its own stops and says more.)
         if isinstance(getattr(done.__context__, "__cause__", None), KeyboardInterrupt):
             how, code = signals.stops.outcome()
             _say(how)
-            sys.exit(code)
-        raise
+            return code
+        return done.code if isinstance(done.code, int) else int(done.code is not None)
+    return int(Exit.OK)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    signals.stops.install()  # Ctrl-C and SIGTERM: one path, 130 or 143
+    sys.exit(program(sys.argv[1:]))
 
 
 batch_app = typer.Typer(
@@ -1490,7 +1003,9 @@ def batch_submit(
 ) -> None:
     """Write every article's request as a Batch API line, upload it and start the batch."""
     from summarize.batchjobs import MANIFEST, REQUESTS, upload, write_job
-    from summarize.client import ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
     from summarize.providers.local import is_local
 
@@ -1506,13 +1021,9 @@ def batch_submit(
             )
         try:
             config = ModelConfig.from_env(
-                model=model,
-                base_url=base_url,
-                mode=mode,
-                max_tokens=max_tokens,
-                max_input_tokens=max_input_tokens,
-                max_chunks=max_chunks,
+                model=model, base_url=base_url, mode=mode, max_tokens=max_tokens
             )
+            options = BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
             template = load_prompt(prompt)
             cache = None if no_cache else _open_cache(cache_path, refresh=False)
         except ConfigError as error:
@@ -1520,7 +1031,7 @@ def batch_submit(
         items = _read_articles(paths, _published(published), {}, defer_urls=False)
         client = ModelClient(config, cache=cache)
         try:
-            job = write_job(out, items, client, template)  # type: ignore[arg-type]
+            job = write_job(out, items, client, template, options)  # type: ignore[arg-type]
         except InputError as error:
             raise _fail(str(error)) from None
         finally:
@@ -1745,7 +1256,8 @@ def _batch_provider(config: ModelConfig) -> Iterator[Any]:
     with one line saying what to do (every step can be run again)."""
     import openai
 
-    from summarize.client import NO_KEY_PLACEHOLDER, redact
+    from summarize.failures import redact
+    from summarize.modelconfig import NO_KEY_PLACEHOLDER
 
     provider = openai.OpenAI(
         api_key=config.api_key or NO_KEY_PLACEHOLDER,

@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from summarize.clean import has_other_whitespace
 from summarize.injection_grammar import INTRO_CHARS, RULES, Clause, Head, Marker
 
 SNIPPET = 60
@@ -91,29 +92,49 @@ def normalise(text: str) -> str:
     Written for speed (it runs on every article): whole-text passes are C string methods
     or regexes that open with a character set, and the rare cases are tested before
     they are handled."""
-    scripts = False
     if not text.isascii():
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
+        # Punctuation first (character for character, none of it hidden or a script
+        # letter): news text that is ASCII but for its dashes and quotes skips the rest.
+        for old, new in _PUNCTUATION:
+            if old in text:
+                text = text.replace(old, new)
+    if not text.isascii():
         if _HIDDEN.search(text):
             if _TAG_RUN.search(text):
                 text = _TAG_RUN.sub(_untag, text)
             text = _INVISIBLE_RUN.sub("", text)
-        scripts = _LOOKALIKE_SCRIPT.search(text) is not None
-        for old, new in _PUNCTUATION:
-            if old in text:
-                text = text.replace(old, new)
-        if scripts:
+        if _LOOKALIKE_SCRIPT.search(text):
             text = _ALL_LOOKALIKE.sub(_whole_word_to_latin, text)
             text = _latin_words(text, _SCRIPT_IN_WORD)
     text = _latin_words(text, _DIGIT_IN_WORD)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = (" ".join(line.split()) for line in text.split("\n"))
-    text = "\n".join(line for line in lines if line)
+    text = _fold_lines(text)
     if "-\n" in text:
         text = _HYPHEN_BREAK.sub("", text)
     return "\n" + _WRAPPED.sub(" ", text)
+
+
+def _fold_lines(text: str) -> str:
+    """Each line's whitespace folded to single spaces and trimmed, and empty lines
+    dropped. Text already so but for blank lines (a cleaned article) is found so with
+    string tests, and only its blank lines are removed: splitting a paragraph into words
+    to join them again costs far more."""
+    if (
+        "  " in text
+        or " \n" in text
+        or "\n " in text
+        or text[:1] in (" ", "\n")
+        or text[-1:] in (" ", "\n")
+        or has_other_whitespace(text)
+    ):
+        lines = (" ".join(line.split()) for line in text.split("\n"))
+        return "\n".join(line for line in lines if line)
+    while "\n\n" in text:
+        text = text.replace("\n\n", "\n")
+    return text
 
 
 def _untag(match: re.Match[str]) -> str:
@@ -230,7 +251,8 @@ def _find(low: str) -> Iterator[tuple[str, int, int]]:
     """(kind, start, end) of every rule's matches in the lower-cased normalised text."""
     cjk = not low.isascii() and _CJK.search(low) is not None
     for marker in _MARKERS:
-        if (cjk or not marker.cjk) and marker.needs in low:
+        needed = not marker.needs or any(part in low for part in marker.needs)
+        if (cjk or not marker.cjk) and needed:
             for match in marker.regex.finditer(low):
                 yield (marker.kind, *_trimmed(low, match.start(), match.end()))
     heads = _cjk_heads(low) if cjk else iter(())

@@ -56,13 +56,14 @@ class Clause:
 
 @dataclass(frozen=True)
 class Marker:
-    """A pattern suspect wherever it stands. Each starts with a literal character, so the
-    regex engine skips through the text fast; `needs` is a substring it cannot match
-    without, `cjk` says the pattern is for Chinese text only."""
+    """A pattern suspect wherever it stands. Each starts with a character set, so the
+    regex engine skips through the text fast; `needs` holds substrings of which every
+    match holds one (none: no such test), so that text without any of them is not
+    searched; `cjk` says the pattern is for Chinese text only."""
 
     kind: str
     regex: re.Pattern[str]
-    needs: str
+    needs: tuple[str, ...]
     cjk: bool = False
 
 
@@ -132,7 +133,7 @@ def _cjk_clause(kind: str, head: str, tail: str, intro: str) -> Clause:
     )
 
 
-def _marker(kind: str, pattern: str, needs: str, *, cjk: bool = False) -> Marker:
+def _marker(kind: str, pattern: str, *needs: str, cjk: bool = False) -> Marker:
     return Marker(kind, re.compile(pattern), needs, cjk)
 
 
@@ -427,9 +428,11 @@ _NEW_EN = (
     r"task|orders|rules)\s*[:-]"
 )
 _CHAT_TOKENS = r"<\|[a-z_]{2,20}\|>|<<\/?sys>>|<\s*/?\s*(?:system|assistant|user|instructions?|im_start|im_end|start_of_turn|end_of_turn|prompt|human|article)\s*>"
-# A chat role or a markdown heading of one, opening a line or following a sentence.
+# A chat role or a markdown heading of one, opening a line or following a sentence: after
+# a line break, a sentence's end, or a rule (two or more of -=*#>), written as the one
+# character these open with and what follows it, so the pattern opens with a set.
 _LINE_ROLES = (
-    r"(?:\n|[.!?][\"')]*\s|[-=*#>]{2,}\s*)[^\w\n]{0,3}(?:#{1,6}\s*(?:system|instructions?|response|assistant|user|human|input|"
+    r"[\n.!?=*#>-](?:(?<=\n)|(?<=[.!?])[\"')]*\s|(?<=[-=*#>])[-=*#>]+\s*)[^\w\n]{0,3}(?:#{1,6}\s*(?:system|instructions?|response|assistant|user|human|input|"
     r"prompt|task|new instructions?|admin|developer)\b|(?:system|assistant|developer|human|ai|"
     r"admin|administrator|operator|sys|sistema|système|systeme|система|系统|系統|asistente|"
     r"assistent|ассистент|助手)(?: message| prompt| note| instructions?| override| mensaje|"
@@ -655,13 +658,12 @@ RULES: tuple[Rule, ...] = (
         r"(?:从现在(?:开始|起)|從現在(?:開始|起)|从今以后|從今以後|从此刻起|從此刻起)[，,\s]*(?:你|请|請)"
         r"|你(?:现在|現在)是|(?:现在|現在)你是|你(?:将|將|要)扮演|(?:请|請)扮演|假(?:装|裝)你是"
         r"|你的新(?:身份|角色|任务|任務|名字)",
-        "",
         cjk=True,
     ),
     # --- fake chat role ---
     _marker(_CHAT, _CHAT_TOKENS, "<"),
     _marker(_CHAT, r"\[/?(?:inst|sys|system|assistant|user)\]", "["),
-    _marker(_CHAT, _LINE_ROLES, ""),
+    _marker(_CHAT, _LINE_ROLES, "#", ":", "\uff1a"),
     _clause(
         _CHAT,
         _words("system, admin, developer, important, urgent, priority, security"),
@@ -760,7 +762,6 @@ RULES: tuple[Rule, ...] = (
     _marker(
         _OUTPUT_REQUEST,
         r"你的(?:摘要|总结|總結|回答|回复|回覆|输出|輸出)(?:中|里|裡)",
-        "",
         cjk=True,
     ),
     # --- addressing the model ---
@@ -799,7 +800,6 @@ RULES: tuple[Rule, ...] = (
         _ADDRESSING,
         r"如果你是(?:一个|一個)?(?:ai|人工智能|人工智慧|语言模型|語言模型|大模型|助手|聊天机器人|聊天機器人)"
         r"|(?:致|给|給)(?:ai|人工智能|语言模型|語言模型|大模型)的(?:指令|说明|說明|提示|话|話|留言)",
-        "",
         cjk=True,
     ),
     # --- new instructions ---
@@ -838,7 +838,7 @@ RULES: tuple[Rule, ...] = (
         r"\s*[:-]",
         _BOUNDARY + r"[^\w\n]*",
     ),
-    _marker(_NEW, r"新(?:的)?(?:指令|指示|任务|任務)\s*[:：]", "", cjk=True),
+    _marker(_NEW, r"新(?:的)?(?:指令|指示|任务|任務)\s*[:：]", cjk=True),
     # --- fake brief ---
     _marker("fake brief", r"\{\s*[\"'](?:summary|threats|issuer|actors|evidence)[\"']\s*:", "{"),
 )

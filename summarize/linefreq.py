@@ -34,7 +34,15 @@ MAX_DISTINCT_LINES = 300_000
 
 def _lines(text: str) -> set[str]:
     lines = {BULLET.sub("", line) for line in normalize(text).split("\n")}
-    return {line for line in lines if len(line.split()) >= MIN_WORDS}
+    return {line for line in lines if _has_words(line, MIN_WORDS)}
+
+
+def _has_words(line: str, count: int) -> bool:
+    """Whether a trimmed line holds `count` words or more: for two, whether it holds a
+    gap (a space, the usual one, tested first), without splitting a long paragraph."""
+    if count == 2 and " " in line:
+        return True
+    return len(line.split()) >= count
 
 
 def _digest(text: str) -> int:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ENDINGS = frozenset(".!?\u2026")  # the marks that end a sentence
 CLOSING = "\"')]\u201d"  # and what may follow them: "...," he said.")
@@ -31,7 +30,7 @@ QUOTES = re.compile(r"[\"\u201c\u201d]")
 # " | ", " > ", " \u203a ", " \u00bb ", " / ", " \u00b7 ", " \u2022 ": what menus and
 # breadcrumbs put between items (not dashes, which prose uses too)
 SEPARATORS = re.compile(r"\s[|>\u203a\u00bb/\u00b7\u2022]\s")
-SEPARATOR_CHARS = re.compile(r"[|>\u203a\u00bb/\u00b7\u2022]")  # a cheap test first
+SEPARATOR_CHARS = "|>\u203a\u00bb/\u00b7\u2022"  # tested for first, with `in`: cheap
 SYMBOL = re.compile(r"[^\w\s.,'\"]|\d")
 
 
@@ -103,7 +102,6 @@ class Shape:
     chars: int
     words: int  # alphabetic words
     stop_share: float  # share of words that are stopwords
-    lowered: tuple[str, ...]  # its words, lower-cased
     interface_share: float  # share of words that are interface words
     reader_service: bool  # names the reader's inbox, account, cookies, subscription
     all_caps: bool  # written in capitals: a label or a name, rarely a sentence
@@ -117,10 +115,20 @@ class Shape:
     is_prose: bool  # reads as a sentence (`_is_prose`)
     is_heading: bool  # reads as a headline or subheading (`_is_heading`)
     is_headline: bool  # a heading, or a one-sentence question or exclamation
+    _lowered: tuple[str, ...] | None = field(default=None, repr=False)
 
     @property
     def is_short(self) -> bool:
         return self.words <= 12
+
+    @property
+    def lowered(self) -> tuple[str, ...]:
+        """Its words, lower-cased. Listed when first asked for, not when the line is
+        measured: only the rules for short lines ask, and a long article's paragraphs
+        would otherwise each keep a tuple of their words (or pay to intern them)."""
+        if self._lowered is None:
+            self._lowered = tuple(lowered_words(self.text))
+        return self._lowered
 
 
 def _is_prose(text: str, words: int, stop_share: float, ends_sentence: bool) -> bool:
@@ -164,28 +172,67 @@ def _stem(word: str) -> str:
     return word[:STEM]
 
 
+# `lowered_words` of ASCII text: letters lower-cased, the joiners ' . - kept, every other
+# byte a space; then a joiner without a letter on both sides becomes a space too.
+_ASCII_WORDS = (
+    bytes(
+        ord(chr(b).lower()) if chr(b).isalpha() or chr(b) in "'.-" else ord(" ") for b in range(128)
+    )
+    + b" " * 128
+)
+_LONE_JOINER = re.compile(r"['.-](?:(?<![a-z]['.-])|(?![a-z]))")
+# The characters whose lower case is not one character of the same kind (LETTER or not),
+# or depends on what follows (capital sigma): with one of them, words are lower-cased one
+# by one. (Every other character's lower case is one character, a LETTER if it is one.)
+_SPECIAL_LOWER = re.compile("[\u0130\u2126\u212a\u212b\u03a3]")
+
+
+# Punctuation outside ASCII that news text is full of (dashes, an ellipsis, bullets):
+# neither LETTER nor a joiner, so a space in its place splits words the same way, and a
+# line that is ASCII but for these takes the ASCII way.
+WORD_BREAKS = "\u2014\u2013\u2026\u2022\u00b7\u00a0\u2018\u2019\u201c\u201d\u00ab\u00bb\u2012\u2015"
+
+
+def lowered_words(text: str) -> list[str]:
+    """`[word.lower() for word in WORD.findall(text)]`, a line's words lower-cased; on the
+    common text (ASCII, or no special letter) with C string methods, not a Python loop."""
+    if not text.isascii():
+        spaced = text
+        for mark in WORD_BREAKS:
+            if mark in spaced:
+                spaced = spaced.replace(mark, " ")
+        if spaced.isascii():
+            text = spaced
+    if text.isascii():
+        spaced = text.encode().translate(_ASCII_WORDS).decode()
+        if "'" in spaced or "." in spaced or "-" in spaced:
+            spaced = _LONE_JOINER.sub(" ", spaced)
+        return spaced.split()
+    if _SPECIAL_LOWER.search(text) is None:
+        return WORD.findall(text.lower())
+    return [word.lower() for word in WORD.findall(text)]
+
+
 def shape(text: str) -> Shape:
-    words = WORD.findall(text)
-    # Interned: a long article repeats its words, and every line keeps its own tuple.
-    lowered = tuple(sys.intern(word.lower()) for word in words)
-    count = len(words) or 1
+    lowered = lowered_words(text)  # counted here, not kept (see `Shape.lowered`)
+    count = len(lowered) or 1
     stop = stopwords()
     stop_share = sum(map(stop.__contains__, lowered)) / count
     quoted = '"' in text  # (cleaning straightens typographic quotes first)
     ends = text.rstrip(CLOSING)[-1:] in ENDINGS
-    separators = len(SEPARATORS.findall(text)) if SEPARATOR_CHARS.search(text) else 0
+    has_separator = any(char in text for char in SEPARATOR_CHARS)
+    separators = len(SEPARATORS.findall(text)) if has_separator else 0
     # only short lines are judged by it; counting symbols in a paragraph costs time
     digits = (
         len(SYMBOL.findall(text)) / (len(text) - text.count(" ") or 1)
         if len(text) <= SHORT_CHARS
         else 0.0
     )
-    heading = _is_heading(text, len(words), ends, separators, digits)
+    heading = _is_heading(text, len(lowered), ends, separators, digits)
     return Shape(
         text=text,
         chars=len(text),
-        words=len(words),
-        lowered=lowered,
+        words=len(lowered),
         stop_share=stop_share,
         interface_share=sum(map(INTERFACE.__contains__, lowered)) / count,
         reader_service=not READER_SERVICE.isdisjoint(lowered),
@@ -195,11 +242,11 @@ def shape(text: str) -> Shape:
         # "you", "we" outside quotes; "US" in capitals is the country, not the reader
         reader_voice=not quoted
         and not READER.isdisjoint(lowered)
-        and any(w.lower() in READER and not w.isupper() for w in words),
+        and any(w.lower() in READER and not w.isupper() for w in WORD.findall(text)),
         quotes=quoted,
         separators=separators,
         content=frozenset(filter(None, map(_stem, set(lowered)))),
-        is_prose=_is_prose(text, len(words), stop_share, ends),
+        is_prose=_is_prose(text, len(lowered), stop_share, ends),
         is_heading=heading,
-        is_headline=_is_headline(text, len(words), heading),
+        is_headline=_is_headline(text, len(lowered), heading),
     )

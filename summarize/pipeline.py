@@ -21,6 +21,7 @@ from summarize.data import Article
 from summarize.dates import resolve_mention
 from summarize.errors import ArticleFailed, InputError
 from summarize.injection import Scan, scan
+from summarize.options import BriefOptions
 from summarize.prompts import Prompt
 from summarize.results import TRUNCATED
 from summarize.schema import (
@@ -37,7 +38,9 @@ from summarize.spans import haystack, locate
 from summarize.tokens import count_tokens, fits
 
 if TYPE_CHECKING:
-    from summarize.client import CallRecord, ModelClient, ModelConfig
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.transport import CallRecord
 
 
 def clean_article(article: Article, repeated: Mapping[str, int] | None = None) -> Cleaned:
@@ -163,10 +166,10 @@ RAW_CHARS_PER_TOKEN = 16
 SAMPLE_TOKENS = 8  # characters sampled per budget token to learn characters per token
 
 
-def sendable_part(text: str, config: ModelConfig) -> str:
+def sendable_part(text: str, options: BriefOptions) -> str:
     """The head of a raw article that could reach the model, cut at a line's end; the
     whole text when it is shorter than that."""
-    limit = config.max_input_tokens * config.max_chunks * RAW_CHARS_PER_TOKEN
+    limit = options.max_input_tokens * options.max_chunks * RAW_CHARS_PER_TOKEN
     if len(text) <= limit:
         return text
     cut = text.rfind("\n", 0, limit)
@@ -174,29 +177,34 @@ def sendable_part(text: str, config: ModelConfig) -> str:
 
 
 def clean_sendable(
-    article: Article, config: ModelConfig, repeated: Mapping[str, int] | None = None
+    article: Article, options: BriefOptions, repeated: Mapping[str, int] | None = None
 ) -> tuple[Cleaned, int]:
     """The cleaned sendable part of an article, and how many raw characters were past it."""
-    head = sendable_part(article.text, config)
+    head = sendable_part(article.text, options)
     sendable = article if head is article.text else replace(article, text=head)
     cleaned = clean_article(sendable, repeated)
     return cleaned, len(article.text) - len(head)
 
 
-def plan_chunks(text: str, config: ModelConfig, *, unread: int = 0) -> tuple[list[str], str | None]:
-    """The parts of an article to send, each within the input budget, and a warning when
-    the article was split or (beyond `max_chunks`) cut short, so a brief of part of an
-    article never passes for a brief of the whole. `unread` counts raw characters after
-    `text` that were never considered (see `sendable_part`)."""
-    budget = config.max_input_tokens
-    count = config.count_tokens or count_tokens
+def plan_chunks(
+    text: str,
+    options: BriefOptions,
+    *,
+    count: Callable[[str], int] = count_tokens,
+    unread: int = 0,
+) -> tuple[list[str], str | None]:
+    """The parts of an article to send, each within the input budget by the model's token
+    `count`, and a warning when the article was split or (beyond `max_chunks`) cut short,
+    so a brief of part of an article never passes for a brief of the whole. `unread`
+    counts raw characters after `text` that were never considered (see `sendable_part`)."""
+    budget = options.max_input_tokens
     if not unread and fits(text, budget, count):
         return [text], None
-    chunks = _split_within(text, budget, count, most=config.max_chunks)
+    chunks = _split_within(text, budget, count, most=options.max_chunks)
     about = f"at most {budget:,} tokens"
-    if len(chunks) <= config.max_chunks and not unread:
+    if len(chunks) <= options.max_chunks and not unread:
         return chunks, f"article split into {len(chunks)} chunks of {about}, merged"
-    kept = chunks[: config.max_chunks]
+    kept = chunks[: options.max_chunks]
     total = len(text) + unread
     covered = _covered(text, kept)
     return kept, (
@@ -245,26 +253,30 @@ def article_key(
     article: Article,
     client: ModelClient,
     prompt: Prompt,
+    options: BriefOptions,
     *,
     repeated: Mapping[str, int] | None = None,
 ) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    first = article_requests(article, client.config, prompt, repeated=repeated)[0]
+    first = article_requests(
+        article, prompt, options, count=client.count_tokens, repeated=repeated
+    )[0]
     return client.key_for(first, Extraction)
 
 
 def article_requests(
     article: Article,
-    config: ModelConfig,
     prompt: Prompt,
+    options: BriefOptions,
     *,
+    count: Callable[[str], int] = count_tokens,
     repeated: Mapping[str, int] | None = None,
 ) -> list[list[dict[str, str]]]:
     """The messages of every request `brief_article` makes first for an article, one per
-    chunk. Raises InputError for no story."""
-    cleaned, unread = clean_sendable(article, config, repeated)
-    chunks, _ = plan_chunks(cleaned.text, config, unread=unread)
+    chunk (split by the model's token `count`). Raises InputError for no story."""
+    cleaned, unread = clean_sendable(article, options, repeated)
+    chunks, _ = plan_chunks(cleaned.text, options, count=count, unread=unread)
     return [request_messages(article, replace(cleaned, text=chunk), prompt) for chunk in chunks]
 
 
@@ -277,6 +289,7 @@ def brief_article(
     article: Article,
     client: ModelClient,
     prompt: Prompt,
+    options: BriefOptions,
     *,
     ask: Ask | None = None,
     repeated: Mapping[str, int] | None = None,
@@ -292,8 +305,8 @@ def brief_article(
             return client.extract(messages, Extraction, label=label)
 
     started = time.perf_counter()
-    cleaned, unread = clean_sendable(article, client.config, repeated)
-    chunks, note = plan_chunks(cleaned.text, client.config, unread=unread)
+    cleaned, unread = clean_sendable(article, options, repeated)
+    chunks, note = plan_chunks(cleaned.text, options, count=client.count_tokens, unread=unread)
     parts: list[Extraction] = []
     record: CallRecord | None = None
     for number, chunk in enumerate(chunks, start=1):
@@ -307,8 +320,8 @@ def brief_article(
                 calls,
                 messages=messages,
                 article_text=chunk,
-                client=client,
                 prompt=prompt,
+                options=options,
                 label=label,
                 ask=ask,
             )
@@ -342,8 +355,8 @@ def reground(
     *,
     messages: list[dict[str, str]],
     article_text: str,
-    client: ModelClient,
     prompt: Prompt,
+    options: BriefOptions,
     label: str,
     ask: Ask,
 ) -> Extraction:
@@ -354,12 +367,11 @@ def reground(
     unsupported claim is never dropped silently, nor passed as grounded. A re-ask that
     fails outright keeps the answer already in hand, for the same reason.
     """
-    for _ in range(client.config.retry.max_regrounds):
+    for _ in range(options.max_regrounds):
         missing = check_grounding(extraction.threats, article_text).ungrounded
         if not missing:
             break
-        if record.outcomes and record.outcomes[-1] == "ok":
-            record.outcomes[-1] = "ungrounded answer"
+        record.ungrounded()
         messages = [
             *messages,
             {"role": "assistant", "content": extraction.model_dump_json()},
@@ -368,7 +380,7 @@ def reground(
         try:
             extraction, more = ask(messages, label)
         except ArticleFailed as error:
-            record.outcomes.append(f"re-ask failed: {error.kind}")
+            record.reask_failed(error.kind)
             break
         record.absorb(more)
     return extraction
@@ -378,18 +390,23 @@ def summarize_text(
     text: str,
     *,
     config: ModelConfig | None = None,
+    options: BriefOptions | None = None,
+    count_tokens: Callable[[str], int] | None = None,
     published: date | None = None,
     article_id: str = "text",
     prompt: Prompt | None = None,
 ) -> Brief:
     """Brief one article given as a string; the model is configured from the environment
-    unless `config` says otherwise. The one-call entry point for library users."""
-    from summarize.client import ModelClient, ModelConfig
+    unless `config` says otherwise (its tokens counted by `count_tokens`, if not
+    cl100k_base), and briefed with the default `BriefOptions` unless `options` says
+    otherwise. The one-call entry point for library users."""
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
     from summarize.prompts import load_prompt
 
     article = article_from_text(text, id=article_id, source=article_id, published=published)
-    client = ModelClient(config or ModelConfig.from_env())
+    client = ModelClient(config or ModelConfig.from_env(), count_tokens=count_tokens)
     try:
-        return brief_article(article, client, prompt or load_prompt())
+        return brief_article(article, client, prompt or load_prompt(), options or BriefOptions())
     finally:
         client.close()

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from summarize.clean import (
     BULLET,
     STRAIGHT,
-    TYPOGRAPHIC,
     normalize_for_match,
+    straighten,
 )
 from summarize.schema import Located, ResolvedDate, Span, Threat
 
@@ -48,10 +48,6 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LOOKAHEAD = 500  # raw lines searched for a cleaned line: chrome runs between paragraphs
 CONTEXT_WORDS = 6  # words either side of a quote shown where it stands
 CONTEXT_CHARS = 80  # and at most this many characters of the text read a side
-
-
-def _straight(match: re.Match[str]) -> str:
-    return STRAIGHT[match.group()]
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,7 @@ def _fold_map(text: str, *, with_text: bool = True) -> tuple[str, OffsetMap]:
         starts.append(length)
         sources.append(position)
     offsets = OffsetMap(tuple(starts), tuple(sources))
-    return (TYPOGRAPHIC.sub(_straight, "".join(pieces)) if with_text else ""), offsets
+    return (straighten("".join(pieces)) if with_text else ""), offsets
 
 
 def _only_plain_gaps(text: str, start: int, end: int) -> bool:
@@ -111,8 +107,14 @@ def _only_plain_gaps(text: str, start: int, end: int) -> bool:
         and " \n" not in body
         and "\n " not in body
         and "\n\n\n" not in body
-        and not SHIFTING_CHAR.search(body.replace("\n\n", ""))
+        and _no_shifting_char(body.replace("\n\n", ""))
     )
+
+
+def _no_shifting_char(text: str) -> bool:
+    """Whether `text` is free of gap characters but the plain space. None of them is
+    printable, so printable text (the usual) is told so by one pass of a C method."""
+    return text.isprintable() or not SHIFTING_CHAR.search(text)
 
 
 def _paragraph_map(text: str, start: int, end: int) -> OffsetMap:
@@ -243,7 +245,6 @@ IDENTITY = OffsetMap((0,), (0,))
 ZERO_WIDTH_RUN = re.compile(f"[{ZERO_WIDTH}]+")
 # clean.SPACES's runs, less the lone " " that stays where it is (most of them)
 SHIFTING_SPACES = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")
-TAB_LIKE = re.compile(r"[\t\f\v]")
 
 
 def clean_line(raw_line: str) -> tuple[str, Callable[[int], int]]:
@@ -251,10 +252,10 @@ def clean_line(raw_line: str) -> tuple[str, Callable[[int], int]]:
     spaces folded, trimmed, a leading bullet dropped: `clean.normalize` and `clean.BULLET`
     step by step), and a function from each of its positions to one in `raw_line`."""
     line, visible = raw_line, IDENTITY
-    if ZERO_WIDTH_RUN.search(raw_line):
+    if any(char in raw_line for char in ZERO_WIDTH):  # string tests: faster than a scan
         line, visible = _squeeze(raw_line, ZERO_WIDTH_RUN, "")
-    line, folded = TYPOGRAPHIC.sub(_straight, line), IDENTITY
-    if "  " in line or TAB_LIKE.search(line):
+    line, folded = straighten(line), IDENTITY
+    if "  " in line or "\t" in line or "\f" in line or "\v" in line:
         line, folded = _squeeze(line, SHIFTING_SPACES, " ")
     skipped = len(line) - len(line.lstrip())
     line = line.strip()

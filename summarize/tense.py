@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Iterator
 from typing import Literal
 
 # "future_in_past" is "would": ahead of a reported moment that may itself be past ("said
@@ -339,14 +340,73 @@ def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
 Located = tuple[str, int, int]  # a sentence, and the expression's start and end in it
 
 
+_WORD_CHAR = re.compile(r"\w")
+# The characters outside ASCII that match an ASCII letter when case is ignored (dotted and
+# dotless i, the Kelvin sign, the long s); no other character's lower case changes length.
+_CASE_TWINS = "\u0130\u0131\u212a\u017f"
+
+
+@functools.lru_cache(maxsize=16)
+def _lowered(text: str) -> str:
+    """An article in lower case, kept for the few articles whose dates are resolving."""
+    return text.lower()
+
+
+def _word_starts(
+    pattern: re.Pattern[str], text: str, candidates: re.Pattern[str] | None = None
+) -> Iterator[re.Match[str]]:
+    """The matches `finditer` gives for `(?<!\\w)` + `pattern`: none starts inside a word.
+    Checked here, not in the pattern: a pattern that opens with a lookbehind is tried at
+    every position of the article, three times slower than one opening with its text.
+    `candidates`, a case-sensitive pattern that matches the lower-cased text wherever
+    `pattern` matches the text, finds where to try `pattern` (a search that ignores case
+    cannot skip ahead to the text's first letter, and is slower again)."""
+    lowered = _lowered(text) if candidates is not None else ""
+    at = 0
+    while (match := _first_match(pattern, text, at, candidates, lowered)) is not None:
+        start = match.start()
+        if start and _WORD_CHAR.match(text, start - 1):
+            at = start + 1
+            continue
+        yield match
+        at = max(match.end(), start + 1)
+
+
+def _first_match(
+    pattern: re.Pattern[str],
+    text: str,
+    at: int,
+    candidates: re.Pattern[str] | None,
+    lowered: str,
+) -> re.Match[str] | None:
+    """The first match of `pattern` in `text` from `at` (`pattern.search`)."""
+    if candidates is None:
+        return pattern.search(text, at)
+    while (candidate := candidates.search(lowered, at)) is not None:
+        if (match := pattern.match(text, candidate.start())) is not None:
+            return match
+        at = candidate.start() + 1
+    return None
+
+
+def occurrences(expression: str, article: str) -> list[re.Match[str]]:
+    """Where the expression stands in the article as whole words, ignoring case, any run
+    of whitespace matching its spaces: `(?<!\\w)phrase(?!\\w)`, case ignored."""
+    phrase = re.escape(re.sub(r"\s+", " ", expression.strip()))
+    if not phrase:
+        return []
+    pattern = re.compile(phrase.replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE)
+    candidates = None
+    if expression.isascii() and not any(twin in article for twin in _CASE_TWINS):
+        # then a match ignoring case is a match of the lower-cased phrase in lower case
+        candidates = re.compile(phrase.lower().replace(r"\ ", r"\s+"))
+    return list(_word_starts(pattern, article, candidates))
+
+
 def locate(expression: str, article: str, event: str = "") -> Located | None:
     """The sentence holding the expression and the expression's span in it; of several
     occurrences, the one whose sentence shares the most words with the event."""
-    phrase = re.escape(re.sub(r"\s+", " ", expression.strip()))
-    if not phrase:
-        return None
-    pattern = re.compile(r"(?<!\w)" + phrase.replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE)
-    matches = list(pattern.finditer(article))
+    matches = occurrences(expression, article)
     if not matches:
         return None
     spans = _sentences(article)

@@ -21,6 +21,7 @@ from summarize.store import queries as q
 
 if TYPE_CHECKING:
     from summarize.client import ModelClient
+    from summarize.options import BriefOptions
     from summarize.prompts import Prompt
     from summarize.results import Result
     from summarize.schema import Brief
@@ -31,6 +32,7 @@ def watch_pass(
     store: Store,
     client: ModelClient,
     prompt: Prompt,
+    options: BriefOptions,
     *,
     feed_timeout: float,
     concurrency: int = 4,
@@ -66,7 +68,7 @@ def watch_pass(
         report.briefed += 1
         report.news += _news(store, stored, result)
 
-    run_batch(articles, client, prompt, concurrency=concurrency, on_result=keep)
+    run_batch(articles, client, prompt, options, concurrency=concurrency, on_result=keep)
     return report
 
 

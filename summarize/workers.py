@@ -35,11 +35,12 @@ from typing import TYPE_CHECKING, Any
 from summarize import signals
 from summarize.batch import BackendLost, Outcome, Worker
 from summarize.data import Article, Deferred
+from summarize.options import BriefOptions
 from summarize.prompts import Prompt
 from summarize.results import Failure
 
 if TYPE_CHECKING:
-    from summarize.client import ModelConfig
+    from summarize.modelconfig import ModelConfig
 
 PARENT_CHECK_SECONDS = 1.0  # how soon a worker notices that its parent is gone
 PRELOAD = ["summarize.workers", "summarize.pipeline", "summarize.client", "openai", "instructor"]
@@ -51,6 +52,7 @@ class WorkerSpec:
 
     config: ModelConfig
     prompt: Prompt
+    options: BriefOptions
     repeated: Mapping[str, int]
     cache_path: Path | None  # None: no cache
     cache_read: bool = True  # False with --refresh
@@ -74,6 +76,7 @@ def _serve(spec: WorkerSpec, tasks: Any, results: Any, parent: int) -> None:
     worker = Worker(
         client,
         spec.prompt,
+        spec.options,
         repeated=spec.repeated,
         finished=spec.finished,
         keep_text=spec.keep_text,

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer, QueueResponder
+from summarize.modelconfig import ModelConfig, RetryPolicy
 
 # The CLI's rich consoles (summarize.cli, summarize.threats_cli: imported by the test modules,
 # after this file) keep a width that COLUMNS gives when they are made, and a parallel test

@@ -16,9 +16,11 @@ from summarize.articles import read_file
 from summarize.cache import MIGRATIONS as CACHE_MIGRATIONS
 from summarize.cache import AnswerCache, CachedAnswer, request_key
 from summarize.cli import app
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.errors import InvalidAnswer
 from summarize.loopback import LoopbackServer, QueueResponder
+from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.pipeline import article_key, brief_article
 from summarize.prompts import load_prompt
 from summarize.schema import Brief, Extraction
@@ -31,7 +33,7 @@ SECRET = "sk-cache-test-SECRET-0123456789"
 def brief_seed(config: ModelConfig, cache: AnswerCache | None) -> Brief:
     client = ModelClient(config, cache=cache)
     try:
-        return brief_article(read_file(SEED_000), client, load_prompt())
+        return brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
     finally:
         client.close()
 
@@ -78,8 +80,8 @@ def test_the_article_key_is_known_before_the_call_and_recorded_in_the_brief(
     queue.push(extraction())
     client = ModelClient(config)
     try:
-        predicted = article_key(read_file(SEED_000), client, load_prompt())
-        brief = brief_article(read_file(SEED_000), client, load_prompt())
+        predicted = article_key(read_file(SEED_000), client, load_prompt(), BriefOptions())
+        brief = brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
     finally:
         client.close()
     assert brief.run.cache_key == predicted
@@ -108,7 +110,7 @@ def test_an_invalid_answer_is_never_cached(
     cache = AnswerCache(tmp_path / "answers.sqlite3")
     client = ModelClient(config, cache=cache)
     with pytest.raises(InvalidAnswer):
-        brief_article(read_file(SEED_000), client, load_prompt())
+        brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
     client.close()
     assert cache.stats().entries == 0
 

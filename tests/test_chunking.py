@@ -6,8 +6,10 @@ import re
 
 from summarize.articles import article_from_text, read_file
 from summarize.chunking import merge, split
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.pipeline import brief_article, clean_article, plan_chunks
 from summarize.prompts import load_prompt
 from summarize.schema import Extraction
@@ -102,14 +104,13 @@ def test_a_long_article_is_briefed_in_parts_and_merged_into_one_brief() -> None:
     text = long_article()
     article = article_from_text(text, id="long", source="long.txt")
     with LoopbackServer(first_sentence_as_evidence) as server:
-        config = ModelConfig(
-            model="m", base_url=server.url, retry=FAST_RETRIES, max_input_tokens=1000
-        )
+        config = ModelConfig(model="m", base_url=server.url, retry=FAST_RETRIES)
+        options = BriefOptions(max_input_tokens=1000)
         client = ModelClient(config)
-        brief = brief_article(article, client, load_prompt())
+        brief = brief_article(article, client, load_prompt(), options)
         client.close()
         requests = len(server.requests)
-    chunks, _ = plan_chunks(clean_article(article).text, config)
+    chunks, _ = plan_chunks(clean_article(article).text, options)
     assert requests == len(chunks) > 3
     assert len(brief.threats) == 1
     assert len(brief.threats[0].evidence) == requests  # one quote from each part

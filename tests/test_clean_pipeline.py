@@ -14,6 +14,7 @@ from summarize.cli import app
 from summarize.client import ModelClient
 from summarize.evaluation.cleaning import load_pages
 from summarize.loopback import LoopbackServer, QueueResponder
+from summarize.options import BriefOptions
 from summarize.pipeline import brief_article
 from summarize.prompts import load_prompt
 from summarize.results import Failure
@@ -40,7 +41,7 @@ def test_a_brief_says_when_cleaning_removed_more_than_half(
     chrome = [f"Share on Threads {n}" for n in range(400)]
     article = article_from_text("\n".join([*story[:2], *chrome]), id="a", source="a.txt")
     queue.push(NO_THREATS)
-    brief = brief_article(article, client, load_prompt())
+    brief = brief_article(article, client, load_prompt(), BriefOptions())
     (warning,) = [w for w in brief.warnings if w.startswith("cleaning removed")]
     assert "summarize clean a.txt --explain" in warning
 
@@ -51,7 +52,7 @@ def test_a_brief_of_a_clean_article_has_no_cleaning_warning(
     (story,) = stories(1)
     article = article_from_text("\n".join(story), id="a", source="a.txt")
     queue.push(NO_THREATS)
-    brief = brief_article(article, client, load_prompt())
+    brief = brief_article(article, client, load_prompt(), BriefOptions())
     assert not [w for w in brief.warnings if w.startswith("cleaning removed")]
 
 
@@ -63,11 +64,11 @@ def test_a_batch_drops_a_line_its_articles_share(
     texts = ["\n".join([*story, PUBLISHER_LINE]) for story in stories(3)]
     articles = [article_from_text(t, id=f"s{n}", source=f"s{n}.txt") for n, t in enumerate(texts)]
     queue.push(NO_THREATS)
-    alone = run_batch(articles[:1], client, load_prompt())
+    alone = run_batch(articles[:1], client, load_prompt(), BriefOptions())
     assert not any(isinstance(r, Failure) for r in alone.results)
     assert PUBLISHER_LINE in server.requests[-1].article
     queue.push(NO_THREATS, NO_THREATS, NO_THREATS)
-    outcome = run_batch(articles, client, load_prompt(), concurrency=1)
+    outcome = run_batch(articles, client, load_prompt(), BriefOptions(), concurrency=1)
     assert not any(isinstance(r, Failure) for r in outcome.results)
     for request in server.requests[-3:]:
         assert PUBLISHER_LINE not in request.article

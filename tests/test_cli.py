@@ -218,3 +218,23 @@ def test_the_installed_console_script_fails_cleanly_without_a_model() -> None:
     assert done.returncode == 2
     assert "no model configured" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_program_returns_exit_status_without_raising(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`program(args)` is the CLI as a function: each outcome is a status, never an
+    exception or a traceback (what `main` hands to sys.exit)."""
+    from summarize.cli import program
+
+    assert program(["--help"]) == 0
+    assert "brief" in capsys.readouterr().out
+
+    missing = tmp_path / "missing.txt"
+    assert program(["clean", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert str(missing.name) in err
+    assert "Traceback" not in err
+
+    assert program(["brief", "--no-such-flag"]) == 2
+    assert "No such option" in capsys.readouterr().err

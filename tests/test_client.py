@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.errors import ConfigError, InvalidAnswer, ProviderError
-from summarize.loopback import LoopbackServer, QueueResponder, Reply
+from summarize.loopback import LoopbackServer, QueueResponder, Reply, Request
+from summarize.modelconfig import ModelConfig, RetryPolicy
 from summarize.schema import Extraction
 from tests.conftest import extraction
 
@@ -193,3 +194,55 @@ def test_the_schema_the_server_sees_is_the_models_own_on_every_request(
             assert sent["$defs"] == own["$defs"]
         else:
             assert body["response_format"]["json_schema"]["schema"] == own
+
+
+def test_instructor_hooks_record_each_answer_as_it_arrives(
+    client: ModelClient, queue: QueueResponder, server: LoopbackServer
+) -> None:
+    """instructor's `completion:response` and `parse:error` hooks fire on the real path:
+    when the re-ask reaches the server, the first answer is already logged as invalid
+    (not marked after the call), and every answer's tokens are counted."""
+    from summarize.loopback import structured_reply
+    from summarize.transport import CallRecord
+
+    record = CallRecord()
+    seen_at_reask: list[str] = []
+
+    def valid_reply(request: Request) -> Reply:
+        seen_at_reask.extend(record.outcomes)
+        return structured_reply(request, extraction(), prompt_tokens=7, completion_tokens=3)
+
+    queue.push({"summary": "only this"}, valid_reply)
+    client._ask(MESSAGES, Extraction, record, label="a.txt")
+    assert seen_at_reask == ["invalid answer"]
+    assert record.outcomes == ["invalid answer", "ok"]
+    assert (record.input_tokens, record.output_tokens) == (100 + 7, 50 + 3)
+
+
+def test_answers_that_never_validate_are_each_logged_invalid_and_paid_for(
+    client: ModelClient, queue: QueueResponder
+) -> None:
+    from summarize.transport import CallRecord
+
+    queue.push(*[{"summary": "only this"}] * 3)
+    record = CallRecord()
+    with pytest.raises(InvalidAnswer):
+        client._ask(MESSAGES, Extraction, record, label="a.txt")
+    assert record.outcomes == ["invalid answer"] * 3
+    assert (record.input_tokens, record.output_tokens) == (300, 150)
+
+
+def test_an_answer_cut_off_at_the_token_limit_is_logged_invalid(
+    client: ModelClient, queue: QueueResponder
+) -> None:
+    """instructor raises on finish_reason=length without a parse error: the answer was
+    recorded as it arrived and is rejected when the call fails."""
+    from summarize.loopback import structured_reply
+    from summarize.transport import CallRecord
+
+    queue.push(lambda request: structured_reply(request, extraction(), finish_reason="length"))
+    record = CallRecord()
+    with pytest.raises(InvalidAnswer, match="cut off"):
+        client._ask(MESSAGES, Extraction, record, label="a.txt")
+    assert record.outcomes == ["invalid answer"]
+    assert record.input_tokens == 100

@@ -12,6 +12,7 @@ from summarize.articles import article_from_text
 from summarize.client import ModelClient
 from summarize.dates import resolve, resolve_mention
 from summarize.loopback import QueueResponder
+from summarize.options import BriefOptions
 from summarize.pipeline import brief_article
 from summarize.prompts import load_prompt
 from summarize.tense import direction_in_article, direction_of_event
@@ -343,7 +344,7 @@ def test_the_pipeline_reads_each_date_in_the_cleaned_article(
             ],
         )
     )
-    brief = brief_article(article, client, load_prompt())
+    brief = brief_article(article, client, load_prompt(), BriefOptions())
     assert [d.date for d in brief.dates] == ["2024-10-02", "2024-10-07"]
     assert brief.threats[0].deadline is not None
     assert brief.threats[0].deadline.date == "2024-10-17"  # 3 October + 14 days, not minus

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cli import app
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.export import to_record
 from summarize.loopback import (
@@ -25,6 +25,8 @@ from summarize.loopback import (
     RoutingResponder,
     completion,
 )
+from summarize.modelconfig import ModelConfig, RetryPolicy
+from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.results import Failure
 from summarize.schema import Brief
@@ -95,7 +97,9 @@ def run_three(steps: list[Step], timeout: float = 60.0) -> tuple[list[Any], Loop
         config = ModelConfig(model="m", base_url=server.url, retry=POLICY, timeout=timeout)
         client = ModelClient(config)
         try:
-            outcome = run_batch([story("a"), story("b"), story("c")], client, load_prompt())
+            outcome = run_batch(
+                [story("a"), story("b"), story("c")], client, load_prompt(), BriefOptions()
+            )
         finally:
             client.close()
     return outcome.results, server
@@ -143,7 +147,7 @@ def test_a_refused_connection_fails_every_article_with_a_clear_reason() -> None:
     config = ModelConfig(model="m", base_url=f"http://127.0.0.1:{port}/v1", retry=POLICY)
     client = ModelClient(config)
     try:
-        results = run_batch([story("a"), story("b")], client, load_prompt()).results
+        results = run_batch([story("a"), story("b")], client, load_prompt(), BriefOptions()).results
     finally:
         client.close()
     assert all(isinstance(r, Failure) for r in results)

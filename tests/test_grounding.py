@@ -10,6 +10,7 @@ from rich.console import Console
 from summarize.articles import read_file
 from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer, QueueResponder, Reply
+from summarize.options import BriefOptions
 from summarize.pipeline import brief_article
 from summarize.prompts import load_prompt
 from summarize.render import print_brief
@@ -39,7 +40,7 @@ def test_an_invented_quote_is_re_asked_by_name_and_the_fixed_answer_is_grounded(
     queue.push(
         with_evidence(INVENTED), with_evidence("We will not hesitate to do so in the future.")
     )
-    brief = brief_article(read_file(SEED_000), client, load_prompt())
+    brief = brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
     assert len(server.requests) == 2
     assert INVENTED in last_message(server)
     assert "word for word" in last_message(server)
@@ -54,8 +55,8 @@ def test_an_answer_that_stays_ungrounded_is_kept_and_flagged_after_the_bound(
 ) -> None:
     """After max_regrounds re-asks the brief is kept, marked ungrounded, the item listed."""
     queue.push(*[with_evidence(INVENTED)] * 3)
-    brief = brief_article(read_file(SEED_000), client, load_prompt())
-    assert len(server.requests) == 1 + client.config.retry.max_regrounds
+    brief = brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
+    assert len(server.requests) == 1 + BriefOptions().max_regrounds
     assert brief.grounding is not None
     assert not brief.grounding.grounded
     assert brief.grounding.ungrounded == [INVENTED]
@@ -71,7 +72,7 @@ def test_a_condition_must_be_a_span_of_the_article_but_its_case_may_differ(
         with_evidence(quote, conditions=("should Russia buy more arms",)),
         with_evidence(quote, conditions=("If necessary",)),
     )
-    brief = brief_article(read_file(SEED_000), client, load_prompt())
+    brief = brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
     assert "should Russia buy more arms" in last_message(server)
     assert brief.grounding is not None
     assert brief.grounding.grounded
@@ -84,7 +85,7 @@ def test_a_failed_re_ask_keeps_the_answer_in_hand_flagged(
     """If the re-ask itself fails (the provider is down), the first answer stands, flagged."""
     down = Reply(status=503, body={"error": {"message": "down"}})
     queue.push(with_evidence(INVENTED), *[down] * client.config.retry.max_attempts)
-    brief = brief_article(read_file(SEED_000), client, load_prompt())
+    brief = brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
     assert brief.grounding is not None
     assert not brief.grounding.grounded
     assert brief.run.attempt_log[-1] == "re-ask failed: provider"  # type: ignore[attr-defined]
@@ -95,7 +96,7 @@ def test_an_ungrounded_brief_is_shown_as_unverified_in_the_terminal(
 ) -> None:
     """The terminal view names the quotes it could not find in the article."""
     queue.push(*[with_evidence(INVENTED)] * 3)
-    brief = brief_article(read_file(SEED_000), client, load_prompt())
+    brief = brief_article(read_file(SEED_000), client, load_prompt(), BriefOptions())
     console = Console(record=True, width=200)
     print_brief(console, brief)
     text = console.export_text()

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from summarize.cli import app
 from summarize.errors import ConfigError
-from summarize.providers.local import LocalModel, check_model_file
+from summarize.options import BriefOptions
+from summarize.providers.local import LocalModel, LocalProvider, check_model_file
 from tests.tiny_gguf import ANSWER, SUMMARY, write_tiny_gguf
 
 runner = CliRunner()
@@ -42,11 +43,17 @@ def test_the_model_answers_with_a_schema_valid_brief_that_names_it(local: LocalM
     """End to end through openai + instructor: llama.cpp's grammar held the answer to the
     schema (the model's own ranking would never write one), and the run names llama.cpp,
     the model file and the tokens the server counted."""
-    from summarize.client import RetryPolicy
+    from summarize.modelconfig import RetryPolicy
     from summarize.pipeline import summarize_text
 
-    config = local.config(max_tokens=700, retry=RetryPolicy(max_reasks=2, max_regrounds=0))
-    brief = summarize_text(SHORT_STORY, config=config, article_id="short")
+    config = local.config(max_tokens=700, retry=RetryPolicy(max_reasks=2))
+    brief = summarize_text(
+        SHORT_STORY,
+        config=config,
+        options=BriefOptions(max_regrounds=0),
+        count_tokens=local.count_tokens,
+        article_id="short",
+    )
     assert brief.summary == SUMMARY
     assert (brief.threats, brief.actors, brief.dates) == ([], [], [])
     assert brief.run.provider == "llama.cpp"
@@ -135,10 +142,16 @@ def test_the_input_budget_fits_the_context_beside_the_prompt_and_answer(
     local: LocalModel,
 ) -> None:
     """A 4,096-token context leaves 4096 - 512 (prompt) - 700 (answer) article tokens,
-    whatever larger --max-input-tokens asked for; a smaller one is kept."""
-    assert local.config(max_tokens=700, max_input_tokens=16_000).max_input_tokens == 2884
-    assert local.config(max_input_tokens=16_000).max_input_tokens == 4096 - 512 - 2048
-    assert local.config(max_input_tokens=1_000).max_input_tokens == 1_000
+    whatever larger --max-input-tokens asked for; a smaller one is kept. The model says
+    so through its provider; the options asked for are not changed."""
+    asked = BriefOptions(max_input_tokens=16_000)
+    answer_700 = LocalProvider(local.config(max_tokens=700), local)
+    assert answer_700.brief_options(asked).max_input_tokens == 2884
+    default = LocalProvider(local.config(), local)
+    assert default.input_budget() == 4096 - 512 - 2048
+    assert default.brief_options(asked).max_input_tokens == 4096 - 512 - 2048
+    assert default.brief_options(BriefOptions(max_input_tokens=1_000)).max_input_tokens == 1_000
+    assert asked.max_input_tokens == 16_000
     with pytest.raises(ConfigError, match="raise SUMMARIZE_CONTEXT or lower --max-tokens"):
         local.config(max_tokens=3_500)
 
@@ -153,8 +166,9 @@ def test_long_articles_are_counted_and_split_by_the_models_own_tokenizer(
 
     story = (Path(__file__).parent.parent / "evals" / "articles" / "voa-8009495.txt").read_text()
     assert local.count_tokens(story) == len(story.encode("utf-8")) != count_tokens(story)
-    config = local.config(max_input_tokens=600)
-    chunks, warning = plan_chunks(story * 3, config)
+    provider = LocalProvider(local.config(), local)
+    options = provider.brief_options(BriefOptions(max_input_tokens=600))
+    chunks, warning = plan_chunks(story * 3, options, count=provider.count_tokens)
     assert len(chunks) > 1
     assert warning is not None
     assert all(local.count_tokens(chunk) <= 600 for chunk in chunks)
@@ -173,7 +187,7 @@ def test_a_local_model_waits_minutes_not_seconds_and_retries_once(local: LocalMo
 
 def test_hosted_models_keep_the_60_second_timeout() -> None:
     """Without --timeout, a model server or OpenAI gets the usual 60 s per request."""
-    from summarize.client import ModelConfig
+    from summarize.modelconfig import ModelConfig
 
     assert ModelConfig(model="m", base_url="http://localhost:8000/v1").timeout == 60
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from summarize.articles import read_inputs
 from summarize.batch import run_batch
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer, Throttled, structured_reply
+from summarize.modelconfig import ModelConfig, RetryPolicy
+from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.ratelimit import AdaptiveLimit
 from summarize.results import Failure
@@ -54,7 +56,7 @@ def test_a_batch_wider_than_the_provider_loses_no_article(tmp_path: Path) -> Non
         client = ModelClient(config)
         try:
             items = read_inputs([str(tmp_path / "in")])
-            outcome = run_batch(items, client, load_prompt(), concurrency=8)
+            outcome = run_batch(items, client, load_prompt(), BriefOptions(), concurrency=8)
         finally:
             client.close()
     assert not [r for r in outcome.results if isinstance(r, Failure)]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarize.cli import app
-from summarize.client import redact
+from summarize.failures import redact
 from summarize.loopback import LoopbackServer, QueueResponder, Reply, Request, RoutingResponder
 from tests.conftest import extraction
 
@@ -82,3 +82,37 @@ def test_redact_masks_the_key_and_its_long_fragments() -> None:
     assert SECRET[5:20] not in redact(f"shown: {SECRET[5:20]}", SECRET)
     assert redact("nothing secret here", SECRET) == "nothing secret here"
     assert redact("abc", None) == "abc"
+
+
+def test_the_librarys_request_log_masks_the_key(
+    server: LoopbackServer, queue: QueueResponder
+) -> None:
+    """`log_requests` (what --verbose turns on) is the library's: every request is logged,
+    a key in any log line is masked, and a second call replaces the first handler."""
+    import io
+    import logging
+
+    from summarize.client import ModelClient
+    from summarize.modelconfig import ModelConfig
+    from summarize.schema import Extraction
+    from summarize.transport import REQUEST_LOG, log_requests
+
+    earlier, stream = io.StringIO(), io.StringIO()
+    log_requests(earlier, secret=SECRET)
+    log_requests(stream, secret=SECRET)
+    logger = logging.getLogger("summarize")
+    try:
+        queue.push(NO_THREATS)
+        client = ModelClient(ModelConfig(model="m", base_url=server.url, api_key=SECRET))
+        client.extract([{"role": "user", "content": "story"}], Extraction, label="a.txt")
+        client.close()
+        logging.getLogger("summarize.transport").info("echoed: %s", f"Bearer {SECRET}")
+    finally:
+        for handler in [h for h in logger.handlers if h.get_name() == REQUEST_LOG]:
+            logger.removeHandler(handler)
+    log = stream.getvalue()
+    assert "POST " in log
+    assert "answered: 100 in + 50 out tokens" in log
+    assert "echoed: Bearer [redacted]" in log
+    assert SECRET not in log
+    assert earlier.getvalue() == ""

@@ -12,6 +12,7 @@ from summarize.articles import read_file
 from summarize.clean import BULLET, STRAIGHT, clean, normalize, normalize_for_match
 from summarize.client import ModelClient
 from summarize.loopback import QueueResponder
+from summarize.options import BriefOptions
 from summarize.pipeline import brief_article, check_grounding
 from summarize.prompts import load_prompt
 from summarize.schema import ExtractedThreat, ResolvedDate
@@ -159,7 +160,7 @@ def test_a_brief_carries_spans_for_evidence_conditions_and_dates_and_none_for_in
     }
     queue.push(*[extraction(threats=[threat])] * 3)
     article = read_file(SEED_000)
-    brief = brief_article(article, client, load_prompt())
+    brief = brief_article(article, client, load_prompt(), BriefOptions())
     text = clean(article.text).text
     got = brief.threats[0]
     quote, missing = got.evidence_spans

@@ -24,11 +24,14 @@ from summarize.articles import article_from_text
 from summarize.batch import run_batch
 from summarize.cache import AnswerCache
 from summarize.cli import app
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.loopback import LoopbackServer, Reply, Request, structured_reply
+from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.schema import Brief
+from summarize.transport import REQUEST_LOG
 from tests.conftest import extraction
 
 runner = CliRunner()
@@ -41,7 +44,7 @@ def no_stale_request_log() -> None:
     """An earlier test's `--verbose` leaves its log handler on the `summarize` logger,
     writing to that test's closed stream; its 'Logging error' would read as ours."""
     logger = logging.getLogger("summarize")
-    for handler in [h for h in logger.handlers if h.get_name() == "summarize-cli"]:
+    for handler in [h for h in logger.handlers if h.get_name() == REQUEST_LOG]:
         logger.removeHandler(handler)
 
 
@@ -245,7 +248,7 @@ def test_a_full_cache_turns_the_cache_off_with_one_warning(
         article_from_text(story(n), id=f"a{n}", source=f"a{n}.txt") for n in range(COUNT)
     ]
     try:
-        outcome = run_batch(articles, client, load_prompt(), concurrency=8)
+        outcome = run_batch(articles, client, load_prompt(), BriefOptions(), concurrency=8)
     finally:
         client.close()
         cache.close()

@@ -15,10 +15,12 @@ import pytest
 
 from summarize.articles import iter_inputs
 from summarize.batch import Resumed, run_batch
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.data import Article
 from summarize.errors import InputError
 from summarize.loopback import LoopbackServer
+from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.prompts import load_prompt
 from summarize.results import Failure
 from summarize.schema import Brief
@@ -97,6 +99,7 @@ def test_the_batch_pulls_a_generator_as_room_opens_and_keeps_nothing_unasked(
             articles(),
             client,
             load_prompt(),
+            BriefOptions(),
             concurrency=4,
             keep_results=False,
             on_result=lambda i, r: pulled_at_first_result.append(pulled),
@@ -130,7 +133,9 @@ def test_the_reorder_window_bounds_what_waits_for_a_slow_article(
         items = [
             Article(id=f"s{n}", source=f"s{n}", text=f"Story {n:03d}. {STORY}") for n in range(30)
         ]
-        run_batch(items, client, load_prompt(), concurrency=4, in_order=in_order, window=8)
+        run_batch(
+            items, client, load_prompt(), BriefOptions(), concurrency=4, in_order=in_order, window=8
+        )
     finally:
         client.close()
     assert started_before_first[0] <= 8
@@ -199,10 +204,15 @@ def test_a_resumed_article_is_a_resumed_outcome_not_a_request(
     client = ModelClient(ModelConfig(model="m", base_url=server.url))
     prompt = load_prompt()
     try:
-        done = frozenset({pair_digest("s1", article_key(items[1], client, prompt))})
+        done = frozenset({pair_digest("s1", article_key(items[1], client, prompt, BriefOptions()))})
         seen: list[object] = []
         outcome = run_batch(
-            items, client, prompt, finished=done, in_order=lambda i, o: seen.append(o)
+            items,
+            client,
+            prompt,
+            BriefOptions(),
+            finished=done,
+            in_order=lambda i, o: seen.append(o),
         )
     finally:
         client.close()

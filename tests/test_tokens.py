@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from summarize import tokens
-from summarize.client import ModelConfig
 from summarize.errors import ConfigError
+from summarize.options import BriefOptions
 from summarize.pipeline import plan_chunks
 from summarize.tokens import count_tokens, fits
 from tests.test_chunking import long_article
@@ -35,7 +35,7 @@ def test_short_text_fits_without_loading_the_tokenizer() -> None:
 
 def test_every_chunk_of_a_long_article_counts_within_the_budget() -> None:
     """Four real stories at a 1,000-token budget: every chunk sent is at most 1,000 tokens."""
-    chunks, warning = plan_chunks(long_article(), ModelConfig(model="m", max_input_tokens=1000))
+    chunks, warning = plan_chunks(long_article(), BriefOptions(max_input_tokens=1000))
     assert len(chunks) > 3
     assert all(count_tokens(chunk) <= 1000 for chunk in chunks)
     assert max(count_tokens(chunk) for chunk in chunks) > 800  # the budget is used, not wasted
@@ -44,7 +44,7 @@ def test_every_chunk_of_a_long_article_counts_within_the_budget() -> None:
 
 def test_dense_text_is_cut_into_more_chunks_than_prose_of_the_same_length() -> None:
     """Digits pack fewer characters into a token, so the same length needs more chunks."""
-    config = ModelConfig(model="m", max_input_tokens=1000, max_chunks=100)
+    config = BriefOptions(max_input_tokens=1000, max_chunks=100)
     prose = long_article()
     figures = "\n\n".join(
         " ".join(f"{n * 7919 % 100000:05d}" for n in range(start, start + 60))

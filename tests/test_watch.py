@@ -156,7 +156,7 @@ def test_watch_rejects_a_bad_interval() -> None:
     ("every", "seconds"), [("15m", 900.0), ("30s", 30.0), ("2h", 7200.0), ("45", 45.0)]
 )
 def test_every_reads_durations(every: str, seconds: float) -> None:
-    from summarize.cli import _interval
+    from summarize.commands.watch import _interval
 
     assert _interval(every) == seconds
 

@@ -7,17 +7,20 @@ provider, or live while recording every raw answer for later replay (`record`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from summarize.batch import run_batch
-from summarize.client import ModelClient, ModelConfig, RetryPolicy
+from summarize.client import ModelClient
 from summarize.errors import ConfigError, InputError
 from summarize.evaluation.gold import GoldCase, load_gold
 from summarize.evaluation.scoring import ArticleScore, Totals, aggregate, score_article
 from summarize.evaluation.store import RecordingResponder, load_meta, replay_responder
 from summarize.loopback import LoopbackServer, Responder
+from summarize.modelconfig import ModelConfig, RetryPolicy
+from summarize.options import BriefOptions
 from summarize.pipeline import clean_article
 from summarize.prompts import Prompt
 from summarize.results import Failure, Result
@@ -88,12 +91,18 @@ def _score(
 
 
 def _brief_all(
-    cases: list[GoldCase], config: ModelConfig, prompt: Prompt, concurrency: int
+    cases: list[GoldCase],
+    config: ModelConfig,
+    prompt: Prompt,
+    concurrency: int,
+    *,
+    options: BriefOptions,
+    count_tokens: Callable[[str], int] | None = None,
 ) -> list[Result]:
-    client = ModelClient(config)
+    client = ModelClient(config, count_tokens=count_tokens)
     try:
         articles = [c.article for c in cases]
-        return run_batch(articles, client, prompt, concurrency=concurrency).results
+        return run_batch(articles, client, prompt, options, concurrency=concurrency).results
     finally:
         client.close()
 
@@ -104,10 +113,14 @@ def run_eval(
     *,
     mock: Path | None = None,
     config: ModelConfig | None = None,
+    options: BriefOptions | None = None,
+    count_tokens: Callable[[str], int] | None = None,
     record: Path | None = None,
     concurrency: int = 4,
 ) -> EvalRun:
-    """Score `prompt` on the gold set, replaying `mock` or calling `config`'s model."""
+    """Score `prompt` on the gold set, replaying `mock` or calling `config`'s model
+    (whose tokens `count_tokens` counts, if not cl100k_base), briefed with `options`."""
+    options = options or BriefOptions()
     # Each article named as its gold file names it (`seeds/...`), not by where this install
     # keeps it, so reports and failure messages read the same from any folder.
     cases = [
@@ -134,7 +147,7 @@ def run_eval(
             replay = ModelConfig(
                 model=meta["model"], base_url=server.url, mode=meta["mode"], retry=REPLAY_RETRIES
             )
-            results = _brief_all(cases, replay, prompt, concurrency)
+            results = _brief_all(cases, replay, prompt, concurrency, options=options)
     elif config is None:
         raise ConfigError("pass --mock NAME to replay stored responses, or --model to run live")
     elif record is not None:
@@ -143,10 +156,14 @@ def run_eval(
         with LoopbackServer(recorder) as server:
             # Same mode as the provider would get: the loopback URL must not change it.
             proxied = replace(config, base_url=server.url, mode=config.resolved_mode)
-            results = _brief_all(cases, proxied, prompt, concurrency)
+            results = _brief_all(
+                cases, proxied, prompt, concurrency, options=options, count_tokens=count_tokens
+            )
         recorder.save(record, {"model": config.model, "mode": config.resolved_mode})
     else:
         meta |= {"responses": None, "model": config.model, "mode": config.resolved_mode}
-        results = _brief_all(cases, config, prompt, concurrency)
+        results = _brief_all(
+            cases, config, prompt, concurrency, options=options, count_tokens=count_tokens
+        )
     scores = _score(cases, results, texts)
     return EvalRun(cases=cases, results=results, scores=scores, totals=aggregate(scores), meta=meta)

@@ -20,16 +20,20 @@ import json
 import os
 import socket
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarize.errors import ConfigError, ProviderError
+from summarize.providers.base import Provider, Settings
 
 if TYPE_CHECKING:
-    from summarize.client import ModelConfig
+    from summarize.modelconfig import ModelConfig, RetryPolicy
 
 PREFIX = "gguf:"
+DEFAULT_CONTEXT = 8192  # tokens of context llama.cpp allocates unless SUMMARIZE_CONTEXT says
 GGUF_MAGIC = b"GGUF"
 MEMORY_HEADROOM = 1.2  # weights plus KV cache and buffers; a 135M model needs ~0.2 GB
 PROMPT_TOKENS = 512  # the prompt's instructions and the title around the article (~350)
@@ -86,12 +90,14 @@ class LocalModel:
 
     path: Path
     threads: int = field(default_factory=lambda: os.cpu_count() or 2)
-    context: int = 8192
+    context: int = DEFAULT_CONTEXT
     _server: Any = field(default=None, init=False, repr=False)
     port: int = field(default=0, init=False)
 
     @classmethod
-    def start(cls, spec: str, *, threads: int | None = None, context: int = 8192) -> LocalModel:
+    def start(
+        cls, spec: str, *, threads: int | None = None, context: int = DEFAULT_CONTEXT
+    ) -> LocalModel:
         """Start `gguf:/path` (the prefix is optional here)."""
         path = Path(spec.removeprefix(PREFIX)).expanduser()
         check_model_file(path)
@@ -135,30 +141,33 @@ class LocalModel:
     def name(self) -> str:
         return self.path.name
 
-    def config(self, **options: Any) -> ModelConfig:
-        """A ModelConfig that sends requests to this model, schema-constrained, with an
-        input budget counted by its own tokenizer and small enough for its context."""
-        from summarize.client import ModelConfig, RetryPolicy
+    def config(
+        self,
+        *,
+        mode: str | None = None,
+        timeout: float | None = None,
+        max_tokens: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ModelConfig:
+        """A ModelConfig that sends requests to this model, schema-constrained by default,
+        its answer capped at `max_tokens` (2048 unless given). ConfigError when the
+        context has no room for an article beside the prompt and such an answer."""
+        from summarize.modelconfig import ModelConfig, RetryPolicy
 
-        if options.get("mode") is None:
-            options["mode"] = "json_schema"  # llama.cpp constrains decoding to the schema
-        # The answer's share of the context, as the budget below reserves it: a small
+        # The answer's share of the context, as the input budget reserves it: a small
         # model can otherwise generate until the context is full.
-        if options.get("max_tokens") is None:
-            options["max_tokens"] = ANSWER_TOKENS
-        options.setdefault("timeout", TIMEOUT_SECONDS)
-        options.setdefault(
-            "retry", RetryPolicy(max_attempts=2, max_seconds=2 * options["timeout"] + 30)
-        )
-        budget = self.input_budget(options["max_tokens"])
-        options["max_input_tokens"] = min(options.get("max_input_tokens", budget), budget)
+        max_tokens = ANSWER_TOKENS if max_tokens is None else max_tokens
+        self.input_budget(max_tokens)
+        timeout = TIMEOUT_SECONDS if timeout is None else timeout
         return ModelConfig(
             model=self.name,
             base_url=self.url,
+            mode=mode or "json_schema",  # llama.cpp constrains decoding to the schema
+            timeout=timeout,
+            max_tokens=max_tokens,
+            retry=retry or RetryPolicy(max_attempts=2, max_seconds=2 * timeout + 30),
             provider_name="llama.cpp",
             endpoint_id=f"llama.cpp:{self.path.resolve()}:{self.path.stat().st_size}",
-            count_tokens=self.count_tokens,
-            **options,
         )
 
     def input_budget(self, max_tokens: int) -> int:
@@ -197,3 +206,36 @@ class LocalModel:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class LocalProvider(Provider):
+    """A running local model as a provider: its tokenizer counts the input budget, and
+    its context caps it."""
+
+    local: LocalModel
+
+    def count_tokens(self, text: str) -> int:
+        return self.local.count_tokens(text)
+
+    def input_budget(self) -> int:
+        return self.local.input_budget(self.config.max_tokens or ANSWER_TOKENS)
+
+
+@contextmanager
+def open_gguf(path: str, settings: Settings) -> Iterator[LocalProvider]:
+    """`gguf:PATH` as a provider, llama.cpp running until the block ends. Threads and
+    context size from SUMMARIZE_THREADS and SUMMARIZE_CONTEXT (all cores and 8192
+    unless set); a base URL is not used: the model is served in this process."""
+    threads = settings.whole_number("SUMMARIZE_THREADS", default=0, least=0, example=4)
+    context = settings.whole_number(
+        "SUMMARIZE_CONTEXT", default=DEFAULT_CONTEXT, least=512, example=DEFAULT_CONTEXT
+    )
+    with LocalModel.start(path, threads=threads or None, context=context) as local:
+        config = local.config(
+            mode=settings.mode,
+            timeout=settings.timeout,
+            max_tokens=settings.max_tokens,
+            retry=settings.retry,
+        )
+        yield LocalProvider(config, local)
