@@ -238,14 +238,16 @@ def brief(
     --model for any OpenAI-compatible server, or --model gguf:PATH for a local file.
     Without one, `summarize eval` shows the whole pipeline offline.
     """
+    if resume and jsonl_out is None:
+        raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
+    if workers is not None and workers > 1:
+        _warm_up_workers()  # it imports the model stack while this process does the same
     from summarize.batch import BatchOutcome
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
     from summarize.providers import resolve
     from summarize.transport import log_requests
 
-    if resume and jsonl_out is None:
-        raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
     resources = ExitStack()
     try:
         _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
@@ -400,7 +402,8 @@ class _Run:
             # Lines shared by many articles of the run are page chrome, counted in a first
             # reading of the inputs (so --resume computes the same cache keys as the run it
             # resumes), which also counts the articles for the progress bar.
-            total, self.repeated, inputs = _count_lines(inputs)
+            large = _warm_up_workers if workers is None else None
+            total, self.repeated, inputs = _count_lines(inputs, on_large=large)
             if resume and self.jsonl_out is not None:
                 self.finished = _read_finished(self.jsonl_out)
             if self.jsonl_out is not None:
@@ -573,11 +576,20 @@ HEAD_ITEMS = 1_000
 HEAD_CHARS = 50_000_000
 
 
-def _count_lines(inputs: Iterable[Item]) -> tuple[int, dict[str, int], Iterable[Item]]:
+def _warm_up_workers() -> None:
+    from summarize import forking
+
+    forking.start()
+
+
+def _count_lines(
+    inputs: Iterable[Item], *, on_large: Callable[[], None] | None = None
+) -> tuple[int, dict[str, int], Iterable[Item]]:
     """How many inputs there are, the lines repeated across their articles
     (`summarize.linefreq`), and the inputs to brief. Up to HEAD_ITEMS articles and
     HEAD_CHARS characters are read once and kept; past that the count reads the inputs
-    through, one article at a time, and the batch reads them again."""
+    through, one article at a time, and the batch reads them again; `on_large` is called
+    once the inputs are known to be that many."""
     from summarize.linefreq import repeated_lines
 
     reading = iter(inputs)
@@ -591,6 +603,8 @@ def _count_lines(inputs: Iterable[Item]) -> tuple[int, dict[str, int], Iterable[
     else:
         texts = (item.text for item in head if isinstance(item, Article))
         return len(head), repeated_lines(texts), head
+    if on_large is not None:
+        on_large()
     total = 0
 
     def texts_of_all() -> Iterator[str]:

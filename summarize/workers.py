@@ -15,13 +15,12 @@ terminates them. A worker whose parent is gone (`kill -9`) notices within a seco
 exits. The answer cache is shared through SQLite's WAL mode and busy timeout
 (`summarize.cache`); a cache fault in a worker reaches the parent as a note.
 
-Processes start from a fork server that has imported the model stack once, so each worker
-starts in a fraction of a second after the first.
+Processes start from a fork server that has imported the model stack once
+(`summarize.forking`), so each worker starts in a fraction of a second after the first.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import signal
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarize import signals
+from summarize import forking, signals
 from summarize.batch import BackendLost, Outcome, Worker
 from summarize.data import Article, Deferred
 from summarize.options import BriefOptions
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
     from summarize.modelconfig import ModelConfig
 
 PARENT_CHECK_SECONDS = 1.0  # how soon a worker notices that its parent is gone
-PRELOAD = ["summarize.workers", "summarize.pipeline", "summarize.client", "openai", "instructor"]
 
 
 @dataclass(frozen=True)
@@ -133,8 +131,7 @@ class ProcessBackend:
     """`processes` worker processes behind a task queue and a result queue."""
 
     def __init__(self, spec: WorkerSpec, processes: int, *, on_note: Callable[[str], None]) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        context = forking.context()
         self.tasks: Any = context.Queue()
         self.results: Any = context.Queue()
         self.on_note = on_note
