@@ -2,6 +2,7 @@
 
     python3 benchmarks/bench_batch.py                 # the full set, about 6 minutes
     python3 benchmarks/bench_batch.py --skip-serial   # without the 200 s `-j 1` run
+    python3 benchmarks/bench_batch.py --overhead-only # the overhead and its split, a minute
 
 Drives the library (`run_batch` with the real `ModelClient`, `openai` and `instructor`)
 against the loopback OpenAI-compatible server, over articles generated from
@@ -9,7 +10,12 @@ against the loopback OpenAI-compatible server, over articles generated from
 
 - pipeline overhead per article with a zero-latency server, at -j 1: everything but
   waiting for a model (cleaning, prompt, HTTP round trip on loopback, parsing,
-  validation, dates, grounding), and the part of it that is summarize's own text work;
+  validation, dates, grounding), in wall time and in CPU time of every thread; then where
+  it goes, in CPU per article: summarize's own work whole and stage by stage
+  (`own_work.py`: line frequency, clean, chunk plan, prompt, injection scan, grounding,
+  dates, spans, assembling the brief, its JSONL line), on these articles and on the
+  corpus's stories as read, and the model call's client side (openai, instructor, httpx)
+  and the loopback server's (`bench_model_call.py` splits the client side further);
 - 200 articles at 1.0 s latency, -j 20, against the ideal 200 x 1.0 / 20 = 10 s, and -j 1;
 - a server that admits 10 requests at once and answers 429 with `Retry-After: 1` beyond
   that, -j 20: articles lost (must be 0) and wall time against the bound 200 x 1.0 / 10;

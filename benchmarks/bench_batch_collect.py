@@ -1,65 +1,72 @@
-"""What `summarize batch collect` costs per result, beyond validating the answer.
+"""What `summarize batch collect` costs per result beyond validating the answer, and its
+peak memory at two batch sizes.
 
-    python3 benchmarks/bench_batch_collect.py             # 10,000 results, about 2 minutes
-    python3 benchmarks/bench_batch_collect.py --count 2000
+    python3 benchmarks/bench_batch_collect.py                 # 1,000 and 10,000: ~2 minutes
+    python3 benchmarks/bench_batch_collect.py --counts 500 2000
 
-Writes a job folder for `--count` articles generated from `../shared/articles/voa.jsonl`
-(as `batch submit --requests-only` does), answers every request line with a grounded
-brief the way a model writes one (`bench_batch.answer`: a threat quoting the article, a
-condition, a deadline, actors and dates), stores that as a results file in the Batch API's
-output format, and then times `collect` over it in this process: reading the results,
-cleaning each article again, matching its request by cache key, validating the answer,
-grounding, date resolution, the answer cache (SQLite) and the JSONL output.
+For each count, writes a job folder for that many articles generated from
+`../shared/articles/voa.jsonl` (as `batch submit --requests-only` does: plans, keys,
+injection scans, request lines), answers every request line with a grounded brief the
+way a model writes one (`bench_batch.answer`: a threat quoting the article, a
+condition, a deadline, actors and dates) in the Batch API's output format, and then runs
+`collect` over it in a fresh process (so that its peak RSS is collect's own): indexing
+the results file, reading each article's plan, matching its answer by cache key,
+validating it, grounding, date resolution, the answer cache (SQLite) and the JSONL
+output, checkpointed.
 
-"Validation" is timed separately over the same answers: the `openai` SDK's
-`ChatCompletion` model plus instructor's parse into `Extraction`, which is what
+"Validation" is timed separately in the same process, over the same answers: the `openai`
+SDK's `ChatCompletion` model plus instructor's parse into `Extraction`, which is what
 `ModelClient.accept` runs for each answer. The figure to hold under 1 ms is collect's CPU
-per result minus that.
+per result minus that. Peak RSS should be flat from the smaller count to the larger.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench_batch import DEFAULT_CORPUS, answer, make_articles
 
-from summarize.batchjobs import REQUESTS, Answers, collect, load_job, write_job
-from summarize.cache import AnswerCache
+from summarize.batchjobs import load_job, write_job
 from summarize.client import ModelClient
-from summarize.data import Article
-from summarize.export import JsonlWriter
-from summarize.injection import injection_warnings
 from summarize.loopback import Request
 from summarize.modelconfig import ModelConfig
 from summarize.options import BriefOptions
-from summarize.pipeline import article_requests, clean_article
 from summarize.prompts import load_prompt
-from summarize.results import Failure, Result
 from summarize.schema import Extraction
+
+CONFIG = ModelConfig(model="bench-model", base_url="http://127.0.0.1:9/v1", api_key="x")
 
 
 def results_file(folder: Path) -> Path:
     """Every request answered, one Batch API output line each."""
     path = folder / "results.jsonl"
-    with (folder / REQUESTS).open(encoding="utf-8") as lines, path.open("w") as out:
-        for number, raw in enumerate(lines):
-            line = json.loads(raw)
-            request = Request("POST", line["url"], {}, json.dumps(line["body"]).encode())
-            body = json.loads(answer(request).encoded())
-            response = {"status_code": 200, "request_id": f"req-{number}", "body": body}
-            record = {"id": f"r{number}", "custom_id": line["custom_id"], "response": response}
-            out.write(json.dumps(record | {"error": None}) + "\n")
+    with path.open("w") as out:
+        for batch in load_job(folder).batches:
+            with (folder / batch.requests_file).open(encoding="utf-8") as lines:
+                for raw in lines:
+                    line = json.loads(raw)
+                    request = Request("POST", line["url"], {}, json.dumps(line["body"]).encode())
+                    body = json.loads(answer(request).encoded())
+                    number = line["custom_id"][:12]
+                    response = {"status_code": 200, "request_id": f"req-{number}", "body": body}
+                    record = {"id": f"r{number}", "custom_id": line["custom_id"]}
+                    out.write(json.dumps(record | {"response": response, "error": None}) + "\n")
     return path
 
 
-def validation_seconds(answers: Answers, client: ModelClient) -> float:
-    """CPU to validate every answer as `accept` does, and nothing else."""
+def validation_seconds(results: Path, client: ModelClient) -> float:
+    """CPU to validate every answer as `accept` does, and nothing else (the results file
+    is read a line at a time, outside the timing)."""
     from instructor.processing import process_response
     from openai.types.chat import ChatCompletion
 
@@ -67,86 +74,148 @@ def validation_seconds(answers: Answers, client: ModelClient) -> float:
 
     model = _prepared(Extraction)
     mode = client._mode
+    spent = 0.0
+    with results.open(encoding="utf-8") as lines:
+        for line in lines:
+            body = json.loads(line)["response"]["body"]
+            started = time.process_time()
+            completion = ChatCompletion.model_validate(body)
+            process_response(completion, response_model=model, stream=False, strict=True, mode=mode)
+            spent += time.process_time() - started
+    return spent
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size. Linux's VmHWM, where there is one: the
+    rusage figure carries over the parent's peak through fork and exec."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# The text work on each answer that a live run does too, and whose code is that of
+# `pipeline`'s steps: timed apart so the rest, collect's own, shows.
+TEXT_WORK = {
+    "resolve_dates": "date resolution",
+    "locate": "quote and date offsets (spans.locate)",
+    "check_grounding": "grounding checks",
+}
+
+
+def timed_text_work() -> dict[str, float]:
+    """Wrap `pipeline`'s text steps with CPU timers; the seconds each has taken so far."""
+    import summarize.pipeline
+
+    spent = dict.fromkeys(TEXT_WORK, 0.0)
+    for name in TEXT_WORK:
+        step = getattr(summarize.pipeline, name)
+
+        def timed(*args: object, _step: Any = step, _name: str = name, **kwargs: object) -> Any:
+            started = time.process_time()
+            try:
+                return _step(*args, **kwargs)
+            finally:
+                spent[_name] += time.process_time() - started
+
+        setattr(summarize.pipeline, name, timed)
+    return spent
+
+
+def collect_here(folder: Path) -> dict[str, float]:
+    """Run collect over the job in this process; its figures."""
+    from summarize.batchcollect import collect
+    from summarize.batchresults import Answers
+    from summarize.cache import AnswerCache
+
+    text_work = timed_text_work()
+    cache = AnswerCache(folder / "answers.sqlite3")
+    client = ModelClient(CONFIG, cache=cache)
+    started, wall = time.process_time(), time.perf_counter()
+    with Answers() as answers:
+        answers.read(folder / "results.jsonl")  # indexing the results is part of collect
+        outcome = collect(folder, load_job(folder), client, answers, folder / "briefs.jsonl")
+    cpu = time.process_time() - started
+    wall = time.perf_counter() - wall
+    peak_kb = peak_rss_kb()
+    validation = validation_seconds(folder / "results.jsonl", client)
+    cache.close()
+    return {
+        "cpu": cpu,
+        "wall": wall,
+        "validation": validation,
+        "peak_mb": peak_kb / 1024,
+        "briefs": outcome.briefs,
+        **text_work,
+        "failures": outcome.failures,
+    }
+
+
+def run(count: int, corpus: Path, scratch: Path) -> dict[str, float]:
+    folder = scratch / f"job-{count}"
+    client = ModelClient(CONFIG)
+    articles = make_articles(corpus, count)
     started = time.process_time()
-    for body in answers.completions.values():
-        completion = ChatCompletion.model_validate(body)
-        process_response(completion, response_model=model, stream=False, strict=True, mode=mode)
-    return time.process_time() - started
-
-
-def parts_ms(articles: list[Article], client: ModelClient) -> dict[str, float]:
-    """CPU per article of the pieces of collect that are summarize's own text work,
-    each timed alone over the same articles."""
-    prompt = load_prompt()
-    timings = {}
-    for name, work in (
-        ("cleaning the article again", clean_article),
-        (
-            "prompt and cache key",
-            lambda a: client.key_for(article_requests(a, prompt, BriefOptions())[0], Extraction),
-        ),
-        ("injection scan", lambda a: injection_warnings(clean_article(a).text)),
-    ):
-        started = time.process_time()
-        for article in articles:
-            work(article)
-        timings[name] = (time.process_time() - started) / len(articles) * 1000
-    timings["prompt and cache key"] -= timings["cleaning the article again"]
-    timings["injection scan"] -= timings["cleaning the article again"]
-    return timings
+    write_job(
+        folder, articles, client, load_prompt(), BriefOptions(), max_requests=None, max_bytes=None
+    )
+    submit = time.process_time() - started
+    del articles
+    results = results_file(folder)
+    child = subprocess.run(
+        [sys.executable, __file__, "--collect-only", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(child.stdout)
+    figures["submit"] = submit
+    figures["results_mb"] = results.stat().st_size / 1e6
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--counts", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--collect-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.collect_only:
+        print(json.dumps(collect_here(args.collect_only)))
+        return
 
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "job"
-        config = ModelConfig(model="bench-model", base_url="http://127.0.0.1:9/v1", api_key="x")
-        client = ModelClient(config)
-        articles = make_articles(args.corpus, args.count)
-        started = time.process_time()
-        write_job(folder, articles, client, load_prompt(), BriefOptions())
-        submit_cpu = time.process_time() - started
-        answers = Answers()
-        answers.read(results_file(folder))
-
-        cache = AnswerCache(Path(scratch) / "answers.sqlite3")
-        client = ModelClient(config, cache=cache)
-        failures = 0
-
-        with JsonlWriter(Path(scratch) / "briefs.jsonl") as writer:
-
-            def write(result: Result) -> None:
-                nonlocal failures
-                failures += isinstance(result, Failure)
-                writer.write(result)
-
-            started, wall = time.process_time(), time.perf_counter()
-            timed = Answers()
-            timed.read(folder / "results.jsonl")  # reading the results is part of collect
-            collect(folder, load_job(folder), client, timed, done=set(), on_result=write)
-            collect_cpu = time.process_time() - started
-            collect_wall = time.perf_counter() - wall
-        validation = validation_seconds(answers, client)
-        parts = parts_ms(articles[:2000], client)
-        cache.close()
-
-    n = args.count
-    own = (collect_cpu - validation) / n * 1000
     print(
-        f"# batch collect, {n:,} results; Python {platform.python_version()}, "
-        f"{platform.machine()}, {sys.platform}"
+        f"# batch collect; Python {platform.python_version()}, {platform.machine()}, "
+        f"{sys.platform}, {os.cpu_count()} cores; load average at start "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
-    print(f"submit (--requests-only) CPU per article:  {submit_cpu / n * 1000:.2f} ms")
-    print(f"collect CPU per result:                     {collect_cpu / n * 1000:.2f} ms")
-    print(f"  of which validation (SDK + instructor):   {validation / n * 1000:.2f} ms")
-    print(f"  beyond validation (target < 1 ms):        {own:.2f} ms")
-    for name, figure in parts.items():
-        print(f"    {name + ':':<38} {figure:.2f} ms")
-    print(f"collect wall: {collect_wall:.1f} s; failures: {failures} (must be 0)")
+    with tempfile.TemporaryDirectory() as scratch:
+        for count in args.counts:
+            f = run(count, args.corpus, Path(scratch))
+            per = 1000 / count
+            print(f"\n{count:,} results ({f['results_mb']:.0f} MB results file)")
+            print(f"  submit (--requests-only) CPU per article:  {f['submit'] * per:.2f} ms")
+            print(f"  collect CPU per result:                     {f['cpu'] * per:.2f} ms")
+            print(f"    of which validation (SDK + instructor):   {f['validation'] * per:.2f} ms")
+            print(
+                "    beyond validation (target < 1 ms):        "
+                f"{(f['cpu'] - f['validation']) * per:.2f} ms"
+            )
+            for name, about in TEXT_WORK.items():
+                print(f"      {about + ':':<41}{f[name] * per:.2f} ms")
+            text = sum(f[name] for name in TEXT_WORK)
+            print(
+                "      the rest, collect's own:                "
+                f"{(f['cpu'] - f['validation'] - text) * per:.2f} ms"
+            )
+            print(f"  collect peak RSS:                           {f['peak_mb']:.0f} MB")
+            print(
+                f"  collect wall: {f['wall']:.1f} s; briefs: {f['briefs']:.0f}; "
+                f"failures: {f['failures']:.0f} (must be 0)"
+            )
+    print("\nload average at end " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

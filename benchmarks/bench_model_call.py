@@ -29,8 +29,10 @@ from pathlib import Path
 
 from bench_batch import DEFAULT_CORPUS, make_articles, provider
 
-from summarize.client import ModelClient, ModelConfig
+from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer
+from summarize.modelconfig import ModelConfig
+from summarize.options import BriefOptions
 from summarize.pipeline import clean_sendable, request_messages
 from summarize.prompts import load_prompt
 from summarize.schema import Extraction
@@ -90,7 +92,7 @@ def main() -> None:
     prompt = load_prompt()
     requests = []
     for article in articles:
-        cleaned, _ = clean_sendable(article, client.config)
+        cleaned, _ = clean_sendable(article, BriefOptions())
         requests.append(request_messages(article, cleaned, prompt))
 
     def one_pass() -> None:

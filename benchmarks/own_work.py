@@ -107,7 +107,8 @@ class StageClock:
 
 
 class _NoModel:
-    """Stands in for `ModelClient` where `brief_article` reads only its configuration."""
+    """Stands in for `ModelClient` where `brief_article` reads only its configuration and
+    token count."""
 
     def __init__(self, client: ModelClient) -> None:
         self.config = client.config
@@ -138,6 +139,7 @@ def _brief_all(
     with clock.stage("line frequency"):
         repeated = repeated_lines(article.text for article in articles)
     stand_in: Any = _NoModel(client)
+    options = BriefOptions()
     for article in articles:
         extraction = answers[article.id]
 
@@ -148,9 +150,7 @@ def _brief_all(
 
         with clock.stage("line frequency"):
             mine = for_article(article.text, repeated)
-        brief = pipeline.brief_article(
-            article, stand_in, prompt, BriefOptions(), ask=ask, repeated=mine
-        )
+        brief = pipeline.brief_article(article, stand_in, prompt, options, ask=ask, repeated=mine)
         with clock.stage("JSONL line"):
             json.dumps(to_record(brief), ensure_ascii=False)
 

@@ -14,6 +14,7 @@ the model stack (`openai`, `instructor`) until a model is actually called.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -27,7 +28,7 @@ _EXPORTS = {
     "ModelConfig": "summarize.modelconfig",
     "RetryPolicy": "summarize.modelconfig",
     "BriefOptions": "summarize.options",
-    "resolve": "summarize.dates",
+    "resolve_date": "summarize.dates",
     "ArticleFailed": "summarize.errors",
     "ConfigError": "summarize.errors",
     "InputError": "summarize.errors",
@@ -66,7 +67,7 @@ __all__ = [
     "clean",
     "load_prompt",
     "read_inputs",
-    "resolve",
+    "resolve_date",
     "run_batch",
     "summarize_text",
 ]
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
     from summarize.clean import Cleaned, clean
     from summarize.client import ModelClient
     from summarize.data import Article
-    from summarize.dates import resolve
+    from summarize.dates import resolve as resolve_date
     from summarize.errors import (
         ArticleFailed,
         ConfigError,
@@ -94,8 +95,20 @@ if TYPE_CHECKING:
     from summarize.schema import Brief, Extraction, Threat
 
 
+# An exported name that differs from its name in the module it comes from.
+_RENAMED = {"resolve_date": "resolve"}
+
+
 def __getattr__(name: str) -> Any:
+    if name == "resolve":  # one word, two meanings: kept for one release, with a warning
+        warnings.warn(
+            "summarize.resolve resolves a date expression and is now summarize.resolve_date; "
+            "to open a model from a spec use summarize.providers.resolve",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        name = "resolve_date"
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'summarize' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), _RENAMED.get(name, name))

@@ -2,20 +2,23 @@
 
 A job is a folder, so that every step can run in a fresh process, and again:
 
-- `job.json`, the manifest: the model configuration (never the API key), the prompt, the
-  provider's file and batch ids and the batch's last known status. Rewritten atomically;
-  it is written last by `write_job`, so its presence means the folder is complete.
-- `requests.jsonl`: one Batch API line per request, `custom_id` the request's cache key
-  and `body` the exact chat-completions request a live run sends
-  (`ModelClient.request_body`). Requests the answer cache already holds are left out.
-- `articles.jsonl`: every article as read (and every input that could not be read), so
-  that `collect` needs nothing but the folder.
-- `output.jsonl`, `errors.jsonl`: the provider's result files, once downloaded.
+- `job.json`, the manifest: the model configuration (never the API key), the prompt, and
+  for each of the job's batches its requests file, the provider's file and batch ids and
+  the batch's last known status. Rewritten atomically; it is written last by
+  `write_job`, so its presence means the folder is complete.
+- `requests.jsonl` (`requests-2.jsonl`, ... when the job is more than one batch): one
+  Batch API line per request, `custom_id` the request's cache key and `body` the exact
+  chat-completions request a live run sends (`ModelClient.request_body`). A file holds at
+  most `max_requests` lines and `max_bytes` bytes (OpenAI's caps: 50,000 and 200 MB).
+  Requests the answer cache already holds are left out.
+- `articles.jsonl`: every article as read (and every input that could not be read), with
+  its plan (`pipeline.Plan`): the cleaned text the requests carry, their cache keys, the
+  batch each went in, the warnings, and whether the injection scan found anything, so
+  that `collect` needs nothing but the folder and does none of that work again.
+- `output.jsonl`, `errors.jsonl` (`output-2.jsonl`, ...): each batch's result files,
+  once downloaded.
 
-`collect` runs each answer through `brief_article` with `ModelClient.accept` in place of a
-live call: the same schema checks, re-asks (live), grounding, date resolution and cache as
-a live run. Articles already in the output JSONL (briefs or failures) are not written
-again, so collecting twice adds nothing.
+Collecting them into briefs is `summarize.batchcollect`.
 """
 
 from __future__ import annotations
@@ -25,21 +28,22 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from summarize.client import Pending
+from summarize.batchresults import Answers
+from summarize.clean import Cleaned
 from summarize.data import Article
-from summarize.errors import InputError, ProviderError, SummarizeError
+from summarize.errors import InputError, SummarizeError
 from summarize.export import write_atomically
+from summarize.injection import Scan, scan
 from summarize.options import BriefOptions
-from summarize.pipeline import article_requests, brief_article
+from summarize.pipeline import Plan, plan_article, plan_requests
 from summarize.prompts import Prompt
-from summarize.results import Failure, Result
 from summarize.schema import Extraction
 
 if TYPE_CHECKING:
@@ -47,26 +51,70 @@ if TYPE_CHECKING:
 
     from summarize.client import ModelClient
     from summarize.modelconfig import ModelConfig
-    from summarize.transport import CallRecord
 
 MANIFEST = "job.json"
-REQUESTS = "requests.jsonl"
+REQUESTS = "requests.jsonl"  # the first batch's; the n-th batch's is requests-n.jsonl
 ARTICLES = "articles.jsonl"
-OUTPUT = "output.jsonl"
-ERRORS = "errors.jsonl"
 ENDPOINT: Literal["/v1/chat/completions"] = "/v1/chat/completions"
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 LOCAL = "cached"  # the status of a job with nothing to send: every answer was cached
+MIXED = "finished"  # every batch finished, not all the same way
+# OpenAI's documented caps for one batch's input file.
+MAX_REQUESTS = 50_000
+MAX_BYTES = 200_000_000
 # What of a ModelConfig and the BriefOptions a job records (in one `config` object, as
 # jobs always have): enough to rebuild the same requests and keys.
 CONFIG_FIELDS = ("model", "base_url", "mode", "timeout", "temperature", "max_tokens")
 OPTION_FIELDS = ("max_input_tokens", "max_chunks")
+# The manifest of a job written before a job could be several batches kept these at
+# its top level, for its one batch.
+SINGLE_BATCH_FIELDS = (
+    "input_file_id",
+    "batch_id",
+    "status",
+    "output_file_id",
+    "error_file_id",
+    "request_counts",
+    "errors",
+)
 
 
 class NotReady(SummarizeError):
-    """The batch has not finished: there is nothing to collect yet."""
+    """A batch has not finished: there is nothing to collect yet."""
 
     kind = "not_ready"
+
+
+@dataclass
+class Batch:
+    """One requests file of a job and the provider's batch made of it."""
+
+    requests_file: str
+    requests: int = 0
+    bytes: int = 0
+    input_file_id: str | None = None
+    batch_id: str | None = None
+    status: str | None = None  # the provider's; None until created
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    request_counts: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # why the batch failed as a whole
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    def result_files(self) -> tuple[str, str]:
+        """Where its output and error files are kept in the job folder."""
+        suffix = self.requests_file.removeprefix("requests")
+        return f"output{suffix}", f"errors{suffix}"
+
+    def progress(self) -> str:
+        counts = self.request_counts
+        return (
+            f"batch {self.batch_id} is {self.status} ({counts.get('completed', 0)} of "
+            f"{counts.get('total', 0)} answered)"
+        )
 
 
 @dataclass
@@ -80,18 +128,31 @@ class Job:
     requests: int = 0
     articles: int = 0
     unreadable: int = 0  # inputs that could not be read: failures in the output
-    input_file_id: str | None = None
-    batch_id: str | None = None
-    status: str | None = None  # the provider's; None until submitted
-    output_file_id: str | None = None
-    error_file_id: str | None = None
-    request_counts: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)  # why a batch failed as a whole
+    batches: list[Batch] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)  # re-ask rounds: sub-folder names
 
     @property
+    def status(self) -> str | None:
+        """The job's status: its batches' when they agree, else the first not finished;
+        None while a batch is not created (--requests-only, or a submit cut short)."""
+        if not self.batches:
+            return LOCAL
+        statuses = [batch.status for batch in self.batches]
+        if None in statuses:
+            return None
+        waiting = [status for status in statuses if status not in TERMINAL]
+        if waiting:
+            return waiting[0]
+        return statuses[0] if len(set(statuses)) == 1 else MIXED
+
+    @property
     def finished(self) -> bool:
-        return self.status in TERMINAL or self.status == LOCAL
+        return all(batch.finished for batch in self.batches)
+
+    @property
+    def uploaded(self) -> bool:
+        """Whether any of its batches reached the provider."""
+        return any(batch.input_file_id or batch.batch_id for batch in self.batches)
 
     def model_config(self, *, api_key: str | None) -> ModelConfig:
         from summarize.modelconfig import ModelConfig
@@ -111,15 +172,22 @@ def load_job(folder: Path) -> Job:
     path = folder / MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if "batches" not in data:  # written when a job was one batch
+            single = {name: data.pop(name) for name in SINGLE_BATCH_FIELDS if name in data}
+            sent = single.get("status") != LOCAL
+            data["batches"] = [single | {"requests_file": REQUESTS}] if sent else []
+            for batch in data["batches"]:
+                batch["requests"] = data.get("requests", 0)
+        data["batches"] = [Batch(**batch) for batch in data["batches"]]
+        return Job(**data)
     except FileNotFoundError:
         raise InputError(
             f"{folder}: not a batch job folder (no {MANIFEST}); "
             "create one with summarize batch submit PATH... --out FOLDER",
             source=str(folder),
         ) from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, TypeError) as error:
         raise InputError(f"{path}: cannot read the job manifest ({error})") from None
-    return Job(**data)
 
 
 def save_job(folder: Path, job: Job) -> None:
@@ -132,9 +200,13 @@ def write_job(
     client: ModelClient,
     prompt: Prompt,
     options: BriefOptions,
+    *,
+    max_requests: int | None = MAX_REQUESTS,
+    max_bytes: int | None = MAX_BYTES,
 ) -> Job:
     """Write a job folder: the requests of every article not already answered in the
-    cache, and the articles themselves. Refuses a folder that already holds a job."""
+    cache, in as many batches as the caps (None: no cap) make them, and the articles with
+    their plans. Reads `items` as it goes. Refuses a folder that already holds a job."""
     if (folder / MANIFEST).exists():
         raise InputError(
             f"{folder}: already holds a batch job; see it with summarize batch status "
@@ -151,209 +223,142 @@ def write_job(
         | {name: getattr(options, name) for name in OPTION_FIELDS},
         prompt=dataclasses.asdict(prompt),
     )
-    seen: set[str] = set()
-    with _Atomic(folder / REQUESTS) as requests, _Atomic(folder / ARTICLES) as articles:
+    sent_in: dict[str, int | None] = {}  # cache key: the batch it went in, None if cached
+    with (
+        _Atomic(folder / ARTICLES) as articles,
+        _RequestFiles(folder, max_requests, max_bytes) as requests,
+    ):
         for item in items:
             job.articles += 1
             if isinstance(item, InputError):
                 articles.write(json.dumps({"error": _input_error(item)}) + "\n")
                 job.unreadable += 1
                 continue
-            articles.write(json.dumps(_article_record(item), ensure_ascii=False) + "\n")
+            record: dict[str, Any] = {"article": _article_record(item), "plan": None}
             try:
-                requests_of_article = article_requests(
-                    item, prompt, options, count=client.count_tokens
-                )
-            except InputError:
-                continue  # no story: `collect` reports it as a live run would
-            for messages in requests_of_article:
+                plan = plan_article(item, options, count=client.count_tokens)
+            except InputError:  # no story: `collect` reports it as a live run would
+                articles.write(json.dumps(record, ensure_ascii=False) + "\n")
+                continue
+            keys, batches = [], []
+            for messages in plan_requests(item, plan, prompt):
                 key = client.key_for(messages, Extraction)
-                if key in seen or client.cached(messages, Extraction, key=key) is not None:
-                    continue
-                seen.add(key)
-                line = {
-                    "custom_id": key,
-                    "method": "POST",
-                    "url": ENDPOINT,
-                    "body": client.request_body(messages, Extraction),
-                }
-                requests.write(json.dumps(line, ensure_ascii=False) + "\n")
-                job.requests += 1
-    if job.requests == 0:
-        job.status = LOCAL
+                if key not in sent_in:
+                    cached = client.cached(messages, Extraction, key=key) is not None
+                    body = None if cached else client.request_body(messages, Extraction)
+                    sent_in[key] = None if body is None else requests.add(key, body)
+                keys.append(key)
+                batches.append(sent_in[key])
+            record["plan"] = _plan_record(plan, keys, batches)
+            articles.write(json.dumps(record, ensure_ascii=False) + "\n")
+    job.batches = requests.batches
+    job.requests = sum(batch.requests for batch in job.batches)
     save_job(folder, job)
     return job
 
 
-def upload(folder: Path, job: Job, provider: OpenAI) -> Job:
-    """Upload the requests and create the batch, each step recorded as it is done, so a
-    submit killed half-way resumes where it stopped (no second upload)."""
-    if job.status == LOCAL:
-        return job
-    if job.input_file_id is None:
-        with (folder / REQUESTS).open("rb") as stream:
-            uploaded = provider.files.create(file=stream, purpose="batch")
-        job.input_file_id = uploaded.id
-        save_job(folder, job)
-    if job.batch_id is None:
-        batch = provider.batches.create(
-            input_file_id=job.input_file_id,
-            endpoint=ENDPOINT,
-            completion_window="24h",
-            metadata={"summarize_job": job.id},
-        )
-        job.batch_id = batch.id
-        _absorb(job, batch)
+def upload(folder: Path, job: Job, api: OpenAI) -> Job:
+    """Upload each batch's requests and create the batch, each step recorded as it is
+    done, so a submit killed half-way resumes where it stopped: no file uploaded twice
+    once recorded, no batch created twice (one created but not recorded is found again by
+    its metadata)."""
+    for number, batch in enumerate(job.batches, 1):
+        resumed = batch.input_file_id is not None
+        if batch.input_file_id is None:
+            with (folder / batch.requests_file).open("rb") as stream:
+                uploaded = api.files.create(file=stream, purpose="batch")
+            batch.input_file_id = uploaded.id
+            save_job(folder, job)
+        if batch.batch_id is None:
+            metadata = {"summarize_job": job.id, "summarize_batch": str(number)}
+            created = (_created_earlier(api, job, metadata) if resumed else None) or (
+                api.batches.create(
+                    input_file_id=batch.input_file_id,
+                    endpoint=ENDPOINT,
+                    completion_window="24h",
+                    metadata=metadata,
+                )
+            )
+            batch.batch_id = created.id
+            _absorb(batch, created)
+            save_job(folder, job)
+    return job
+
+
+def _created_earlier(api: OpenAI, job: Job, metadata: dict[str, str]) -> Any:
+    """The batch this job created for `metadata` in a run killed before recording it,
+    if any: the provider lists batches newest first, so the search stops at the job's
+    creation."""
+    for batch in api.batches.list(limit=100):
+        if batch.created_at < job.created - 60:
+            return None
+        if (batch.metadata or {}) == metadata:
+            return batch
+    return None
+
+
+def refresh(folder: Path, job: Job, api: OpenAI) -> Job:
+    """The batches' current status, recorded in the manifest."""
+    changed = False
+    for batch in job.batches:
+        if batch.batch_id is not None and not batch.finished:
+            _absorb(batch, api.batches.retrieve(batch.batch_id))
+            changed = True
+    if changed:
         save_job(folder, job)
     return job
 
 
-def refresh(folder: Path, job: Job, provider: OpenAI) -> Job:
-    """The batch's current status, recorded in the manifest."""
-    if job.batch_id is None or job.status == LOCAL:
-        return job
-    _absorb(job, provider.batches.retrieve(job.batch_id))
-    save_job(folder, job)
-    return job
-
-
-def cancel(folder: Path, job: Job, provider: OpenAI) -> Job:
-    if job.batch_id is None:
+def cancel(folder: Path, job: Job, api: OpenAI) -> Job:
+    """Ask the provider to stop every batch of the job that has not finished."""
+    if not any(batch.batch_id for batch in job.batches):
         raise InputError(f"{folder}: nothing to cancel: the job was never submitted")
-    if job.status not in TERMINAL:
-        _absorb(job, provider.batches.cancel(job.batch_id))
-        save_job(folder, job)
+    for batch in job.batches:
+        if batch.batch_id is not None and not batch.finished:
+            _absorb(batch, api.batches.cancel(batch.batch_id))
+    save_job(folder, job)
     return job
 
 
-def download(folder: Path, job: Job, provider: OpenAI) -> list[Path]:
-    """The batch's result files, fetched once into the folder (atomically)."""
+def download(folder: Path, batch: Batch, api: OpenAI) -> list[Path]:
+    """A finished batch's result files, fetched once into the folder (streamed to disk,
+    and renamed into place when whole)."""
     files = []
-    for file_id, name in ((job.output_file_id, OUTPUT), (job.error_file_id, ERRORS)):
+    output, errors = batch.result_files()
+    for file_id, name in ((batch.output_file_id, output), (batch.error_file_id, errors)):
         if not file_id:
             continue
         target = folder / name
         if not target.exists():
-            write_atomically(target, provider.files.content(file_id).text)
+            with _Atomic(target, binary=True) as stream:
+                response = api.files.with_streaming_response.content(file_id)
+                with response as streamed:
+                    for chunk in streamed.iter_bytes():
+                        stream.write(chunk)
         files.append(target)
     return files
 
 
-@dataclass
-class Answers:
-    """The batch's answers by custom_id: completions, and why the others have none."""
-
-    completions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def read(self, path: Path) -> None:
-        """Read a results file: OpenAI's output or error file, or `vllm run-batch`'s
-        output, each line {id, custom_id, response: {status_code, body}, error}."""
-        try:
-            stream = path.open(encoding="utf-8")
-        except OSError as error:
-            raise InputError(f"{path}: cannot read results ({error.strerror})") from None
-        with stream:
-            for number, line in enumerate(stream, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    custom_id = record["custom_id"]
-                except (ValueError, KeyError, TypeError):
-                    raise InputError(
-                        f"{path}:{number}: not a batch result line "
-                        "(JSON with a custom_id); pass the file the batch wrote",
-                        source=str(path),
-                    ) from None
-                self._add(custom_id, record)
-
-    def _add(self, custom_id: str, record: dict[str, Any]) -> None:
-        response = record.get("response") or {}
-        status = response.get("status_code", 200)
-        body = response.get("body")
-        if status == 200 and isinstance(body, dict) and not record.get("error"):
-            self.completions[custom_id] = body
-            self.errors.pop(custom_id, None)
-        elif custom_id not in self.completions:
-            self.errors[custom_id] = _error_text(record, status, body)
-
-
-@dataclass
-class Collected:
-    skipped: int = 0  # already in the output JSONL
-    deferred: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # key: messages
-    waiting: int = 0  # articles waiting for those re-asks
-
-
-def collect(
-    folder: Path,
-    job: Job,
-    client: ModelClient,
-    answers: Answers,
-    *,
-    done: set[str],
-    on_result: Callable[[Result], None],
-    live_reasks: bool = True,
-    concurrency: int = 8,
-) -> Collected:
-    """Brief every article of the job not in `done` (article ids) from `answers`, up to
-    `concurrency` at a time (what overlaps is the live re-asks); `on_result` is called
-    from this thread, in completion order.
-
-    Re-asks (invalid or ungrounded answers) are sent live; with `live_reasks=False` they
-    are looked up in `answers` (earlier follow-up rounds), and the articles still waiting
-    for one are left out of the output, their re-asks returned in `deferred`."""
-    prompt, options = job.prompt_template(), job.brief_options()
-    why_missing = _why_missing(job)
-    submitted = _submitted(folder, job)
-    outcome = Collected()
-
-    def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
-        try:
-            return client.accept(
-                messages, Extraction, answers.completions.get, label=label, live_reasks=live_reasks
+def gather(folder: Path, job: Job, api: OpenAI, answers: Answers) -> None:
+    """Index every answer the job's batches returned (its follow-up rounds' too), each
+    file downloaded once; raises NotReady while any batch is still running. A batch
+    whose creation failed is created now."""
+    for where in [folder, *(folder / name for name in job.followups)]:
+        part = job if where == folder else load_job(where)
+        if not all(batch.batch_id for batch in part.batches):
+            part = upload(where, part, api)
+        part = refresh(where, part, api)
+        waiting = [batch for batch in part.batches if not batch.finished]
+        if waiting:
+            done = len(part.batches) - len(waiting)
+            of = f" ({done} of {len(part.batches)} batches finished)" if done else ""
+            raise NotReady(
+                f"{waiting[0].progress()}{of}; collect again when summarize batch "
+                f"status {folder} says completed"
             )
-        except Pending as pending:
-            if pending.key in answers.errors:
-                raise ProviderError(f"{label}: {answers.errors[pending.key]}") from None
-            if pending.key in submitted:
-                raise ProviderError(f"{label}: {why_missing}") from None
-            if not live_reasks:
-                raise  # a re-ask for the next follow-up batch
-            return client.extract(messages, Extraction, label=label)
-
-    def brief(article: Article) -> Result | Pending:
-        try:
-            return brief_article(article, client, prompt, options, ask=ask)
-        except Pending as pending:
-            return pending
-        except SummarizeError as error:
-            return Failure.from_error(error, article)
-
-    def record(result: Result | Pending) -> None:
-        if isinstance(result, Pending):
-            outcome.deferred[result.key] = result.messages
-            outcome.waiting += 1
-        else:
-            on_result(result)
-
-    in_flight: set[Future[Result | Pending]] = set()
-    with ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="collect") as pool:
-        for item in _read_articles(folder / ARTICLES):
-            if ((item.source or "?") if isinstance(item, InputError) else item.id) in done:
-                outcome.skipped += 1
-            elif isinstance(item, InputError):
-                on_result(Failure.from_error(item))
-            else:
-                while len(in_flight) >= max(concurrency, 1):
-                    finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        record(future.result())
-                in_flight.add(pool.submit(brief, item))
-        for future in as_completed(in_flight):
-            record(future.result())
-    return outcome
+        for batch in part.batches:
+            for path in download(where, batch, api):
+                answers.read(path)
 
 
 def write_followup(
@@ -363,106 +368,115 @@ def write_followup(
     name = f"reask-{len(job.followups) + 1}"
     sub = Job(id=uuid.uuid4().hex, created=time.time(), config=job.config, prompt=job.prompt)
     (folder / name).mkdir(exist_ok=True)
-    with _Atomic(folder / name / REQUESTS) as requests:
+    with _RequestFiles(folder / name, MAX_REQUESTS, MAX_BYTES) as requests:
         for key, messages in deferred.items():
-            body = client.request_body(messages, Extraction)
-            line = {"custom_id": key, "method": "POST", "url": ENDPOINT, "body": body}
-            requests.write(json.dumps(line, ensure_ascii=False) + "\n")
-            sub.requests += 1
+            requests.add(key, client.request_body(messages, Extraction))
+    sub.batches = requests.batches
+    sub.requests = sum(batch.requests for batch in sub.batches)
     save_job(folder / name, sub)
     job.followups.append(name)
     save_job(folder, job)
     return folder / name, sub
 
 
-def gather(folder: Path, job: Job, provider: OpenAI) -> Answers:
-    """Every answer the job's batches returned (its follow-up rounds' too), downloaded
-    once; raises NotReady while any of them is still running."""
-    answers = Answers()
-    for where in [folder, *(folder / name for name in job.followups)]:
-        part = job if where == folder else load_job(where)
-        if part.batch_id is None and part.status is None:  # a round whose upload failed
-            part = upload(where, part, provider)
-        part = refresh(where, part, provider)
-        if not part.finished:
-            counts = part.request_counts
-            raise NotReady(
-                f"batch {part.batch_id} is {part.status} ({counts.get('completed', 0)} of "
-                f"{counts.get('total', 0)} answered); collect again when summarize batch "
-                f"status {folder} says completed"
-            )
-        for path in download(where, part, provider):
-            answers.read(path)
-    return answers
+def followup_batches(folder: Path, job: Job) -> dict[str, Batch]:
+    """The batch of every re-ask sent in a follow-up round, by its cache key."""
+    sent: dict[str, Batch] = {}
+    for name in job.followups:
+        round_ = load_job(folder / name)
+        for batch in round_.batches:
+            for key in _request_keys(folder / name / batch.requests_file):
+                sent[key] = batch
+    return sent
 
 
-def _submitted(folder: Path, job: Job) -> set[str]:
-    """The custom_ids of every request sent, in the job and its follow-up rounds."""
-    keys: set[str] = set()
-    for where in [folder, *(folder / name for name in job.followups)]:
-        with (where / REQUESTS).open(encoding="utf-8") as stream:
-            keys.update(json.loads(line)["custom_id"] for line in stream if line.strip())
-    return keys
+def single_batch_keys(folder: Path, job: Job) -> set[str]:
+    """The custom_ids a job sent, read from its requests files: what a job folder written
+    before articles recorded their plans gives to know which requests were sent."""
+    return {key for batch in job.batches for key in _request_keys(folder / batch.requests_file)}
 
 
-def done_ids(path: Path) -> set[str]:
-    """The article ids (or, for unreadable inputs, sources) an output JSONL holds.
-
-    A last line cut off by a killed `collect` is removed from the file (as `--resume`
-    does), so that appending continues a valid JSONL file; its article runs again."""
-    if not path.exists():
-        return set()
-    with path.open("r+b") as stream:
-        data = stream.read()
-        if data and not data.endswith(b"\n"):
-            stream.truncate(data.rfind(b"\n") + 1)
-    ids: set[str] = set()
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            try:
-                article = json.loads(line).get("article") or {}
-            except (ValueError, AttributeError):
-                continue  # not one of ours: ignored, never rewritten
-            ids.add(article.get("id") or article.get("source") or "")
-    return ids
+def _request_keys(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                yield json.loads(line)["custom_id"]
 
 
-def _why_missing(job: Job) -> str:
-    if job.status == "failed":
-        reasons = "; ".join(job.errors) or "no reason given"
-        return f"the batch failed as a whole ({reasons}); fix the cause and submit again"
-    return (
-        f"the batch returned no answer for this request (batch {job.status or 'not submitted'})"
-        "; brief it live with summarize brief ... --jsonl FILE --resume"
-    )
+@dataclass
+class Entry:
+    """One line of articles.jsonl: the article (or why it could not be read) and what
+    submit recorded of its requests."""
+
+    item: Article | InputError
+    plan: Plan | None = None
+    batches: list[int | None] = field(default_factory=list)  # per request: batch index
+
+    @property
+    def name(self) -> str:
+        """How the output JSONL names it (article id, or the unreadable input's source)."""
+        if isinstance(self.item, InputError):
+            return self.item.source or "?"
+        return self.item.id
 
 
-def _error_text(record: dict[str, Any], status: int, body: Any) -> str:
-    error = record.get("error")
-    if isinstance(error, dict):
-        text = f"{error.get('code') or 'error'}: {error.get('message') or ''}".strip()
-    elif error:
-        text = str(error)
-    elif isinstance(body, dict) and isinstance(body.get("error"), dict):
-        text = f"HTTP {status}: {body['error'].get('message') or ''}"
-    else:
-        text = f"HTTP {status}"
-    return f"the batch answered this request with an error ({text[:200]})"
+def read_entries(folder: Path) -> Iterator[Entry]:
+    """The job's articles.jsonl, a line at a time."""
+    with (folder / ARTICLES).open(encoding="utf-8") as stream:
+        for line in stream:
+            record = json.loads(line)
+            if "error" in record:
+                error = record["error"]
+                yield Entry(InputError(error["message"], source=error.get("source")))
+                continue
+            if "article" not in record:  # written before articles recorded their plans
+                yield Entry(_article(record))
+                continue
+            article = _article(record["article"])
+            plan = record["plan"]
+            if plan is None:
+                yield Entry(article)
+                continue
+            yield Entry(article, _plan(plan), plan["batches"])
 
 
-def _absorb(job: Job, batch: Any) -> None:
-    job.status = batch.status
-    job.output_file_id = batch.output_file_id
-    job.error_file_id = batch.error_file_id
-    counts = batch.request_counts
+def _plan_record(plan: Plan, keys: list[str], batches: list[int | None]) -> dict[str, Any]:
+    cleaned = plan.cleaned
+    single = plan.chunks == [cleaned.text]
+    return {
+        "title": cleaned.title,
+        "section": cleaned.section,
+        "text": cleaned.text,
+        "chunks": None if single else plan.chunks,
+        "warnings": plan.warnings,
+        "keys": keys,
+        "batches": batches,
+        "injection_found": bool(scan(cleaned.text).found),
+    }
+
+
+def _plan(record: dict[str, Any]) -> Plan:
+    text = record["text"]
+    cleaned = Cleaned(title=record["title"], section=record["section"], text=text, dropped=())
+    # With nothing found, a scan's text is never consulted; with something found, the
+    # text is scanned again when briefed (it holds the spans grounding must avoid).
+    known = None if record["injection_found"] else Scan(text, (), ())
+    return Plan(cleaned, record["chunks"] or [text], record["warnings"], record["keys"], known)
+
+
+def _absorb(batch: Batch, provider_batch: Any) -> None:
+    batch.status = provider_batch.status
+    batch.output_file_id = provider_batch.output_file_id
+    batch.error_file_id = provider_batch.error_file_id
+    counts = provider_batch.request_counts
     if counts is not None:
-        job.request_counts = {
+        batch.request_counts = {
             "total": counts.total,
             "completed": counts.completed,
             "failed": counts.failed,
         }
-    errors = getattr(batch.errors, "data", None) or []
-    job.errors = [
+    errors = getattr(provider_batch.errors, "data", None) or []
+    batch.errors = [
         f"{error.code}: {error.message}" + (f" (line {error.line})" if error.line else "")
         for error in errors
     ]
@@ -479,33 +493,77 @@ def _article_record(article: Article) -> dict[str, Any]:
     return record
 
 
-def _read_articles(path: Path) -> Iterator[Article | InputError]:
-    with path.open(encoding="utf-8") as stream:
-        for line in stream:
-            record = json.loads(line)
-            if "error" in record:
-                error = record["error"]
-                yield InputError(error["message"], source=error.get("source"))
-                continue
-            published = record.pop("published")
-            yield Article(
-                **record
-                | {
-                    "published": date.fromisoformat(published) if published else None,
-                    "warnings": tuple(record["warnings"]),
-                }
-            )
+def _article(record: dict[str, Any]) -> Article:
+    published = record.pop("published")
+    return Article(
+        **record
+        | {
+            "published": date.fromisoformat(published) if published else None,
+            "warnings": tuple(record["warnings"]),
+        }
+    )
+
+
+class _RequestFiles:
+    """The requests files of a job, a new one begun whenever the next line would take the
+    current one past `max_requests` lines or `max_bytes` bytes (a line larger than that
+    alone gets a file of its own, which the provider then refuses, naming it)."""
+
+    def __init__(self, folder: Path, max_requests: int | None, max_bytes: int | None) -> None:
+        self.folder = folder
+        self.max_requests = max_requests
+        self.max_bytes = max_bytes
+        self.batches: list[Batch] = []
+        self._files = ExitStack()
+        self._stream: Any = None
+
+    def add(self, key: str, body: dict[str, Any]) -> int:
+        """Write one request line; the index of the batch it went in."""
+        line = {"custom_id": key, "method": "POST", "url": ENDPOINT, "body": body}
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+        current = self.batches[-1] if self.batches else None
+        if (
+            current is None
+            or (self.max_requests is not None and current.requests + 1 > self.max_requests)
+            or (self.max_bytes is not None and current.bytes + len(data) > self.max_bytes)
+        ):
+            current = self._begin()
+        self._stream.write(data)
+        current.requests += 1
+        current.bytes += len(data)
+        return len(self.batches) - 1
+
+    def _begin(self) -> Batch:
+        if self._stream is not None:
+            self._files.close()  # the full file, renamed into place
+            self._files = ExitStack()
+        number = len(self.batches) + 1
+        name = REQUESTS if number == 1 else f"requests-{number}.jsonl"
+        self._stream = self._files.enter_context(_Atomic(self.folder / name, binary=True))
+        self.batches.append(Batch(requests_file=name))
+        return self.batches[-1]
+
+    def __enter__(self) -> _RequestFiles:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._files.__exit__(*exc)
 
 
 class _Atomic:
-    """A text file written beside its target and renamed into place when complete."""
+    """A file written beside its target and renamed into place when complete."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, binary: bool = False) -> None:
         self.path = path
         self.partial = path.with_name(f".{path.name}.partial")
+        self.binary = binary
 
     def __enter__(self) -> Any:
-        self.stream = self.partial.open("w", encoding="utf-8")
+        self.stream: Any
+        if self.binary:
+            self.stream = self.partial.open("wb")
+        else:
+            self.stream = self.partial.open("w", encoding="utf-8")
         return self.stream
 
     def __exit__(self, exc_type: object, *rest: object) -> None:

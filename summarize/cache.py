@@ -16,6 +16,12 @@ cache file has had, so a file written before the schema was versioned opens unch
 Several processes may share one file: SQLite in WAL mode serialises the writers, each
 thread has its own connection, and a busy database is waited for, not reported.
 
+Each `put` is its own transaction, and so its own fsync (about a millisecond). A caller
+that stores many answers at once (`batch collect`) holds them instead (`holding()`) and
+writes them with `commit()`, many rows to a transaction; it commits before it reports
+the work those answers went into as done, so a crash loses no answer a finished brief
+rests on.
+
 The cache is an optimisation, so its faults never cost an article. A read that fails (a
 corrupt page, a row that is not a stored answer, a table of another schema, a file that
 is not SQLite) is a miss: the answer is fetched again. A write that fails (a full disk, a
@@ -35,7 +41,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,6 +191,7 @@ class AnswerCache:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._held: dict[str, tuple[Any, ...]] | None = None  # rows put while holding
         try:
             self._connect()  # fail now, with a clear message, not in the middle of a batch
         except ForeignTable as error:
@@ -263,18 +271,54 @@ class AnswerCache:
         if self.off_because is not None:
             return
         try:
+            row = (
+                key,
+                canonical_json(answer.answer),
+                answer.model,
+                answer.input_tokens,
+                answer.output_tokens,
+                time.time(),
+            )
+        except ValueError as error:
+            self._turn_off(error)
+            return
+        with self._lock:
+            if self._held is not None:
+                self._held[key] = row
+                return
+        self._write([row])
+
+    @contextmanager
+    def holding(self) -> Iterator[AnswerCache]:
+        """Hold every `put` in memory until `commit()` (and at the end of the block), which
+        writes them in one transaction. `get` reads what is committed only: a request
+        asked again before the commit is answered as if the held answer were not there."""
+        with self._lock:
+            self._held = {}
+        try:
+            yield self
+        finally:
+            self.commit()
+            with self._lock:
+                self._held = None
+
+    def commit(self) -> None:
+        """Write the held answers, all in one transaction; returns once they are on disk."""
+        with self._lock:
+            if not self._held:
+                return
+            rows, self._held = list(self._held.values()), {}
+        self._write(rows)
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Store rows; if the store cannot take them, turn the cache off for the run."""
+        if self.off_because is not None:
+            return
+        try:
             connection = self._connect()
             with connection:  # one transaction: a concurrent reader sees all of it or nothing
-                connection.execute(
-                    "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        key,
-                        canonical_json(answer.answer),
-                        answer.model,
-                        answer.input_tokens,
-                        answer.output_tokens,
-                        time.time(),
-                    ),
+                connection.executemany(
+                    "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)", rows
                 )
         except (sqlite3.Error, OSError, ValueError, ConfigError) as error:
             self._turn_off(error)

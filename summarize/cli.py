@@ -14,7 +14,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -32,7 +32,6 @@ from summarize.commands.base import (
     DEFAULT_OPENAI_MODEL,
     NOT_WRITTEN,
     BaseUrlOption,
-    CacheOption,
     Exit,
     MaxChunksOption,
     MaxInputTokensOption,
@@ -54,10 +53,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from summarize.batch import Backend, BatchOutcome, Item, Resumed
-    from summarize.batchjobs import Job
     from summarize.cache import AnswerCache
     from summarize.export import JsonlWriter
-    from summarize.modelconfig import ModelConfig
     from summarize.options import BriefOptions
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
@@ -896,21 +893,6 @@ def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
         )
 
 
-def _read_articles(
-    paths: list[str], published: date | None, limits: dict[str, Any], *, defer_urls: bool
-) -> list[Item]:
-    """Read the inputs; say on stderr what was passed over and why. URLs are left for the
-    batch to fetch as it briefs (`defer_urls`), unless --resume must see their text first."""
-    from summarize.articles import gather_inputs, read_inputs
-
-    notes: list[str] = []
-    read = gather_inputs if defer_urls else read_inputs
-    items: list[Item] = list(read(paths, published=published, notes=notes, **limits))
-    for note in notes:
-        stderr.print(f"note: {note}")
-    return items
-
-
 def _cache_note(cache: AnswerCache | None) -> str | None:
     """What the cache could not do this run, for the totals line."""
     return cache.fault_note() if cache is not None else None
@@ -933,7 +915,7 @@ app.add_typer(cache_commands.cache_app, name="cache")
 
 def _add_store_commands() -> None:
     """`summarize store ...` and `summarize threats ...` live in their own module."""
-    from summarize.threats_cli import store_app, threats_app
+    from summarize.commands.threats import store_app, threats_app
 
     app.add_typer(store_app, name="store")
     app.add_typer(threats_app, name="threats")
@@ -970,323 +952,11 @@ def main() -> None:
     sys.exit(program(sys.argv[1:]))
 
 
-batch_app = typer.Typer(
-    help="Brief a corpus as a provider batch job (OpenAI Batch API, vllm run-batch).",
-    no_args_is_help=True,
-)
-app.add_typer(batch_app, name="batch")
-JobDir = Annotated[Path, typer.Argument(help="The job folder `batch submit --out` wrote.")]
+def _add_batch_commands() -> None:
+    """`summarize batch ...` lives in its own module."""
+    from summarize.commands.batch import batch_app
+
+    app.add_typer(batch_app, name="batch")
 
 
-@batch_app.command("submit")
-def batch_submit(
-    paths: Annotated[
-        list[str], typer.Argument(help="Articles: files, folders, .jsonl corpora, URLs.")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Job folder to write (or to resume).")],
-    requests_only: Annotated[
-        bool,
-        typer.Option(
-            "--requests-only",
-            help="Write OUT/requests.jsonl and stop (for vllm run-batch); upload nothing.",
-        ),
-    ] = False,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            "-m",
-            envvar="SUMMARIZE_MODEL",
-            show_default=f"{DEFAULT_OPENAI_MODEL} when OPENAI_API_KEY is set",
-            help="Model name.",
-        ),
-    ] = None,
-    base_url: BaseUrlOption = None,
-    mode: ModeOption = None,
-    published: PublishedOption = None,
-    prompt: PromptOption = None,
-    max_tokens: Annotated[
-        int | None, typer.Option(min=1, show_default="no cap", help="Cap on output tokens.")
-    ] = None,
-    max_input_tokens: MaxInputTokensOption = 16_000,
-    max_chunks: MaxChunksOption = 8,
-    cache_path: CacheOption = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Send every request, cached or not.")
-    ] = False,
-) -> None:
-    """Write every article's request as a Batch API line, upload it and start the batch."""
-    from summarize.batchjobs import MANIFEST, REQUESTS, upload, write_job
-    from summarize.client import ModelClient
-    from summarize.modelconfig import ModelConfig
-    from summarize.options import BriefOptions
-    from summarize.prompts import load_prompt
-    from summarize.providers.local import is_local
-
-    if (out / MANIFEST).exists():  # a submit that stopped half-way: finish it
-        job = _job_or_fail(out)
-        if requests_only or job.batch_id is not None:
-            raise _fail(f"{out} already holds this job; see it with summarize batch status {out}")
-        config = job.model_config(api_key=os.environ.get("OPENAI_API_KEY"))
-    else:
-        if is_local(model):
-            raise _fail(
-                f"--model {model}: a local model answers live; brief it with summarize brief"
-            )
-        try:
-            config = ModelConfig.from_env(
-                model=model, base_url=base_url, mode=mode, max_tokens=max_tokens
-            )
-            options = BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
-            template = load_prompt(prompt)
-            cache = None if no_cache else _open_cache(cache_path, refresh=False)
-        except ConfigError as error:
-            raise _fail(str(error)) from None
-        items = _read_articles(paths, _published(published), {}, defer_urls=False)
-        client = ModelClient(config, cache=cache)
-        try:
-            job = write_job(out, items, client, template, options)  # type: ignore[arg-type]
-        except InputError as error:
-            raise _fail(str(error)) from None
-        finally:
-            client.close()
-            if cache is not None:
-                cache.close()
-        stderr.print(
-            f"wrote {job.requests} request(s) for {job.articles} article(s) to "
-            f"{out / REQUESTS} (answers already cached are not asked again)"
-            + (
-                f"; {job.unreadable} input(s) could not be read and will be reported as "
-                "failures by collect"
-                if job.unreadable
-                else ""
-            ),
-            highlight=False,
-            soft_wrap=True,
-        )
-        if requests_only:
-            stderr.print(
-                f"next: vllm run-batch -i {out / REQUESTS} -o results.jsonl --model "
-                f"{config.model}, then summarize batch collect {out} --results results.jsonl "
-                "--jsonl briefs.jsonl",
-                highlight=False,
-                soft_wrap=True,
-            )
-            return
-    with _batch_provider(config) as provider:
-        job = upload(out, job, provider)
-    sys.stdout.write(f"{job.batch_id or 'no batch: every answer is cached'}\n")
-    stderr.print(
-        f"submitted: batch {job.batch_id} is {job.status}; check with summarize batch status {out}",
-        highlight=False,
-        soft_wrap=True,
-    )
-
-
-@batch_app.command("status")
-def batch_status(job_dir: JobDir) -> None:
-    """The batch's status as the provider reports it now."""
-    from summarize.batchjobs import load_job, refresh
-
-    job = _job_or_fail(job_dir)
-    rounds = []
-    if job.batch_id is not None:
-        with _batch_provider(job.model_config(api_key=_api_key())) as provider:
-            job = refresh(job_dir, job, provider)
-            for name in job.followups:
-                followup = refresh(job_dir / name, load_job(job_dir / name), provider)
-                rounds.append(f"follow-up {name}: {followup.status} ({followup.requests})\n")
-    counts = job.request_counts
-    sys.stdout.write(
-        f"status: {job.status or 'not submitted (--requests-only)'}\n"
-        f"batch: {job.batch_id or '-'}\n"
-        f"articles: {job.articles}\nrequests: {job.requests}\n"
-        + (
-            f"answered: {counts.get('completed', 0)} of {counts.get('total', 0)}, "
-            f"{counts.get('failed', 0)} failed\n"
-            if counts
-            else ""
-        )
-        + "".join(f"error: {error}\n" for error in job.errors)
-        + "".join(rounds)
-    )
-
-
-@batch_app.command("cancel")
-def batch_cancel(job_dir: JobDir) -> None:
-    """Ask the provider to stop the batch; what it answered already can still be collected."""
-    from summarize.batchjobs import cancel
-
-    job = _job_or_fail(job_dir)
-    try:
-        with _batch_provider(job.model_config(api_key=_api_key())) as provider:
-            job = cancel(job_dir, job, provider)
-    except InputError as error:
-        raise _fail(str(error)) from None
-    sys.stdout.write(f"status: {job.status}\n")
-
-
-class Reask(StrEnum):
-    LIVE = "live"
-    BATCH = "batch"
-
-
-@batch_app.command("collect")
-def batch_collect(
-    job_dir: JobDir,
-    jsonl_out: Annotated[
-        Path, typer.Option("--jsonl", help="Append one result per article to this file.")
-    ],
-    results: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--results",
-            show_default="downloaded from the provider",
-            help="Read answers from this file (vllm run-batch -o, or a downloaded output "
-            "file) instead of downloading them; repeat it for follow-up rounds.",
-        ),
-    ] = None,
-    reask: Annotated[
-        Reask,
-        typer.Option(
-            help="Re-ask invalid or ungrounded answers live, or as a follow-up batch "
-            "(collect again when it is done)."
-        ),
-    ] = Reask.LIVE,
-    concurrency: Annotated[
-        int,
-        typer.Option("--concurrency", "-j", min=1, max=256, help="Live re-asks in flight."),
-    ] = 8,
-    cache_path: CacheOption = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="No answer cache.")] = False,
-) -> None:
-    """Turn the batch's answers into briefs: validated, grounded, dated, cached as live."""
-    from summarize.batchjobs import Answers, collect, done_ids, gather, write_followup
-    from summarize.client import ModelClient
-    from summarize.export import JsonlWriter
-    from summarize.results import Failure
-
-    job = _job_or_fail(job_dir)
-    config = job.model_config(api_key=_api_key())
-    answers = Answers()
-    try:
-        if results:
-            for path in results:
-                answers.read(path)
-        elif job.batch_id is None and not job.finished:
-            raise _fail(
-                f"{job_dir} was written with --requests-only: pass --results FILE, the "
-                "output of vllm run-batch -i requests.jsonl -o FILE"
-            )
-        elif job.batch_id is not None:
-            with _batch_provider(config) as provider:
-                answers = gather(job_dir, job, provider)
-        cache = None if no_cache else _open_cache(cache_path, refresh=False)
-    except (InputError, ConfigError) as error:
-        raise _fail(str(error)) from None
-    except SummarizeError as error:  # not finished yet
-        raise _fail(str(error), Exit.SOME_FAILED) from None
-    client = ModelClient(config, cache=cache)
-    counts = {"briefs": 0, "failures": 0}
-
-    def write(result: Result) -> None:
-        writer.write(result)
-        if isinstance(result, Failure):
-            counts["failures"] += 1
-            stderr.print(f"failed: {result.message}", highlight=False, soft_wrap=True)
-        else:
-            counts["briefs"] += 1
-
-    try:
-        with JsonlWriter(jsonl_out) as writer:
-            outcome = collect(
-                job_dir,
-                job,
-                client,
-                answers,
-                done=done_ids(jsonl_out),
-                on_result=write,
-                live_reasks=reask is Reask.LIVE,
-                concurrency=concurrency,
-            )
-        if outcome.deferred:
-            folder, followup = write_followup(job_dir, job, client, outcome.deferred)
-    finally:
-        client.close()
-        if cache is not None:
-            cache.close()
-    stderr.print(
-        f"{counts['briefs']} brief(s), {counts['failures']} failure(s) written to {jsonl_out}"
-        + (f"; {outcome.skipped} article(s) already there" if outcome.skipped else ""),
-        highlight=False,
-        soft_wrap=True,
-    )
-    if outcome.deferred:
-        _submit_followup(job_dir, job, folder, followup, waiting=outcome.waiting)
-    if counts["failures"] or outcome.deferred:
-        raise typer.Exit(int(Exit.SOME_FAILED))
-
-
-def _submit_followup(job_dir: Path, job: Job, folder: Path, followup: Job, *, waiting: int) -> None:
-    """Send the re-asks `collect --reask batch` deferred as their own batch (or, for a
-    --requests-only job, say how to run them)."""
-    from summarize.batchjobs import REQUESTS, upload
-
-    about = f"{waiting} article(s) wait for {followup.requests} re-ask(s) in {folder}"
-    if job.batch_id is None:
-        stderr.print(
-            f"{about}: run vllm run-batch -i {folder / REQUESTS} -o FILE, then collect "
-            "again with one --results per round",
-            highlight=False,
-            soft_wrap=True,
-        )
-        return
-    with _batch_provider(job.model_config(api_key=_api_key())) as provider:
-        followup = upload(folder, followup, provider)
-    stderr.print(
-        f"{about}: batch {followup.batch_id} is {followup.status}; collect again when "
-        f"summarize batch status {job_dir} says completed",
-        highlight=False,
-        soft_wrap=True,
-    )
-
-
-def _api_key() -> str | None:
-    return os.environ.get("OPENAI_API_KEY") or None
-
-
-def _job_or_fail(folder: Path) -> Job:
-    from summarize.batchjobs import load_job
-
-    try:
-        return load_job(folder)
-    except InputError as error:
-        raise _fail(str(error)) from None
-
-
-@contextmanager
-def _batch_provider(config: ModelConfig) -> Iterator[Any]:
-    """An `openai` client for the Files and Batch APIs; their failures end the command
-    with one line saying what to do (every step can be run again)."""
-    import openai
-
-    from summarize.failures import redact
-    from summarize.modelconfig import NO_KEY_PLACEHOLDER
-
-    provider = openai.OpenAI(
-        api_key=config.api_key or NO_KEY_PLACEHOLDER,
-        base_url=config.endpoint,
-        timeout=config.timeout,
-    )
-    try:
-        yield provider
-    except openai.APIError as error:
-        detail = redact(
-            str(error).splitlines()[0] if str(error) else type(error).__name__, config.api_key
-        )
-        raise _fail(
-            f"{config.endpoint}: {detail}; nothing is lost, run the same command again",
-            Exit.SOME_FAILED,
-        ) from None
-    finally:
-        provider.close()
+_add_batch_commands()

@@ -58,10 +58,7 @@ class ModelClient:
         tokenizer); without it the input budget is counted with cl100k_base."""
         import instructor
 
-        # instructor logs every failed attempt at ERROR; we report failures ourselves, and
-        # without a handler Python would print those records to the user's stderr.
-        logging.getLogger("instructor").addHandler(logging.NullHandler())
-        logging.getLogger("instructor").propagate = False
+        _quiet_instructor_log()
         self.config = config
         self.cache = cache
         self._count_tokens = count_tokens or tokens.count_tokens
@@ -195,12 +192,14 @@ class ModelClient:
 
     def _completion(self, answer: dict[str, Any], record: CallRecord, label: str) -> Any:
         """`answer` as the SDK's ChatCompletion, its usage and outcome added to `record`."""
+        chat_completion = self._transport.openai.types.chat.ChatCompletion
         try:
-            completion = self._transport.openai.types.chat.ChatCompletion.model_validate(answer)
-            if not completion.choices:
-                raise MalformedResponse("the answer has no choices")
+            completion = chat_completion.model_validate(answer)
+            problem = "" if completion.choices else "the answer has no choices"
         except ValueError as error:  # pydantic's ValidationError is a ValueError
-            malformed = MalformedResponse(first_line(str(error)))
+            problem = first_line(str(error))
+        if problem:
+            malformed = MalformedResponse(problem)
             record.failed(malformed)
             raise self._classify(malformed, record, label) from None
         if refused := refusal(completion):
@@ -269,7 +268,9 @@ class ModelClient:
         def rejected(error: Exception, **attempt: Any) -> None:
             record.reject_answer()
 
-        hooks = self._instructor.core.Hooks()
+        from instructor.core import Hooks
+
+        hooks = Hooks()
         hooks.on("completion:response", answered)
         hooks.on("parse:error", rejected)
         return hooks
@@ -304,6 +305,16 @@ class ModelClient:
 
     def _classify(self, error: Exception, record: CallRecord, label: str) -> Exception:
         return classify(error, label=label, attempts=record.attempts, config=self.config)
+
+
+def _quiet_instructor_log() -> None:
+    """instructor logs every failed attempt at ERROR; we report failures ourselves, and
+    without a handler Python would print those records to the user's stderr. One handler,
+    however many clients a process makes."""
+    logger = logging.getLogger("instructor")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
 
 
 @functools.cache

@@ -6,8 +6,8 @@
 - `redact`: masks a secret (and its long fragments) in any text: a proxy that echoes
   request headers into an error body must not leak the key into output or logs.
 
-`openai` and `instructor` are looked up only when an error is classified, by which time a
-client has loaded them.
+`openai` and `instructor` are imported only when an error is classified (by which time a
+client has loaded them), so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -52,14 +52,14 @@ def classify(error: Exception, *, label: str, attempts: int, config: ModelConfig
 
 
 def _describe(error: Exception, *, label: str, attempts: int, config: ModelConfig) -> ArticleFailed:
-    import instructor
     import openai
+    from instructor.core import IncompleteOutputException, InstructorRetryException
 
     cause: BaseException = error
-    while isinstance(cause, instructor.core.InstructorRetryException) and cause.__cause__:
+    while isinstance(cause, InstructorRetryException) and cause.__cause__:
         cause = cause.__cause__
     where = config.endpoint
-    if isinstance(cause, instructor.core.IncompleteOutputException):
+    if isinstance(cause, IncompleteOutputException):
         return InvalidAnswer(
             f"{label}: the model's answer was cut off at its token limit "
             "(finish_reason=length); raise --max-tokens or use a larger model",

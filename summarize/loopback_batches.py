@@ -9,7 +9,10 @@ file, each line `{id, custom_id, response: {status_code, request_id, body}, erro
 
 Knobs for tests, set on `LoopbackServer.batches`: `expires_after` (seconds from creation),
 `hold_after` (answer this many lines, then wait for expiry or a cancel), `step` (seconds
-spent validating), `reject_creates` (refuse that many batch creations, as over quota).
+spent validating), `reject_creates` (refuse that many batch creations, as over quota),
+`create_delays` (seconds to wait before answering each batch creation in turn, so that a
+client can be killed while one is in flight: the batch is still created; `creations_asked`
+counts the creations received).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class BatchService:
         self.hold_after: int | None = None
         self.step = 0.02
         self.reject_creates = 0  # answer this many batch creations 400, as over quota
+        self.create_delays: list[float] = []  # wait before answering each creation in turn
+        self.creations_asked = 0  # batch creations received, answered or not yet
         self._cancel: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -74,6 +79,10 @@ class BatchService:
             return self._upload(request)
         if route[:3] == ("POST", "batches", 1):
             return self._create(request)
+        if route[:3] == ("GET", "batches", 1):  # newest first, as OpenAI lists them
+            with self._lock:
+                listed = [dict(batch) for batch in reversed(self.batches.values())]
+            return Reply(body={"object": "list", "data": listed, "has_more": False})
         with self._lock:
             if parts[0] == "files" and len(parts) >= 2 and parts[1] in self.files:
                 stored = self.files[parts[1]]
@@ -130,7 +139,10 @@ class BatchService:
 
         payload = request.json() or {}
         with self._lock:
+            self.creations_asked += 1
             rejected, self.reject_creates = self.reject_creates > 0, max(self.reject_creates - 1, 0)
+            delay = self.create_delays.pop(0) if self.create_delays else 0.0
+        time.sleep(delay)
         if rejected:
             return _error(400, "enqueued token limit reached; try again later")
         input_id = payload.get("input_file_id")

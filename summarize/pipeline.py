@@ -7,12 +7,13 @@ value in its place, never an exception that costs the others their briefs.
 
 from __future__ import annotations
 
-import functools
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from summarize.articles import article_from_text
 from summarize.chunking import OVERLAP_CHARS, merge, split
@@ -83,12 +84,36 @@ def resolve_dates(
     return dates, threats
 
 
-@functools.lru_cache(maxsize=16)
-def _scanned(article_text: str) -> Scan:
-    """The article scanned for prompt injection, once for its warnings and its grounding
+class _Scans:
+    """Articles scanned for prompt injection, once for their warnings and grounding
     (checked after each re-ask and once more); kept for a few articles in flight, as a
-    scan holds a copy of its article's text."""
-    return scan(article_text)
+    scan holds a copy of its article's text. A scan made earlier of the same text (a batch
+    job scans what it sends at submit: `Plan.scan`) is handed in with `remember`."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._scans: OrderedDict[str, Scan] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, article_text: str) -> Scan:
+        with self._lock:
+            known = self._scans.get(article_text)
+            if known is not None:
+                self._scans.move_to_end(article_text)
+                return known
+        found = scan(article_text)
+        self.remember(article_text, found)
+        return found
+
+    def remember(self, article_text: str, found: Scan) -> None:
+        with self._lock:
+            self._scans[article_text] = found
+            self._scans.move_to_end(article_text)
+            while len(self._scans) > self._size:
+                self._scans.popitem(last=False)
+
+
+_scanned = _Scans(16)
 
 
 def check_grounding(threats: Sequence[Threat | ExtractedThreat], article_text: str) -> Grounding:
@@ -186,6 +211,36 @@ def clean_sendable(
     return cleaned, len(article.text) - len(head)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What is sent for an article, known before any model call: its cleaned text, the
+    part each request carries, and the warnings its brief gets for that (cleaning removed
+    most of it; split, or cut short). A batch job records it at submit, with the cache
+    key of each request (`keys`) and the injection scan of the cleaned text (`scan`), so
+    that collecting does none of that work again."""
+
+    cleaned: Cleaned
+    chunks: list[str]
+    warnings: list[str] = field(default_factory=list)
+    keys: list[str] | None = None
+    scan: Scan | None = None
+
+
+def plan_article(
+    article: Article,
+    options: BriefOptions,
+    *,
+    count: Callable[[str], int] = count_tokens,
+    repeated: Mapping[str, int] | None = None,
+) -> Plan:
+    """The article's plan (split by the model's token `count`). Raises InputError for no
+    story."""
+    cleaned, unread = clean_sendable(article, options, repeated)
+    chunks, note = plan_chunks(cleaned.text, options, count=count, unread=unread)
+    warnings = [w for w in (cleaning_warning(cleaned, article.source), note) if w]
+    return Plan(cleaned, chunks, warnings)
+
+
 def plan_chunks(
     text: str,
     options: BriefOptions,
@@ -275,14 +330,26 @@ def article_requests(
 ) -> list[list[dict[str, str]]]:
     """The messages of every request `brief_article` makes first for an article, one per
     chunk (split by the model's token `count`). Raises InputError for no story."""
-    cleaned, unread = clean_sendable(article, options, repeated)
-    chunks, _ = plan_chunks(cleaned.text, options, count=count, unread=unread)
-    return [request_messages(article, replace(cleaned, text=chunk), prompt) for chunk in chunks]
+    plan = plan_article(article, options, count=count, repeated=repeated)
+    return plan_requests(article, plan, prompt)
 
 
-# Gets the model's validated answer to one request: `client.extract` on a live run; on a
-# provider batch job, the answer the job returned, checked by `client.accept`.
-Ask = Callable[[list[dict[str, str]], str], tuple[Extraction, "CallRecord"]]
+def plan_requests(article: Article, plan: Plan, prompt: Prompt) -> list[list[dict[str, str]]]:
+    """The messages of the first request for each chunk of `plan`."""
+    return [
+        request_messages(article, replace(plan.cleaned, text=chunk), prompt)
+        for chunk in plan.chunks
+    ]
+
+
+class Ask(Protocol):
+    """Gets the model's validated answer to one request: `client.extract` on a live run;
+    on a provider batch job, the answer the job returned, checked by `client.accept`.
+    `key`, when the caller knows it, is the request's cache key."""
+
+    def __call__(
+        self, messages: list[dict[str, str]], label: str, /, key: str | None = None
+    ) -> tuple[Extraction, CallRecord]: ...
 
 
 def brief_article(
@@ -293,27 +360,34 @@ def brief_article(
     *,
     ask: Ask | None = None,
     repeated: Mapping[str, int] | None = None,
+    plan: Plan | None = None,
 ) -> Brief:
     """Brief one article. Raises SummarizeError subclasses; never anything else on purpose.
 
     `ask(messages, label)` answers each request (default: live, through `client`);
     grounding re-asks, date resolution and assembly are the same either way. `repeated`
-    holds the lines other articles of the run share with this one (cleaning drops them)."""
+    holds the lines other articles of the run share with this one (cleaning drops them).
+    `plan`, when given, is `plan_article`'s for this article, made earlier."""
     if ask is None:
 
-        def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
+        def ask(
+            messages: list[dict[str, str]], label: str, /, key: str | None = None
+        ) -> tuple[Extraction, CallRecord]:
             return client.extract(messages, Extraction, label=label)
 
     started = time.perf_counter()
-    cleaned, unread = clean_sendable(article, options, repeated)
-    chunks, note = plan_chunks(cleaned.text, options, count=client.count_tokens, unread=unread)
+    if plan is None:
+        plan = plan_article(article, options, count=client.count_tokens, repeated=repeated)
+    elif plan.scan is not None:
+        _scanned.remember(plan.cleaned.text, plan.scan)
+    cleaned, chunks = plan.cleaned, plan.chunks
     parts: list[Extraction] = []
     record: CallRecord | None = None
     for number, chunk in enumerate(chunks, start=1):
         part = replace(cleaned, text=chunk)
         label = article.source if len(chunks) == 1 else f"{article.source} (part {number})"
         messages = request_messages(article, part, prompt)
-        extraction, calls = ask(messages, label)
+        extraction, calls = ask(messages, label, plan.keys[number - 1] if plan.keys else None)
         parts.append(
             reground(
                 extraction,
@@ -342,10 +416,7 @@ def brief_article(
         "seconds": round(time.perf_counter() - started, 3),
     }
     brief = assemble(article, cleaned, extraction, record, run=run)
-    if note:
-        brief.warnings.insert(0, note)
-    if removed := cleaning_warning(cleaned, article.source):
-        brief.warnings.insert(0, removed)
+    brief.warnings[:0] = plan.warnings
     return brief
 
 

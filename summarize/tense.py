@@ -346,12 +346,6 @@ _WORD_CHAR = re.compile(r"\w")
 _CASE_TWINS = "\u0130\u0131\u212a\u017f"
 
 
-@functools.lru_cache(maxsize=16)
-def _lowered(text: str) -> str:
-    """An article in lower case, kept for the few articles whose dates are resolving."""
-    return text.lower()
-
-
 def _word_starts(
     pattern: re.Pattern[str], text: str, candidates: re.Pattern[str] | None = None
 ) -> Iterator[re.Match[str]]:
@@ -361,7 +355,7 @@ def _word_starts(
     `candidates`, a case-sensitive pattern that matches the lower-cased text wherever
     `pattern` matches the text, finds where to try `pattern` (a search that ignores case
     cannot skip ahead to the text's first letter, and is slower again)."""
-    lowered = _lowered(text) if candidates is not None else ""
+    lowered = text.lower() if candidates is not None else ""  # not kept: a copy of the article
     at = 0
     while (match := _first_match(pattern, text, at, candidates, lowered)) is not None:
         start = match.start()

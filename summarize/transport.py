@@ -81,36 +81,36 @@ class CallRecord:
     output_tokens: int = 0
     cache_key: str | None = None
     cached: bool = False  # answered from the cache: the tokens were spent on an earlier run
-    log: list[Attempt] = field(default_factory=list)
+    attempt_log: list[Attempt] = field(default_factory=list)
 
     @property
     def outcomes(self) -> list[str]:
         """The attempt log as `run.attempt_log` records it."""
-        return [attempt.label for attempt in self.log]
+        return [attempt.label for attempt in self.attempt_log]
 
     @property
     def attempts(self) -> int:
         """HTTP requests made; an answer from the cache made none."""
-        return sum(attempt.sent for attempt in self.log)
+        return sum(attempt.sent for attempt in self.attempt_log)
 
     def failed(self, error: BaseException) -> None:
         """A request failed in transport (or its answer was not a chat completion)."""
-        self.log.append(Attempt(Outcome.FAILED, describe_failure(error)))
+        self.attempt_log.append(Attempt(Outcome.FAILED, describe_failure(error)))
 
     def refused(self, usage: Any = None) -> None:
         """The model declined to answer; `usage`, when given, is what the refusal cost."""
-        self.log.append(Attempt(Outcome.REFUSED))
+        self.attempt_log.append(Attempt(Outcome.REFUSED))
         self._spent(usage)
 
     def answered(self, usage: Any) -> None:
         """An answer arrived; `usage` is its token usage (None when the server gave none)."""
-        self.log.append(Attempt(Outcome.ANSWERED))
+        self.attempt_log.append(Attempt(Outcome.ANSWERED))
         self._spent(usage)
 
     def from_cache(self, input_tokens: int, output_tokens: int) -> None:
         """The answer came from the cache, with what it cost when it was asked."""
         self.cached = True
-        self.log.append(Attempt(Outcome.CACHED))
+        self.attempt_log.append(Attempt(Outcome.CACHED))
         self.input_tokens, self.output_tokens = input_tokens, output_tokens
 
     def reject_answer(self) -> None:
@@ -124,11 +124,11 @@ class CallRecord:
 
     def reask_failed(self, kind: str) -> None:
         """A grounding re-ask failed outright with an error of `kind`."""
-        self.log.append(Attempt(Outcome.REASK_FAILED, kind))
+        self.attempt_log.append(Attempt(Outcome.REASK_FAILED, kind))
 
     def absorb(self, later: CallRecord) -> None:
         """Add a follow-up call of the same article (a re-ask) to this record."""
-        self.log += later.log
+        self.attempt_log += later.attempt_log
         self.input_tokens += later.input_tokens
         self.output_tokens += later.output_tokens
         self.cached = self.cached and later.cached
@@ -139,8 +139,8 @@ class CallRecord:
             self.output_tokens += usage.completion_tokens or 0
 
     def _relabel(self, outcome: Outcome) -> None:
-        if self.log and self.log[-1].outcome is Outcome.ANSWERED:
-            self.log[-1] = Attempt(outcome)
+        if self.attempt_log and self.attempt_log[-1].outcome is Outcome.ANSWERED:
+            self.attempt_log[-1] = Attempt(outcome)
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
@@ -244,7 +244,7 @@ class Transport:
                         "POST %s/chat/completions model=%s attempt %d",
                         self.config.endpoint.rstrip("/"),
                         self.config.model,
-                        len(record.log) + 1,
+                        len(record.attempt_log) + 1,
                     )
                     try:
                         response = self._create(**kwargs)
@@ -259,7 +259,7 @@ class Transport:
                         log.info("failed: %s", redact(describe_failure(error), self.config.api_key))
                         raise
                     if refused := refusal(response):
-                        record.refused()
+                        record.refused(getattr(response, "usage", None))
                         raise Refused(refused)
                     log.info("answered: %s tokens", _usage_line(response))
                     return response

@@ -13,7 +13,7 @@ from summarize.client import ModelClient
 from summarize.loopback import LoopbackServer, QueueResponder
 from summarize.modelconfig import ModelConfig, RetryPolicy
 
-# The CLI's rich consoles (summarize.cli, summarize.threats_cli: imported by the test modules,
+# The CLI's rich consoles (summarize.cli, summarize.commands: imported by the test modules,
 # after this file) keep a width that COLUMNS gives when they are made, and a parallel test
 # worker finds COLUMNS=80 set: tests choose the width per invocation instead.
 os.environ.pop("COLUMNS", None)

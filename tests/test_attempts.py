@@ -87,4 +87,4 @@ def test_transport_failures_are_labelled_by_what_went_wrong() -> None:
     record.failed(Status())
     record.failed(APITimeoutError())
     assert record.outcomes == ["http 503", "timeout"]
-    assert record.log[0] == Attempt(Outcome.FAILED, "http 503")
+    assert record.attempt_log[0] == Attempt(Outcome.FAILED, "http 503")

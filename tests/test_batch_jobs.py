@@ -71,6 +71,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def batches_of(job: Path) -> list[dict[str, Any]]:
+    """The job's batches as its manifest records them."""
+    batches: list[dict[str, Any]] = json.loads((job / "job.json").read_text())["batches"]
+    return batches
+
+
 def chat_requests(server: LoopbackServer) -> list[Request]:
     return [r for r in server.requests if r.path.endswith("/chat/completions")]
 
@@ -154,9 +160,7 @@ def test_a_cli_killed_after_submit_leaves_a_job_that_fresh_processes_finish(
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
-    while not (job / "job.json").exists() or not json.loads((job / "job.json").read_text()).get(
-        "batch_id"
-    ):
+    while not (job / "job.json").exists() or not batches_of(job)[0].get("batch_id"):
         assert time.monotonic() < deadline, process.communicate()
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
@@ -184,7 +188,7 @@ def test_a_submit_stopped_before_the_batch_was_created_resumes_without_reuploadi
     failed = cli("batch", "submit", *SEEDS, "--out", str(job))
     assert failed.exit_code == 1
     assert "run the same command again" in failed.stderr
-    assert json.loads((job / "job.json").read_text())["input_file_id"]
+    assert batches_of(job)[0]["input_file_id"]
     again = cli("batch", "submit", *SEEDS, "--out", str(job))
     assert again.exit_code == 0, again.output
     uploads = [f for f in model_env.batches.files.values() if f.purpose == "batch"]

@@ -337,3 +337,42 @@ def test_garbage_over_the_schema_pages_never_makes_the_cache_a_usage_error(
         outcomes.add(opened.off_because is None)
         opened.close()
     assert False in outcomes  # some garbage is found, and turns the cache off
+
+
+def test_held_answers_reach_the_file_together_at_commit(tmp_path: Path) -> None:
+    """`holding()` batches writes: nothing held is in the file (or read back) before the
+    commit, everything is after it, and the end of the block commits what is left."""
+    path = tmp_path / "answers.sqlite3"
+    writer, reader = AnswerCache(path), AnswerCache(path)
+    answer = CachedAnswer({"summary": "s"}, "m", 1, 2)
+    with writer.holding():
+        for number in range(50):
+            writer.put(f"k{number}", answer)
+        assert reader.get("k0") is None
+        assert writer.get("k0") is None  # what is held is not read back: not stored yet
+        writer.commit()
+        assert reader.get("k0") == answer
+        assert reader.get("k49") == answer
+        writer.put("last", answer)
+        assert reader.get("last") is None
+    assert reader.get("last") == answer
+    writer.put("after", answer)  # no longer holding: written at once
+    assert reader.get("after") == answer
+    assert reader.stats().entries == 52
+    writer.close()
+    reader.close()
+
+
+def test_held_answers_are_committed_when_the_block_raises(tmp_path: Path) -> None:
+    path = tmp_path / "answers.sqlite3"
+    cache = AnswerCache(path)
+
+    def interrupted() -> None:
+        with cache.holding():
+            cache.put("k", CachedAnswer({"summary": "s"}, "m", 1, 2))
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    cache.close()
+    assert AnswerCache(path).get("k") is not None

@@ -238,3 +238,13 @@ def test_program_returns_exit_status_without_raising(
 
     assert program(["brief", "--no-such-flag"]) == 2
     assert "No such option" in capsys.readouterr().err
+
+
+def test_the_help_defaults_match_the_library() -> None:
+    """--help names the default model without loading the model stack; it must be the one
+    the library uses."""
+    from summarize.commands import base
+    from summarize.modelconfig import DEFAULT_OPENAI_MODEL
+
+    assert base.DEFAULT_OPENAI_MODEL == DEFAULT_OPENAI_MODEL
+    assert f"model {DEFAULT_OPENAI_MODEL} unless" in base.NO_MODEL

@@ -97,3 +97,15 @@ def test_the_wheel_ships_what_the_gold_files_name() -> None:
     assert sources  # seeds and evals/articles
     for folder in sources:
         assert included[folder] == f"summarize/_data/{folder}"
+
+
+def test_a_live_eval_names_its_model_and_never_reads_summarize_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--help says SUMMARIZE_MODEL is not read by eval: a gguf: spec there must not be
+    opened, and --base-url alone asks for --model."""
+    monkeypatch.setenv("SUMMARIZE_MODEL", "gguf:/no/such/model.gguf")
+    done = runner.invoke(app, ["eval", "--base-url", "http://127.0.0.1:9/v1"])
+    assert done.exit_code == 2
+    assert "--model" in done.output
+    assert "gguf" not in done.output

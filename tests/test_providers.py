@@ -102,3 +102,27 @@ def test_a_bad_local_setting_names_the_variable(model_file: Path) -> None:
     opened = resolve(f"gguf:{model_file}", environ={"SUMMARIZE_CONTEXT": "lots"})
     with pytest.raises(ConfigError, match="SUMMARIZE_CONTEXT='lots' is not a whole number"):
         opened.__enter__()
+
+
+@pytest.mark.parametrize("command", ["brief", "watch", "batch"])
+def test_the_commands_resolve_models_the_same_way(command: str, tmp_path: Path) -> None:
+    """The CLI calls `resolve` too: an unknown prefix is the same one-line usage error."""
+    from typer.testing import CliRunner
+
+    from summarize.cli import app
+
+    target = str(tmp_path / "story.txt") if command == "brief" else "http://127.0.0.1:9/feed"
+    (tmp_path / "story.txt").write_text(SHORT_STORY)
+    args = [command, target, "--model", "ggml:/models/x.bin"]
+    if command == "watch":
+        args.append("--once")
+    if command == "batch":
+        args = ["batch", "submit", target, "--model", "ggml:/models/x.bin", "--requests-only"]
+        args += ["--out", str(tmp_path / "job")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: model 'ggml:/models/x.bin': no provider has the prefix 'ggml:'; known "
+        "prefixes: gguf: (a model name without one is asked of an OpenAI-compatible "
+        "endpoint: OPENAI_BASE_URL / --base-url)"
+    )

@@ -402,3 +402,16 @@ def test_names_in_other_scripts_keep_their_letters() -> None:
     assert normalize_name("Кремль") != normalize_name("Пекин")
     assert normalize_name("Türkiye") == "türkiye"
     assert canonical_name("The U.S.") == canonical_name("United States")
+
+
+@pytest.mark.parametrize("name", ["[/x]", "[bold]kept[/bold]"])
+def test_a_store_path_is_printed_as_written_in_its_error(tmp_path: Path, name: str) -> None:
+    """A path is someone else's text: `[/x]` must not crash rich's markup parser, and
+    `[bold]` must not vanish from the message."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    path = blocker / name / "store.db"
+    done = runner.invoke(app, ["threats", "--store", str(path)])
+    assert done.exit_code == 2, done.output
+    assert isinstance(done.exception, SystemExit)
+    assert name in done.output.replace("\n", "")

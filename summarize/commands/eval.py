@@ -134,6 +134,8 @@ def evaluate(
         raise fail("--mock replays stored responses and --model runs live: pass one of them")
     if record is not None and not live:
         raise fail("--record stores a live run: pass --model (and --base-url if needed)")
+    if live and model is None:
+        raise fail("--base-url runs a live eval: name its model with --model")
     resources = ExitStack()
     try:
         template = load_prompt(prompt)

@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from summarize.commands.base import Exit, fail, stderr, stdout
 from summarize.errors import ConfigError
 from summarize.store import Store
 from summarize.store import queries as q
-
-stdout = Console()
-stderr = Console(stderr=True)
 
 store_app = typer.Typer(help="Import briefs into the store.", no_args_is_help=True)
 threats_app = typer.Typer(
@@ -38,16 +35,11 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _open(path: Path | None) -> Store:
     try:
         return Store(path)
     except ConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _date(value: str | None, flag: str) -> date | None:
@@ -56,7 +48,7 @@ def _date(value: str | None, flag: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"{flag} {value!r} is not a date: write YYYY-MM-DD") from None
+        raise fail(f"{flag} {value!r} is not a date: write YYYY-MM-DD") from None
 
 
 def _emit(
@@ -64,7 +56,7 @@ def _emit(
 ) -> bool:
     """Write JSON or CSV to stdout if asked; False: print the table instead."""
     if as_json and as_csv:
-        raise _fail("pass --json or --csv, not both")
+        raise fail("pass --json or --csv, not both")
     if as_json:
         sys.stdout.write(json_text())
     elif as_csv:
@@ -101,7 +93,7 @@ def store_import(
                 soft_wrap=True,
             )
     if bad:
-        raise typer.Exit(1)
+        raise typer.Exit(int(Exit.SOME_FAILED))
 
 
 @threats_app.callback()
@@ -159,7 +151,10 @@ def threats_show(
     with _open(_store_of(ctx, store_path)) as store:
         tracked = q.get_tracked(store.db, tracked_id)
         if tracked is None:
-            raise _fail(f"no tracked threat {tracked_id}: list them with `summarize threats`", 1)
+            raise fail(
+                f"no tracked threat {tracked_id}: list them with `summarize threats`",
+                Exit.SOME_FAILED,
+            )
         reports = q.history(store.db, tracked_id)
     as_dict = {"threat": tracked, "reports": reports}
     if not _emit(
@@ -207,7 +202,9 @@ def threats_link(
         try:
             store.link(keep, merge)
         except KeyError as error:
-            raise _fail(f"{error.args[0]}: list them with `summarize threats`", 1) from None
+            raise fail(
+                f"{error.args[0]}: list them with `summarize threats`", Exit.SOME_FAILED
+            ) from None
     stderr.print(f"threat {merge} merged into {keep}", highlight=False, soft_wrap=True)
 
 
@@ -222,8 +219,8 @@ def threats_unlink(
         try:
             new = store.unlink(report)
         except KeyError as error:
-            raise _fail(
-                f"{error.args[0]}: see report IDs with `summarize threats show`", 1
+            raise fail(
+                f"{error.args[0]}: see report IDs with `summarize threats show`", Exit.SOME_FAILED
             ) from None
     sys.stdout.write(f"{new}\n")
     stderr.print(f"report {report} is now threat {new}", highlight=False, soft_wrap=True)
