@@ -28,9 +28,10 @@ and pipes named as paths are refused by name (reading `/dev/zero` never ends, a 
 blocks until a writer comes): pipe them into standard input, as `-`, to read them.
 
 Reading never raises for one bad file: `read_inputs` returns an `InputError` in that file's
-place, so the rest of the batch goes on. `gather_inputs` leaves each URL as a `Deferred`
-read, for a batch worker to fetch just before briefing it, so that no article waits for
-another's server.
+place, so the rest of the batch goes on. `iter_inputs` reads lazily, one article at a
+time as the caller asks (a corpus of any size streams), and leaves each URL as a
+`Deferred` read, for a batch worker to fetch just before briefing it, so that no article
+waits for another's server; `gather_inputs` is the same in a list.
 """
 
 from __future__ import annotations
@@ -368,42 +369,64 @@ def _nonempty(text: str, source: str) -> str:
 
 
 def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
-    """The article files under a folder (or the path itself), noting what was passed over."""
+    """The article files under a folder (or the path itself), walked lazily in sorted
+    order, noting what was passed over once the folder is done."""
     if not path.is_dir():
         yield path
         return
-    skipped: list[Path] = []
-    broken: list[Path] = []  # links that loop or lead nowhere
-    linked_folders: list[Path] = []  # not descended into: they may loop back up
-    for child in sorted(path.rglob("*")):
-        if any(part.startswith(".") for part in child.relative_to(path).parts):
-            continue  # hidden files and folders (.git, .DS_Store) are never articles
-        if child.name == SIDECAR:
-            continue  # the folder's publication dates, read with each article
-        if child.is_file() and child.suffix.lower() in ARTICLE_SUFFIXES:
+    passed = _PassedOver()
+    yield from _walk(path, passed)
+    notes.extend(passed.notes(path))
+
+
+class _PassedOver:
+    """What a folder walk did not read: other files, broken links, linked folders."""
+
+    def __init__(self) -> None:
+        self.skipped: list[Path] = []
+        self.broken: list[Path] = []  # links that loop or lead nowhere
+        self.linked_folders: list[Path] = []  # not descended into: they may loop back up
+
+    def notes(self, path: Path) -> Iterator[str]:
+        if self.skipped:
+            kinds = ", ".join(sorted({p.suffix.lower() for p in self.skipped}))
+            yield (
+                f"{path}: skipped {len(self.skipped)} file(s) that are not plain-text "
+                f"articles ({kinds}); name a file directly to read it anyway"
+            )
+        if self.broken:
+            yield (
+                f"{path}: skipped {len(self.broken)} symbolic link(s) that loop or lead "
+                f"nowhere ({_some(self.broken, path)})"
+            )
+        if self.linked_folders:
+            yield (
+                f"{path}: did not follow {len(self.linked_folders)} linked folder(s) "
+                f"({_some(self.linked_folders, path)}); name one directly to read it"
+            )
+
+
+def _walk(folder: Path, passed: _PassedOver) -> Iterator[Path]:
+    """Depth first, each folder's entries by name (the order of sorted(rglob)), one
+    folder's listing in memory at a time; hidden files and folders are never articles."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".") or name == SIDECAR:
+            continue  # hidden (.git, .DS_Store); the folder's publication dates
+        child = folder / name
+        if child.is_symlink() and child.is_dir():
+            passed.linked_folders.append(child)
+        elif child.is_dir():
+            yield from _walk(child, passed)
+        elif child.is_file() and child.suffix.lower() in ARTICLE_SUFFIXES:
             yield child
         elif child.is_file():
-            skipped.append(child)
+            passed.skipped.append(child)
         elif child.is_symlink() and not child.exists():
-            broken.append(child)
-        elif child.is_symlink() and child.is_dir():
-            linked_folders.append(child)
-    if skipped:
-        kinds = ", ".join(sorted({p.suffix.lower() for p in skipped}))
-        notes.append(
-            f"{path}: skipped {len(skipped)} file(s) that are not plain-text articles "
-            f"({kinds}); name a file directly to read it anyway"
-        )
-    if broken:
-        notes.append(
-            f"{path}: skipped {len(broken)} symbolic link(s) that loop or lead nowhere "
-            f"({_some(broken, path)})"
-        )
-    if linked_folders:
-        notes.append(
-            f"{path}: did not follow {len(linked_folders)} linked folder(s) "
-            f"({_some(linked_folders, path)}); name one directly to read it"
-        )
+            passed.broken.append(child)
 
 
 def _some(paths: list[Path], under: Path, shown: int = 3) -> str:
@@ -423,7 +446,7 @@ def read_inputs(
 ) -> list[Article | InputError]:
     """Read every article named by `inputs` (files, folders, '-' for stdin, URLs), in order.
 
-    URLs are fetched several at a time. See `gather_inputs` for the rest.
+    URLs are fetched several at a time. See `iter_inputs` for the rest.
     """
     entries = gather_inputs(
         inputs, published=published, notes=notes, fetch_timeout=fetch_timeout, max_bytes=max_bytes
@@ -440,16 +463,43 @@ def gather_inputs(
     fetch_timeout: float | None = None,
     max_bytes: int = MAX_INPUT_BYTES,
 ) -> list[Article | InputError | Deferred]:
-    """Read every local article named by `inputs`, in order; leave URLs as `Deferred`
-    reads (each fetched within `fetch_timeout` seconds, default web.FETCH_TIMEOUT).
-    No file, stdin, page or corpus line may exceed `max_bytes`.
+    """Every input of `iter_inputs`, in a list."""
+    return list(
+        iter_inputs(
+            inputs,
+            published=published,
+            notes=notes,
+            fetch_timeout=fetch_timeout,
+            max_bytes=max_bytes,
+        )
+    )
+
+
+StdinReader = Callable[[], tuple[str, tuple[str, ...]]]
+
+
+def iter_inputs(
+    inputs: Iterable[str],
+    *,
+    published: date | None = None,
+    notes: list[str] | None = None,
+    fetch_timeout: float | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+    stdin: StdinReader | None = None,
+) -> Iterator[Article | InputError | Deferred]:
+    """Each local article named by `inputs`, in order, read as it is asked for (folders
+    walked and corpora read line by line as the caller goes: one article in memory at a
+    time); URLs are left as `Deferred` reads (each fetched within `fetch_timeout`
+    seconds, default web.FETCH_TIMEOUT). No file, stdin, page or corpus line may exceed
+    `max_bytes`. `stdin` reads standard input (default: `read_stdin`; a caller reading
+    the inputs twice passes one that keeps what it read).
 
     A file or URL named twice is read once. Two different files with the same name get
     distinct ids ('story', 'story-2'), because the id keys exports and resumes. What was
-    passed over (non-article files in a folder, repeats) is described in `notes`, if given.
+    passed over (non-article files in a folder, repeats) is described in `notes`, if given,
+    as each input is finished.
     """
     notes = [] if notes is None else notes
-    results: list[Article | InputError | Deferred] = []
     seen: set[Path | str] = set()
     seen_ids: dict[str, int] = {}
 
@@ -467,8 +517,10 @@ def gather_inputs(
 
     for name in inputs:
         if name == "-":
-            results.append(
-                _read_stdin(id=unique("stdin"), published=published, max_bytes=max_bytes)
+            yield _read_stdin(
+                id=unique("stdin"),
+                published=published,
+                read=stdin or functools.partial(read_stdin, max_bytes=max_bytes),
             )
         elif name.startswith(("http://", "https://")):
             from summarize.web import url_id
@@ -478,16 +530,13 @@ def gather_inputs(
                 read = functools.partial(
                     _read_url, name, article_id, published, fetch_timeout, max_bytes
                 )
-                results.append(Deferred(name, read))
+                yield Deferred(name, read)
         elif not Path(name).exists():
-            results.append(
-                InputError(f"{name}: no such file or folder; check the path", source=name)
-            )
+            yield InputError(f"{name}: no such file or folder; check the path", source=name)
         else:
             for path in _expand(Path(name), notes):
                 if first_time(path.resolve(), path):
-                    results += _read_path(path, unique, published, max_bytes)
-    return results
+                    yield from _read_path(path, unique, published, max_bytes)
 
 
 def read_stdin(*, max_bytes: int = MAX_INPUT_BYTES) -> tuple[str, tuple[str, ...]]:
@@ -496,9 +545,9 @@ def read_stdin(*, max_bytes: int = MAX_INPUT_BYTES) -> tuple[str, tuple[str, ...
     return decode(data, source="<stdin>")
 
 
-def _read_stdin(*, id: str, published: date | None, max_bytes: int) -> Article | InputError:
+def _read_stdin(*, id: str, published: date | None, read: StdinReader) -> Article | InputError:
     try:
-        text, warnings = read_stdin(max_bytes=max_bytes)
+        text, warnings = read()
         return article_from_text(
             text, id=id, source="<stdin>", published=published, warnings=warnings
         )
@@ -521,13 +570,12 @@ def _read_url(
 
 def _read_path(
     path: Path, unique: Callable[[str], str], published: date | None, max_bytes: int
-) -> list[Article | InputError]:
+) -> Iterator[Article | InputError]:
     if path.suffix.lower() == ".jsonl":
-        return [
-            replace(entry, id=unique(entry.id)) if isinstance(entry, Article) else entry
-            for entry in read_corpus(path, published=published, max_bytes=max_bytes)
-        ]
+        for entry in read_corpus(path, published=published, max_bytes=max_bytes):
+            yield replace(entry, id=unique(entry.id)) if isinstance(entry, Article) else entry
+        return
     try:
-        return [read_file(path, published=published, id=unique(path.stem), max_bytes=max_bytes)]
+        yield read_file(path, published=published, id=unique(path.stem), max_bytes=max_bytes)
     except InputError as error:
-        return [error]
+        yield error

@@ -9,10 +9,11 @@ Data goes to stdout; progress and diagnostics go to stderr.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
 from enum import StrEnum
@@ -49,20 +50,20 @@ from summarize.data import Article
 from summarize.errors import ConfigError, InputError, SummarizeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
-    from summarize.batch import BatchOutcome, Item
+    from summarize.batch import Backend, BatchOutcome, Item, Resumed
     from summarize.cache import AnswerCache
-    from summarize.client import ModelClient
     from summarize.export import JsonlWriter
-    from summarize.modelconfig import ModelConfig
     from summarize.options import BriefOptions
     from summarize.progress import BatchProgress
     from summarize.prompts import Prompt
     from summarize.providers.base import Provider
     from summarize.results import Result
+    from summarize.resume import Finished
     from summarize.schema import Brief
     from summarize.store import Store as BriefStore
+    from summarize.streams import InOrderOutputs
 
 app = typer.Typer(
     name="summarize",
@@ -74,6 +75,9 @@ app = typer.Typer(
 # Each command in a module of its own (`summarize.commands`); `brief`, `report` and the
 # batch commands are still here. Registered in the order --help lists them.
 app.command()(clean_command.clean)
+# Below this many articles a run briefs in this process: starting worker processes costs
+# more than they save.
+AUTO_WORKERS_FROM = 200
 
 
 class OutputFormat(StrEnum):
@@ -125,6 +129,16 @@ def brief(
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-j", min=1, max=256, help="Requests in flight.")
     ] = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            envvar="SUMMARIZE_WORKERS",
+            min=1,
+            show_default=f"one per core for runs over {AUTO_WORKERS_FROM} articles, else 1",
+            help="Processes the -j requests are spread over (1: this process alone).",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -221,14 +235,16 @@ def brief(
     --model for any OpenAI-compatible server, or --model gguf:PATH for a local file.
     Without one, `summarize eval` shows the whole pipeline offline.
     """
+    if resume and jsonl_out is None:
+        raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
+    if workers is not None and workers > 1:
+        _warm_up_workers()  # it imports the model stack while this process does the same
     from summarize.batch import BatchOutcome
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
     from summarize.providers import resolve
     from summarize.transport import log_requests
 
-    if resume and jsonl_out is None:
-        raise _fail("--resume needs --jsonl FILE: the file whose briefs to skip")
     resources = ExitStack()
     try:
         _check_outputs(json_out=json_out, jsonl_out=jsonl_out, csv_out=csv_out, html_out=html_out)
@@ -246,6 +262,8 @@ def brief(
         raise _fail(_config_message(error)) from None
     if verbose:
         log_requests(sys.stderr, secret=provider.config.api_key)  # the key masked
+    to_stdout = json_out is not None and str(json_out) == "-"
+    view = not quiet and not to_stdout  # stdout carries the JSON: a view would corrupt it
     run = _Run(
         provider,
         template,
@@ -255,20 +273,24 @@ def brief(
         jsonl_out=jsonl_out,
         quiet=quiet,
         embed_text=embed_text,
+        spool=view or csv_out is not None or html_out is not None,
     )
     run.on_result = _kept_in_store(run.report, resources, store_path, enabled=not no_store)
-    outcome = BatchOutcome(results=[])
+    outcome = BatchOutcome()
+    inputs = _Inputs(
+        paths,
+        _published(published),
+        {"fetch_timeout": fetch_timeout, "max_bytes": max_input_bytes},
+    )
     try:
         outcome = run.brief(
-            lambda: _read_articles(
-                paths,
-                _published(published),
-                {"fetch_timeout": fetch_timeout, "max_bytes": max_input_bytes},
-                defer_urls=not resume,
-            ),
+            inputs,
             resume=resume,
             concurrency=concurrency,
+            workers=1 if verbose or not _shareable(provider) else workers,
             max_total_tokens=max_total_tokens,
+            json_out=None if to_stdout else json_out,
+            json_to_stdout=to_stdout,
         )
     except KeyboardInterrupt:
         outcome.stopped = "interrupted"  # before the batch began: nothing was sent
@@ -277,21 +299,56 @@ def brief(
     with signals.stops.deferred(raise_after=False):
         written = True
         if run.stage == "briefing":  # stopped before the batch: nothing to write
-            written = _write_results(
-                outcome.results,
-                json_out,
+            written = run.close_json(json_out)
+            written &= _write_results(
+                run.spooled,
                 csv_out,
-                quiet=quiet,
+                view=view,
                 output_format=output_format,
                 html=html_out,
-                items=run.items,
                 repeated=run.repeated,
             )
+        run.close_outputs()
         _finish(outcome, run, written=written, budget=max_total_tokens)
 
 
+class _Inputs:
+    """The inputs named on the command line, read lazily and as often as iterated (the
+    line count reads them once before the batch); standard input is read once and kept.
+    What was passed over is said once, after the first reading."""
+
+    def __init__(self, paths: list[str], published: date | None, limits: dict[str, Any]) -> None:
+        self.paths, self.published, self.limits = paths, published, limits
+        self._stdin: tuple[str, tuple[str, ...]] | InputError | None = None
+        self._noted = False
+
+    def _read_stdin(self) -> tuple[str, tuple[str, ...]]:
+        from summarize.articles import read_stdin
+
+        if self._stdin is None:
+            try:
+                self._stdin = read_stdin(max_bytes=self.limits["max_bytes"])
+            except InputError as error:
+                self._stdin = error
+        if isinstance(self._stdin, InputError):
+            raise self._stdin
+        return self._stdin
+
+    def __iter__(self) -> Iterator[Item]:
+        from summarize.articles import iter_inputs
+
+        notes: list[str] = []
+        yield from iter_inputs(
+            self.paths, published=self.published, notes=notes, stdin=self._read_stdin, **self.limits
+        )
+        if not self._noted:
+            self._noted = True
+            for note in notes:
+                stderr.print(f"note: {note}")
+
+
 class _Run:
-    """One `brief` run's state: the client, the JSONL file, progress, what was skipped."""
+    """One `brief` run's state: the client, the outputs, progress, what was resumed."""
 
     def __init__(
         self,
@@ -304,69 +361,113 @@ class _Run:
         jsonl_out: Path | None,
         quiet: bool,
         embed_text: bool = False,
+        spool: bool = False,
     ) -> None:
         self.template, self.cache, self.resources = template, cache, resources
         self.options = options
         self.client = provider.client(cache=cache)
         self.jsonl_out, self.quiet = jsonl_out, quiet
-        self.items: list[Item] = []  # as read: the review page and Markdown show their text
+        self.embed_text, self.spool = embed_text, spool
         self.repeated: Mapping[str, int] = {}  # the run's shared lines, as cleaning dropped them
-        self.texts: dict[str, str] | None = {} if embed_text else None  # --embed-text
         self.jsonl: JsonlWriter | None = None
         self.jsonl_error: str | None = None  # why the JSONL file stopped being written
         self.jsonl_lines = 0
-        self.skipped = 0
+        self.finished: Finished | None = None  # --resume: the briefs the JSONL file holds
+        self.unmatched: Counter[str] = Counter()  # --resume: why earlier briefs did not match
+        self.outputs: InOrderOutputs | None = None
         self.stage = "reading the inputs"
         self.progress: BatchProgress | None = None
         self.on_result: Callable[[int, Result], None] = self.report  # the store wraps it
 
     def brief(
         self,
-        read_items: Callable[[], list[Item]],
+        inputs: Iterable[Item],
         *,
         resume: bool,
         concurrency: int,
+        workers: int | None,
         max_total_tokens: int | None,
+        json_out: Path | None,
+        json_to_stdout: bool,
     ) -> BatchOutcome:
         from summarize.batch import run_batch
         from summarize.export import JsonlWriter
-        from summarize.linefreq import repeated_lines
         from summarize.progress import BatchProgress
+        from summarize.streams import InOrderOutputs
 
         try:
-            items = self.items = read_items()
-            if self.texts is not None:
-                self.texts = _texts(items)
-            # Lines shared by many articles of the run are page chrome (counted once, so
-            # --resume computes the same cache keys as the run it resumes).
-            repeated = repeated_lines(item.text for item in items if isinstance(item, Article))
-            self.repeated = repeated
+            # Lines shared by many articles of the run are page chrome, counted in a first
+            # reading of the inputs (so --resume computes the same cache keys as the run it
+            # resumes), which also counts the articles for the progress bar.
+            large = _warm_up_workers if workers is None else None
+            total, self.repeated, inputs = _count_lines(inputs, on_large=large)
             if resume and self.jsonl_out is not None:
-                items, self.skipped = _skip_finished(
-                    items, self.jsonl_out, self.client, self.template, self.options, repeated
-                )
+                self.finished = _read_finished(self.jsonl_out)
             if self.jsonl_out is not None:
                 try:
                     self.jsonl = JsonlWriter(self.jsonl_out)
                 except OSError as error:
                     message = f"--jsonl {self.jsonl_out}: cannot be opened ({error.strerror})"
                     raise _fail(message) from None
+            self.outputs = InOrderOutputs(
+                json_out=json_out,
+                json_to_stdout=json_to_stdout,
+                spool=self.spool,
+                embed_text=self.embed_text,
+                finished=self.finished,
+            )
+            in_order = self.outputs if self.outputs.json or self.spool else None
+            backend = self._backend(workers, concurrency, total)
             self.stage = "briefing"
-            self.progress = BatchProgress(len(items) - self.skipped, stderr, enabled=not self.quiet)
+            self.progress = BatchProgress(total, stderr, enabled=not self.quiet)
             with self.progress:
                 return run_batch(
-                    items,
+                    inputs,
                     self.client,
                     self.template,
                     self.options,
                     concurrency=concurrency,
                     max_total_tokens=max_total_tokens,
                     on_result=self.on_result,
-                    repeated=repeated,
+                    repeated=self.repeated,
+                    keep_results=False,
+                    in_order=in_order,
+                    on_resumed=self.resumed,
+                    finished=self.finished.keys if self.finished else frozenset(),
+                    total=total,
+                    keep_text=self.embed_text or self.spool,
+                    backend=backend,
                 )
         finally:
             with signals.stops.deferred(raise_after=False):
                 self.close()
+
+    def _backend(self, workers: int | None, concurrency: int, total: int) -> Backend | None:
+        """Worker processes for the batch, or None to brief in this process's threads."""
+        from summarize.workers import ProcessBackend, WorkerSpec
+
+        if workers is None:
+            workers = _cores() if total > AUTO_WORKERS_FROM else 1
+        processes = min(workers, concurrency)
+        if processes <= 1:
+            return None
+        cache = self.cache
+        spec = WorkerSpec(
+            config=self.client.config,
+            prompt=self.template,
+            options=self.options,
+            repeated=self.repeated,
+            cache_path=None if cache is None or cache.off_because else cache.path,
+            cache_read=cache.read if cache is not None else True,
+            finished=self.finished.keys if self.finished else frozenset(),
+            keep_text=self.embed_text or self.spool,
+            threads=-(-concurrency // processes),
+        )
+
+        def note(message: str) -> None:
+            stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
+
+        return ProcessBackend(spec, processes, on_note=note)
 
     def report(self, _: int, result: Result) -> None:
         """Each finished article: its JSONL line (whole, Ctrl-C held off while it is
@@ -374,25 +475,72 @@ class _Run:
         stops the batch: what is in flight finishes and goes to --json."""
         from summarize.batch import StopBatch
         from summarize.results import Failure
-        from summarize.schema import Brief
+        from summarize.streams import record
 
         assert self.progress is not None
-        if self.texts is not None and isinstance(result, Brief):
-            result.article.text = self.texts.get(result.article.id)
         self.progress.advance(result)
         if isinstance(result, Failure):
             self.progress.report_failure(result)
+        self._note_mismatch(result)
         if self.jsonl is None:
             return
         with signals.stops.deferred():
             try:
-                self.jsonl.write(result)
+                self.jsonl.write_record(record(result, embed_text=self.embed_text))
                 self.jsonl_lines += 1
             except OSError as error:
                 self.jsonl.close()
                 self.jsonl = None
                 self.jsonl_error = error.strerror or str(error)
                 raise StopBatch from None
+
+    def resumed(self, _: int, __: Resumed) -> None:
+        assert self.progress is not None
+        self.progress.advance_resumed()
+
+    def _note_mismatch(self, result: Result) -> None:
+        """With --resume, a fresh result of an article the file has a brief of: why that
+        brief was not this run's (so a changed model or endpoint is never silent)."""
+        from summarize.results import Failure
+        from summarize.resume import Earlier, mismatch
+
+        if self.finished is None:
+            return
+        article_id = result.article_id if isinstance(result, Failure) else result.article.id
+        earlier = self.finished.earlier(article_id) if article_id is not None else None
+        if earlier is None or (isinstance(result, Failure) and result.kind == "input"):
+            return
+        config = self.client.config
+        now = Earlier(
+            config.model, self.template.version, config.endpoint_key, config.resolved_mode
+        )
+        self.unmatched[mismatch(earlier, now)] += 1
+
+    def spooled(self) -> Iterator[Result]:
+        return iter(()) if self.outputs is None else self.outputs.spooled()
+
+    def close_json(self, json_out: Path | None) -> bool:
+        """Put the --json array in place; an existing file is kept when nothing was
+        briefed. False when it could not be written (said on stderr)."""
+        if self.outputs is None or self.outputs.json is None:
+            return True
+        keep = not (
+            json_out is not None
+            and str(json_out) != "-"
+            and json_out.exists()
+            and not self.outputs.json.briefs
+        )
+        if not keep:
+            stderr.print(f"note: kept the existing {json_out}: this run briefed no article")
+        if self.outputs.close_json(keep=keep):
+            return True
+        error = self.outputs.json_error
+        _say(f"--json {json_out}: writing failed ({error})", label="error:", style="bold red")
+        return False
+
+    def close_outputs(self) -> None:
+        if self.outputs is not None:
+            self.outputs.close()
 
     def close(self) -> None:
         self.client.close()
@@ -401,6 +549,87 @@ class _Run:
             self.cache.close()
         if self.jsonl is not None:
             self.jsonl.close()
+
+
+def _shareable(provider: Provider) -> bool:
+    """Whether worker processes can each open this model themselves: an endpoint can,
+    a local model running in this process cannot."""
+    from summarize.providers.base import Provider
+
+    return type(provider) is Provider
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# A run this small is read once and kept while it is briefed; a larger one is read twice
+# (the line count, then the batch), never held.
+HEAD_ITEMS = 1_000
+HEAD_CHARS = 50_000_000
+
+
+def _warm_up_workers() -> None:
+    from summarize import forking
+
+    forking.start()
+
+
+def _count_lines(
+    inputs: Iterable[Item], *, on_large: Callable[[], None] | None = None
+) -> tuple[int, dict[str, int], Iterable[Item]]:
+    """How many inputs there are, the lines repeated across their articles
+    (`summarize.linefreq`), and the inputs to brief. Up to HEAD_ITEMS articles and
+    HEAD_CHARS characters are read once and kept; past that the count reads the inputs
+    through, one article at a time, and the batch reads them again; `on_large` is called
+    once the inputs are known to be that many."""
+    from summarize.linefreq import repeated_lines
+
+    reading = iter(inputs)
+    head: list[Item] = []
+    chars = 0
+    for item in reading:
+        head.append(item)
+        chars += len(item.text) if isinstance(item, Article) else 0
+        if len(head) >= HEAD_ITEMS or chars >= HEAD_CHARS:
+            break
+    else:
+        texts = (item.text for item in head if isinstance(item, Article))
+        return len(head), repeated_lines(texts), head
+    if on_large is not None:
+        on_large()
+    total = 0
+
+    def texts_of_all() -> Iterator[str]:
+        nonlocal total
+        for item in itertools.chain(head, reading):
+            total += 1
+            if isinstance(item, Article):
+                yield item.text
+
+    repeated = repeated_lines(texts_of_all())
+    head.clear()
+    return total, repeated, inputs
+
+
+def _read_finished(jsonl_out: Path) -> Finished:
+    """The briefs the --resume file holds; its lines that are not briefs, said."""
+    from summarize.resume import read_finished
+
+    warnings: list[str] = []
+    try:
+        finished = read_finished(jsonl_out, warnings=warnings)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    for warning in warnings[:WARNINGS_SHOWN]:
+        _say(warning, label="warning:", style="yellow")
+    if len(warnings) > WARNINGS_SHOWN:
+        _say(f"{jsonl_out}: {len(warnings) - WARNINGS_SHOWN} more line(s) not briefs")
+    return finished
 
 
 def _check_outputs(
@@ -435,10 +664,16 @@ def _check_outputs(
 def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | None) -> None:
     """The run's last words on stderr, the totals line always among them, and its exit."""
     from summarize.progress import totals_line
-    from summarize.results import Failure
 
+    if run.unmatched:
+        why = "; ".join(f"{count} {reason}" for reason, count in run.unmatched.most_common())
+        _say(
+            f"--resume: {run.unmatched.total()} brief(s) in {run.jsonl_out} did not match this "
+            f"run and will be briefed again: {why}",
+            label="note:",
+        )
     note = _cache_note(run.cache)
-    stderr.print(totals_line(outcome, skipped=run.skipped, note=note), highlight=False)
+    stderr.print(totals_line(outcome, note=note), highlight=False)
     if run.jsonl_error is not None:
         _say(
             f"--jsonl {run.jsonl_out}: writing failed after {run.jsonl_lines} line(s) "
@@ -449,9 +684,10 @@ def _finish(outcome: BatchOutcome, run: _Run, *, written: bool, budget: int | No
             style="bold red",
         )
     _report_stop(outcome, run, budget)
-    failed = sum(isinstance(r, Failure) for r in outcome.results)
+    failed = outcome.failed
     if failed:
-        stderr.print(f"{failed} of {len(outcome.results)} article(s) failed.")
+        done = outcome.failed + outcome.briefed + outcome.resumed
+        stderr.print(f"{failed} of {done} article(s) failed.")
     truncated = run.progress is not None and run.progress.truncated  # a part is not the whole
     if failed or outcome.not_started or not written or run.jsonl_error is not None or truncated:
         raise typer.Exit(int(Exit.SOME_FAILED))
@@ -520,55 +756,43 @@ class _StoreHook:
 
 
 def _write_results(
-    results: list[Result],
-    json_out: Path | None,
+    results: Callable[[], Iterator[Result]],
     csv_out: Path | None,
     *,
-    quiet: bool,
+    view: bool,
     output_format: OutputFormat,
     html: Path | None = None,
-    items: Sequence[Item] = (),
     repeated: Mapping[str, int] | None = None,
 ) -> bool:
-    """The data: a JSON array to a file or stdout, the review page, and the rendered
-    briefs on stdout; `items` are the articles read, whose text the page, the Markdown
-    report and the terminal view show (`repeated`: the run's shared lines, which its
-    cleaning dropped). False when an export could not be written (said on stderr;
-    the others still are). A stop (Ctrl-C, SIGTERM) during the terminal view ends it
-    between two briefs."""
-    from summarize.export import json_text, write_json
+    """What needs every brief at the end of a run: the CSV, the review page and the
+    rendered briefs on stdout, each reading the run's results again (`results()`, input
+    order, each brief with its article's text) rather than holding them (`repeated`: the
+    run's shared lines, which its cleaning dropped). False when an export could not be
+    written (said on stderr; the others still are). A stop (Ctrl-C, SIGTERM) during the
+    terminal view ends it between two briefs."""
     from summarize.render import print_brief
     from summarize.results import Failure
 
     written = True
-    briefed = any(not isinstance(r, Failure) for r in results)
-    if json_out is not None and str(json_out) == "-":
-        sys.stdout.write(json_text(results))
-        quiet = True  # stdout carries the JSON; a rendered brief would corrupt it
-    elif json_out is not None and json_out.exists() and not briefed:
-        stderr.print(f"note: kept the existing {json_out}: this run briefed no article")
-    elif json_out is not None:
-        written &= _export("--json", json_out, lambda: write_json(json_out, results))
     if csv_out is not None:
         from summarize.formats import write_csv
 
-        written &= _export("--csv", csv_out, lambda: write_csv(str(csv_out), results))
+        written &= _export("--csv", csv_out, lambda: write_csv(str(csv_out), results()))
     if html is not None:
-        written &= _export("--html", html, lambda: _write_review(results, html, _texts(items)))
-    if not quiet and output_format is OutputFormat.MARKDOWN:
+        written &= _export("--html", html, lambda: _write_review(list(results()), html, {}))
+    if view and output_format is OutputFormat.MARKDOWN:
         from summarize.formats import markdown_report
 
-        sys.stdout.write(markdown_report(results, _texts(items)))
-    elif not quiet:
-        texts = _texts(items)
-        for result in results:
+        sys.stdout.write(markdown_report(results()))
+    elif view:
+        for result in results():
             if signals.stops.requested():
                 break
             if not isinstance(result, Failure):
-                cleaned = _cleaned_text(result, texts, repeated or {})
-                with stdout.capture() as view:
+                cleaned = _cleaned_text(result, {}, repeated or {})
+                with stdout.capture() as view_text:
                     print_brief(stdout, result, cleaned)
-                _write_whole(view.get())
+                _write_whole(view_text.get())
         # A stop that interrupts a write to a full pipe leaves the rest of that brief in
         # the buffer; write it now, while the stop is still held off.
     return written
@@ -587,11 +811,6 @@ def _write_whole(text: str) -> None:
     data = text.encode(sys.stdout.encoding or "utf-8", errors="replace")
     while data:
         data = data[os.write(fd, data) :]
-
-
-def _texts(items: Sequence[Item]) -> dict[str, str]:
-    """Each article's text as read, by id (ids are unique within a run)."""
-    return {item.id: item.text for item in items if isinstance(item, Article)}
 
 
 def _cleaned_text(
@@ -674,95 +893,12 @@ def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
         )
 
 
-def _read_articles(
-    paths: list[str], published: date | None, limits: dict[str, Any], *, defer_urls: bool
-) -> list[Item]:
-    """Read the inputs; say on stderr what was passed over and why. URLs are left for the
-    batch to fetch as it briefs (`defer_urls`), unless --resume must see their text first."""
-    from summarize.articles import gather_inputs, read_inputs
-
-    notes: list[str] = []
-    read = gather_inputs if defer_urls else read_inputs
-    items: list[Item] = list(read(paths, published=published, notes=notes, **limits))
-    for note in notes:
-        stderr.print(f"note: {note}")
-    return items
-
-
 def _cache_note(cache: AnswerCache | None) -> str | None:
     """What the cache could not do this run, for the totals line."""
     return cache.fault_note() if cache is not None else None
 
 
-def _skip_finished(
-    items: list[Item],
-    jsonl_out: Path,
-    client: ModelClient,
-    template: Prompt,
-    options: BriefOptions,
-    repeated: Mapping[str, int],
-) -> tuple[list[Item], int]:
-    """Replace each article whose brief the JSONL file already holds by that brief, and
-    say why the file's other briefs of these articles did not match (so a changed model,
-    prompt or endpoint is never a silent full re-run)."""
-    from summarize.export import finished_briefs
-    from summarize.linefreq import for_article
-    from summarize.pipeline import article_key
-
-    warnings: list[str] = []
-    try:
-        finished = finished_briefs(jsonl_out, warnings=warnings)
-    except InputError as error:
-        raise _fail(str(error)) from None
-    for warning in warnings[:WARNINGS_SHOWN]:
-        _say(warning, label="warning:", style="yellow")
-    if len(warnings) > WARNINGS_SHOWN:
-        _say(f"{jsonl_out}: {len(warnings) - WARNINGS_SHOWN} more line(s) not briefs")
-    by_id: dict[str, Brief] = {brief.article.id: brief for brief in finished.values()}
-    kept: list[Item] = []
-    skipped = 0
-    unmatched: Counter[str] = Counter()
-    for item in items:
-        if isinstance(item, Article):
-            try:
-                key = article_key(
-                    item, client, template, options, repeated=for_article(item.text, repeated)
-                )
-            except InputError:
-                key = ""  # no story in it: let the batch report that as usual
-            if (done := finished.get((item.id, key))) is not None:
-                kept.append(done)
-                skipped += 1
-                continue
-            if key and (other := by_id.get(item.id)) is not None:
-                unmatched[_mismatch(other, client.config, template)] += 1
-        kept.append(item)
-    if unmatched:
-        why = "; ".join(f"{count} {reason}" for reason, count in unmatched.most_common())
-        _say(
-            f"--resume: {unmatched.total()} brief(s) in {jsonl_out} did not match this "
-            f"run and will be briefed again: {why}",
-            label="note:",
-        )
-    return kept, skipped
-
-
 WARNINGS_SHOWN = 5  # per kind of problem; the rest are counted
-
-
-def _mismatch(brief: Brief, config: ModelConfig, template: Prompt) -> str:
-    """Why an earlier brief of an article is not this run's: what changed, old -> new."""
-    run = brief.run
-    for what, old, new in (
-        ("model", run.model, config.model),
-        ("prompt version", run.prompt_version, template.version),
-        ("endpoint", run.endpoint, config.endpoint_key),
-        ("mode", run.mode, config.resolved_mode),
-    ):
-        if old is not None and old != new:
-            return f"with another {what} ({old}, now {new})"
-    unknown = ", endpoint" if run.endpoint is None else ""  # briefs before run.endpoint
-    return f"with other article text or generation parameters (--max-tokens{unknown})"
 
 
 def _exit_now(code: Exit, *, abandoned: int) -> None:

@@ -1,5 +1,10 @@
 """Write results out: a JSON array, or JSON Lines appended as each article finishes.
 
+Both are written as results come, never gathered first: `JsonlWriter` appends a line per
+result, `JsonArrayWriter` a JSON array element per result (into a file beside the target,
+renamed into place when the array is closed), so a run of any size holds no result longer
+than it takes to write it. `read_jsonl_results` reads such lines back one at a time.
+
 A brief exports as its public JSON contract; a failure as `{"article": {...}, "error":
 {"kind", "message", "attempts"}}`, so a consumer tells them apart by the `error` key.
 Neither ever holds an API key: `ModelConfig` keeps the key out of everything but the
@@ -10,16 +15,16 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from pydantic import ValidationError
-
-from summarize.errors import ConfigError, InputError
+from summarize.errors import ConfigError
 from summarize.results import Failure, Result
 from summarize.schema import Brief
 
@@ -81,27 +86,41 @@ def check_output(path: Path, *, flag: str) -> None:
         ) from None
 
 
+FSYNC_SECONDS = 1.0  # a JSONL line reaches the disk within this long of being written
+
+
 class JsonlWriter:
-    """Append one whole, flushed and fsynced line per result, so a killed run leaves a
-    valid file holding every brief that finished."""
+    """Append one whole, flushed line per result, so a killed run leaves a valid file
+    holding every brief that finished. Each line goes to the operating system at once (a
+    `kill -9` loses none); fsync, which makes it survive a crash of the machine, is done
+    at most once per FSYNC_SECONDS and on close: one per line cost more than the work."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._stream: IO[str] = self.path.open("a", encoding="utf-8")
+        self._synced = time.monotonic()
 
     def write(self, result: Result) -> None:
+        self.write_record(to_record(result))
+
+    def write_record(self, record: dict[str, Any]) -> None:
         """Append one line. On a failed write (a full disk) the part of the line that
         reached the file is cut off again, so the file stays whole lines, and OSError is
         raised: the caller decides whether the batch can go on without the file."""
-        line = json.dumps(to_record(result), ensure_ascii=False)
+        line = json.dumps(record, ensure_ascii=False)
         start = self._stream.tell()
         try:
             self._stream.write(line + "\n")
             self._stream.flush()
-            os.fsync(self._stream.fileno())
+            if time.monotonic() - self._synced >= FSYNC_SECONDS:
+                self._sync()
         except OSError:
             self._discard_from(start)
             raise
+
+    def _sync(self) -> None:
+        os.fsync(self._stream.fileno())
+        self._synced = time.monotonic()
 
     def _discard_from(self, offset: int) -> None:
         """Drop what a failed write left after `offset`: buffered and on disk."""
@@ -112,7 +131,13 @@ class JsonlWriter:
         self._stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def close(self) -> None:
-        self._stream.close()
+        try:
+            if not self._stream.closed:
+                self._stream.flush()
+                with suppress(OSError, ValueError):  # /dev/null after a failure: no fsync
+                    self._sync()
+        finally:
+            self._stream.close()
 
     def __enter__(self) -> JsonlWriter:
         return self
@@ -126,61 +151,72 @@ class JsonlWriter:
         self.close()
 
 
-def finished_briefs(
-    path: str | Path, *, warnings: list[str] | None = None
-) -> dict[tuple[str, str], Brief]:
-    """The briefs already in a JSONL file, by (article id, cache key), for `--resume`.
+class JsonArrayWriter:
+    """A JSON array written an element at a time, into a temporary file beside `path`
+    that `close()` ends with `]` and renames into place (so a crash leaves any old file
+    intact, and a stopped run's array is still valid); `None` writes to stdout as it goes.
+    The layout is `json.dumps(..., indent=2)`'s."""
 
-    Failures are not finished: they run again. A last line cut off by a killed process
-    is dropped from the file, so that appending continues a valid JSONL file. A line that
-    is JSON but not a brief is passed over, with a warning naming it in `warnings`.
-    """
-    target = Path(path)
-    if not target.exists():
-        return {}
-    data = target.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1  # 0 when the only line is the partial one
-        with target.open("r+b") as stream:
-            stream.truncate(cut)
-        data = data[:cut]
-    finished: dict[tuple[str, str], Brief] = {}
-    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.count = 0
+        self.briefs = 0  # elements that are briefs, not failures
+        self._temporary: Path | None = None
+        if path is None:
+            self._stream: IO[str] = sys.stdout
+        else:
+            handle, name = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+            self._temporary = Path(name)
+            self._stream = os.fdopen(handle, "w", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        element = json.dumps(record, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self._stream.write(("[\n  " if not self.count else ",\n  ") + element)
+        self._stream.flush()  # on disk (or down the pipe) as it comes, not at the end
+        self.count += 1
+        self.briefs += "error" not in record
+
+    def close(self, *, keep: bool = True) -> None:
+        """End the array and put it in place; `keep=False` leaves the target as it was."""
+        if self._temporary is not None and not keep:
+            self._stream.close()
+            self._temporary.unlink(missing_ok=True)
+            return
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise InputError(
-                f"{target}:{number}: not a JSON line; --resume needs the JSONL file an "
-                "earlier run wrote (move this one aside to start afresh)",
-                source=str(target),
-            ) from None
-        if isinstance(record, dict) and "error" in record:
-            continue
-        run = record.get("run") if isinstance(record, dict) else None
-        key = run.get("cache_key") if isinstance(run, dict) else None
-        try:
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            if not isinstance(key, str) or not key:
-                raise ValueError("no run.cache_key")
-            brief = Brief.model_validate(record)
-        except ValueError as error:  # pydantic's ValidationError is a ValueError
-            if warnings is not None:
-                warnings.append(
-                    f"{target}:{number}: not a brief ({_first_problem(error)}); passed over"
-                )
-            continue
-        finished[(brief.article.id, key)] = brief
-    return finished
+            self._stream.write("\n]\n" if self.count else "[]\n")
+            self._stream.flush()
+            if self._temporary is not None and self.path is not None:
+                os.fsync(self._stream.fileno())
+                self._stream.close()
+                os.replace(self._temporary, self.path)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Give up (the file cannot be written): the target is left as it was."""
+        if self._temporary is not None:
+            with suppress(OSError):
+                self._stream.close()
+            self._temporary.unlink(missing_ok=True)
 
 
-def _first_problem(error: ValueError) -> str:
-    """One line about why a JSON line is not a brief (pydantic's own message is many)."""
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the line"
-        more = f", and {error.error_count() - 1} more" if error.error_count() > 1 else ""
-        return f"{where}: {first['msg']}{more}"
-    return str(error)
+def result_from_record(record: dict[str, Any]) -> Result:
+    """A result as `to_record` wrote it."""
+    if "error" in record:
+        article, error = record.get("article") or {}, record["error"]
+        return Failure(
+            article_id=article.get("id"),
+            source=article.get("source") or "?",
+            kind=error.get("kind") or "error",
+            message=error.get("message") or "",
+            attempts=error.get("attempts") or 0,
+        )
+    return Brief.model_validate(record)
+
+
+def read_jsonl_results(stream: IO[bytes]) -> Iterator[Result]:
+    """The results of JSONL lines this module wrote, one at a time."""
+    for line in stream:
+        if line.strip():
+            yield result_from_record(json.loads(line))

@@ -13,7 +13,7 @@ filtered at all, because there the repetition is the story, not the page.
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
 from collections.abc import Iterable, Mapping
 
 from summarize.clean import BULLET, normalize
@@ -24,6 +24,12 @@ MAX_REPEATED_SHARE = 0.5  # beyond this share of an article's text: a near-dupli
 # Lines are read from an article's head only: a page's chrome stands within its first
 # megabyte, and a file of 50 MB would otherwise cost a set of all its lines.
 MAX_SCAN_CHARS = 1_000_000
+# A run's count is kept as 8-byte digests, never the lines, so a corpus of any size is
+# counted in one streaming pass. Past this many distinct lines, the lines seen in fewest
+# articles so far are forgotten (lossy counting): the counts stay near 50 MB (about 165
+# bytes a line, measured), and a line can then only be undercounted, never overcounted,
+# so no story line is ever taken for chrome because of the cap.
+MAX_DISTINCT_LINES = 300_000
 
 
 def _lines(text: str) -> set[str]:
@@ -39,16 +45,40 @@ def _has_words(line: str, count: int) -> bool:
     return len(line.split()) >= count
 
 
-def repeated_lines(texts: Iterable[str], *, min_articles: int = MIN_ARTICLES) -> dict[str, int]:
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def repeated_lines(
+    texts: Iterable[str],
+    *,
+    min_articles: int = MIN_ARTICLES,
+    max_distinct: int = MAX_DISTINCT_LINES,
+) -> dict[str, int]:
     """Each normalised line found in at least `min_articles` distinct articles, and in how
-    many."""
-    distinct = set(texts)
-    if len(distinct) < min_articles:  # too few articles to be evidence: nothing to count
+    many. `texts` is read once, one at a time (a generator over a corpus of any size):
+    what is kept is a digest per distinct line and per distinct article, and the text of
+    the lines found repeated (see MAX_DISTINCT_LINES for the bound)."""
+    counts: dict[int, int] = {}
+    repeated: dict[int, str] = {}  # the lines at `min_articles` or more, by digest
+    seen_texts: set[int] = set()  # identical articles count once
+    floor = 1  # a prune forgets the lines seen in at most this many articles
+    for text in texts:
+        head = text[:MAX_SCAN_CHARS]  # what is read of it: its identity, with its length
+        if (whole := _digest(f"{len(text)}\x00{head}")) in seen_texts:
+            continue
+        seen_texts.add(whole)
+        for line in _lines(head):
+            key = _digest(line)
+            count = counts[key] = counts.get(key, 0) + 1
+            if count == min_articles:
+                repeated[key] = line
+        if len(counts) > max_distinct:  # forget the rarest; found repeated lines stay
+            counts = {key: n for key, n in counts.items() if n > floor or key in repeated}
+            floor += len(counts) > max_distinct // 2  # rarely: most lines are repeated
+    if len(seen_texts) < min_articles:  # too few articles to be evidence
         return {}
-    counts: Counter[str] = Counter()
-    for text in distinct:
-        counts.update(_lines(text[:MAX_SCAN_CHARS]))
-    return {line: n for line, n in counts.items() if n >= min_articles}
+    return {line: counts[key] for key, line in repeated.items()}
 
 
 def for_article(text: str, repeated: Mapping[str, int]) -> dict[str, int]:

@@ -88,6 +88,11 @@ class BatchProgress:
                 rate=_rate(self._progress.tasks[0].speed),
             )
 
+    def advance_resumed(self) -> None:
+        """An article whose brief an earlier run left in the JSONL file: done, free."""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=1)
+
     def report_failure(self, failure: Failure) -> None:
         """One line per failed article, printed above the bar. The message quotes file
         names and provider answers, so it is printed as text, never read as markup."""
@@ -97,8 +102,9 @@ class BatchProgress:
 
 def totals_line(outcome: BatchOutcome, *, skipped: int = 0, note: str | None = None) -> str:
     """The batch's last word on stderr: what was done and what it cost."""
-    briefs = sum(not isinstance(r, Failure) for r in outcome.results) - skipped
-    failed = sum(isinstance(r, Failure) for r in outcome.results)
+    briefs = outcome.briefed
+    failed = outcome.failed
+    skipped = skipped or outcome.resumed
     tokens = outcome.tokens
     parts = [f"{briefs} brief(s)", f"{failed} failed"]
     if tokens.cached_briefs:

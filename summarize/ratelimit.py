@@ -48,4 +48,7 @@ class AdaptiveLimit:
                 if self._successes >= 2 * self.limit and self.limit < self.ceiling:
                     self.limit += 1
                     self._successes = 0
-            self._condition.notify_all()
+            # Wake as many waiters as there are free slots, not all of them: at -j 200
+            # every release woke 199 threads to find one slot.
+            if (free := self.limit - self.in_flight) > 0:
+                self._condition.notify(free)

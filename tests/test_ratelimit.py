@@ -63,3 +63,43 @@ def test_a_batch_wider_than_the_provider_loses_no_article(tmp_path: Path) -> Non
     assert len(outcome.results) == 16
     assert provider.peak == 2
     assert provider.rejected < 16  # the gate learned; without it each article races anew
+
+
+def test_a_release_wakes_one_waiter_per_free_slot_not_every_waiter() -> None:
+    """Twenty threads wait at a full gate; one release lets one through and wakes one
+    (waking all twenty to find one slot cost the system time of a wide -j)."""
+    import threading
+    import time
+
+    gate = AdaptiveLimit(ceiling=1)
+    wakeups = 0
+    condition = gate._condition
+    original_wait = condition.wait
+
+    def counting_wait(timeout: float | None = None) -> bool:
+        nonlocal wakeups
+        woke = original_wait(timeout)
+        wakeups += 1
+        return woke
+
+    condition.wait = counting_wait  # type: ignore[method-assign]
+    gate.acquire()
+    passed = threading.Semaphore(0)
+
+    def wait_then_pass() -> None:
+        gate.acquire()
+        passed.release()
+
+    threads = [threading.Thread(target=wait_then_pass, daemon=True) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(condition._waiters) < 20 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    gate.release(throttled=False)
+    assert passed.acquire(timeout=10)
+    time.sleep(0.2)  # time for any other woken waiter to run
+    assert wakeups == 1
+    for _ in range(19):  # let the rest through, one by one
+        gate.release(throttled=False)
+        assert passed.acquire(timeout=10)

@@ -1,0 +1,201 @@
+"""Worker processes: the same briefs as one process, stops and kills, a shared cache."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from summarize.cache import AnswerCache, CachedAnswer
+from summarize.loopback import LoopbackServer
+from tests.test_batch import SlowModel, cli_env, start_batch, wait_for_lines, write_stories
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[LoopbackServer, SlowModel]]:
+    model = SlowModel()
+    with LoopbackServer(model) as running:
+        yield running, model
+
+
+def brief(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "summarize", "brief", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def without_timing(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    for record in records:
+        run = record.get("run")
+        if isinstance(run, dict):
+            run.pop("seconds", None)
+    return records
+
+
+def test_worker_processes_brief_exactly_what_one_process_does(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """The same 24 articles through 1 and 3 processes: the same --json (input order, all
+    fields but the seconds taken), and the requests really came from 3 other processes."""
+    running, model = server
+    write_stories(tmp_path / "in", 24)
+    env = cli_env(running, tmp_path / "cache.db")
+    outputs = []
+    for workers in ("1", "3"):
+        out = tmp_path / f"w{workers}.json"
+        args = [str(tmp_path / "in"), "-q", "-j", "6", "--no-cache", "--json", str(out)]
+        result = brief([*args, "--workers", workers], env)
+        assert result.returncode == 0, result.stderr
+        outputs.append(without_timing(json.loads(out.read_text())))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) == 24
+    assert model.served == 48
+
+
+def test_workers_spread_requests_over_processes(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """Two processes of two threads each: -j 4 stays exact (the parent counts what is
+    in flight), and the server sees four at once."""
+    running, model = server
+    model.delay = 0.1
+    write_stories(tmp_path / "in", 12)
+    result = brief(
+        [str(tmp_path / "in"), "-q", "-j", "4", "--workers", "2", "--no-cache"],
+        cli_env(running, tmp_path / "cache.db"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert model.peak == 4  # -j stays exact across processes
+    assert model.served == 12
+
+
+def descendants_of(pid: int) -> list[int]:
+    """Every process below `pid` (workers are the fork server's children)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return ") Z" not in Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+
+
+def test_kill_9_of_the_parent_loses_nothing_finished_and_the_workers_go(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """A real `kill -9` of a CLI running two worker processes: every line is whole, the
+    workers exit on their own, and --resume asks only for the articles not written."""
+    running, model = server
+    model.delay = 0.2
+    write_stories(tmp_path / "in", 16)
+    jsonl = tmp_path / "out.jsonl"
+    env = cli_env(running, tmp_path / "cache.db")
+    args = [str(tmp_path / "in"), "-j", "4", "--workers", "2", "-q", "--no-cache"]
+    args += ["--jsonl", str(jsonl)]
+    process = start_batch(args, env)
+    wait_for_lines(jsonl, 4)
+    workers = descendants_of(process.pid)
+    assert len(workers) >= 3  # the fork server and two workers (and its resource tracker)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    finished = [json.loads(line) for line in jsonl.read_text().splitlines()]  # all whole
+    assert 4 <= len(finished) < 16
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)], "a worker outlived its parent"
+
+    time.sleep(0.5)  # what the dead workers had sent reaches the server
+    model.delay = 0.0
+    asked_before = model.served
+    resumed = start_batch([*args, "--resume"], env)
+    _, stderr = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, stderr
+    assert model.served - asked_before == 16 - len(finished)
+    ids = [json.loads(line)["article"]["id"] for line in jsonl.read_text().splitlines()]
+    assert sorted(ids) == [f"story-{n:03d}" for n in range(16)]
+
+
+def test_ctrl_c_to_the_process_group_stops_the_batch_as_one_process_does(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """A terminal's Ctrl-C reaches the workers too: they ignore it, finish what they
+    hold, and the parent writes everything finished and exits 130."""
+    running, model = server
+    model.delay = 0.4
+    write_stories(tmp_path / "in", 16)
+    jsonl, array = tmp_path / "out.jsonl", tmp_path / "out.json"
+    args = [str(tmp_path / "in"), "-j", "4", "--workers", "2", "-q", "--jsonl", str(jsonl)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "summarize", "brief", *args, "--json", str(array)],
+        env=cli_env(running, tmp_path / "cache.db"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    wait_for_lines(jsonl, 2)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    lines = jsonl.read_text().splitlines()
+    assert 2 <= len(lines) < 16
+    assert len(json.loads(array.read_text())) == len(lines)
+    assert "interrupted:" in stderr
+    assert "Traceback" not in stderr
+
+
+def _fill(path: str, start: int, count: int) -> None:
+    cache = AnswerCache(path)
+    for n in range(start, start + count):
+        cache.put(
+            f"k{n}", CachedAnswer(answer={"n": n}, model="m", input_tokens=1, output_tokens=1)
+        )
+        assert cache.get(f"k{n}") is not None
+    cache.close()
+    if cache.off_because is not None or cache.read_faults:
+        raise SystemExit(f"cache fault: {cache.off_because} {cache.read_faults}")
+
+
+def test_the_answer_cache_takes_writers_in_four_processes_at_once(tmp_path: Path) -> None:
+    """Four real processes writing 300 answers each into one file: no fault, no loss."""
+    path = str(tmp_path / "shared.sqlite3")
+    AnswerCache(path).close()
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_fill, args=(path, n * 300, 300)) for n in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    cache = AnswerCache(path)
+    assert cache.stats().entries == 1200
+    assert cache.get("k1199") is not None
+    cache.close()
