@@ -38,7 +38,7 @@ _EXPORTS = {
     "Failure": "summarize.results",
     "brief_article": "summarize.pipeline",
     "run_batch": "summarize.batch",
-    "summarize_text": "summarize.pipeline",
+    "summarize_text": "summarize.entry",
     "Prompt": "summarize.prompts",
     "load_prompt": "summarize.prompts",
     "Brief": "summarize.schema",
@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from summarize.client import ModelClient
     from summarize.data import Article
     from summarize.dates import resolve as resolve_date
+    from summarize.entry import summarize_text
     from summarize.errors import (
         ArticleFailed,
         ConfigError,
@@ -89,7 +90,7 @@ if TYPE_CHECKING:
     )
     from summarize.modelconfig import ModelConfig, RetryPolicy
     from summarize.options import BriefOptions
-    from summarize.pipeline import brief_article, summarize_text
+    from summarize.pipeline import brief_article
     from summarize.prompts import Prompt, load_prompt
     from summarize.results import Failure
     from summarize.schema import Brief, Extraction, Threat

@@ -12,10 +12,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from summarize.articles import article_from_text
 from summarize.chunking import OVERLAP_CHARS, merge, split
 from summarize.clean import Cleaned, clean, cleaning_warning
 from summarize.data import Article
@@ -40,7 +38,6 @@ from summarize.tokens import count_tokens, fits
 
 if TYPE_CHECKING:
     from summarize.client import ModelClient
-    from summarize.modelconfig import ModelConfig
     from summarize.transport import CallRecord
 
 
@@ -455,29 +452,3 @@ def reground(
             break
         record.absorb(more)
     return extraction
-
-
-def summarize_text(
-    text: str,
-    *,
-    config: ModelConfig | None = None,
-    options: BriefOptions | None = None,
-    count_tokens: Callable[[str], int] | None = None,
-    published: date | None = None,
-    article_id: str = "text",
-    prompt: Prompt | None = None,
-) -> Brief:
-    """Brief one article given as a string; the model is configured from the environment
-    unless `config` says otherwise (its tokens counted by `count_tokens`, if not
-    cl100k_base), and briefed with the default `BriefOptions` unless `options` says
-    otherwise. The one-call entry point for library users."""
-    from summarize.client import ModelClient
-    from summarize.modelconfig import ModelConfig
-    from summarize.prompts import load_prompt
-
-    article = article_from_text(text, id=article_id, source=article_id, published=published)
-    client = ModelClient(config or ModelConfig.from_env(), count_tokens=count_tokens)
-    try:
-        return brief_article(article, client, prompt or load_prompt(), options or BriefOptions())
-    finally:
-        client.close()

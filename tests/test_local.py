@@ -43,8 +43,8 @@ def test_the_model_answers_with_a_schema_valid_brief_that_names_it(local: LocalM
     """End to end through openai + instructor: llama.cpp's grammar held the answer to the
     schema (the model's own ranking would never write one), and the run names llama.cpp,
     the model file and the tokens the server counted."""
+    from summarize.entry import summarize_text
     from summarize.modelconfig import RetryPolicy
-    from summarize.pipeline import summarize_text
 
     config = local.config(max_tokens=700, retry=RetryPolicy(max_reasks=2))
     brief = summarize_text(

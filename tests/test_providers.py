@@ -126,3 +126,37 @@ def test_the_commands_resolve_models_the_same_way(command: str, tmp_path: Path) 
         "prefixes: gguf: (a model name without one is asked of an OpenAI-compatible "
         "endpoint: OPENAI_BASE_URL / --base-url)"
     )
+
+
+def test_summarize_text_opens_a_spec_as_the_cli_does(
+    model_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-call entry point takes a model spec: `gguf:` runs llama.cpp for the call
+    and stops it after; the budget is capped to what the model's context holds."""
+    from summarize.entry import summarize_text
+
+    monkeypatch.setenv("SUMMARIZE_CONTEXT", "4096")
+    brief = summarize_text(
+        SHORT_STORY, model=f"gguf:{model_file}", options=BriefOptions(max_regrounds=0)
+    )
+    assert brief.summary == SUMMARY
+    assert brief.run.provider == "llama.cpp"
+    assert brief.run.model == model_file.name
+
+
+def test_summarize_text_refuses_a_spec_and_a_config_at_once() -> None:
+    from summarize.entry import summarize_text
+    from summarize.modelconfig import ModelConfig
+
+    with pytest.raises(ValueError, match="not both"):
+        summarize_text("text", model="m", config=ModelConfig(model="m", api_key="k"))
+
+
+def test_summarize_text_names_an_unknown_prefix_like_the_cli(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from summarize.entry import summarize_text
+
+    monkeypatch.setenv("SUMMARIZE_MODEL", "ggml:/models/x.bin")
+    with pytest.raises(ConfigError, match="no provider has the prefix 'ggml:'"):
+        summarize_text(SHORT_STORY)
