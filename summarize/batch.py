@@ -89,7 +89,9 @@ class TokenCount:
         return self.input + self.output
 
     def add(self, result: Result) -> None:
-        if isinstance(result, Failure):
+        if isinstance(result, Failure):  # its answers were paid for all the same
+            self.input += result.input_tokens
+            self.output += result.output_tokens
             return
         if result.run.cached:
             self.cached_briefs += 1

@@ -304,7 +304,9 @@ class ModelClient:
         return answer
 
     def _classify(self, error: Exception, record: CallRecord, label: str) -> Exception:
-        return classify(error, label=label, attempts=record.attempts, config=self.config)
+        failure = classify(error, label=label, attempts=record.attempts, config=self.config)
+        failure.input_tokens, failure.output_tokens = record.input_tokens, record.output_tokens
+        return failure
 
 
 def _quiet_instructor_log() -> None:

@@ -52,6 +52,9 @@ class ArticleFailed(SummarizeError):
     def __init__(self, message: str, *, attempts: int = 0) -> None:
         super().__init__(message)
         self.attempts = attempts
+        # What the failed call's answers cost: spent though no brief came of them.
+        self.input_tokens = 0
+        self.output_tokens = 0
 
 
 class ProviderError(ArticleFailed):

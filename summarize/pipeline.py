@@ -448,7 +448,9 @@ def reground(
         try:
             extraction, more = ask(messages, label)
         except ArticleFailed as error:
-            record.reask_failed(error.kind)
+            record.reask_failed(
+                error.kind, input_tokens=error.input_tokens, output_tokens=error.output_tokens
+            )
             break
         record.absorb(more)
     return extraction

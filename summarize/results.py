@@ -28,6 +28,8 @@ class Failure:
     kind: str
     message: str
     attempts: int = 0
+    input_tokens: int = 0  # spent on answers that made no brief (not in the JSON line)
+    output_tokens: int = 0
 
     @classmethod
     def from_error(cls, error: SummarizeError, article: Article | None = None) -> Failure:
@@ -38,6 +40,8 @@ class Failure:
             kind=error.kind,
             message=str(error),
             attempts=error.attempts if isinstance(error, ArticleFailed) else 0,
+            input_tokens=error.input_tokens if isinstance(error, ArticleFailed) else 0,
+            output_tokens=error.output_tokens if isinstance(error, ArticleFailed) else 0,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -122,9 +122,12 @@ class CallRecord:
         """The answer just received quotes what the article does not say."""
         self._relabel(Outcome.UNGROUNDED)
 
-    def reask_failed(self, kind: str) -> None:
-        """A grounding re-ask failed outright with an error of `kind`."""
+    def reask_failed(self, kind: str, *, input_tokens: int = 0, output_tokens: int = 0) -> None:
+        """A grounding re-ask failed outright with an error of `kind`, its answers having
+        cost these tokens."""
         self.attempt_log.append(Attempt(Outcome.REASK_FAILED, kind))
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
 
     def absorb(self, later: CallRecord) -> None:
         """Add a follow-up call of the same article (a re-ask) to this record."""

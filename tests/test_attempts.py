@@ -52,9 +52,12 @@ def test_an_ungrounded_answer_then_a_failed_re_ask() -> None:
     record = CallRecord()
     record.answered(USAGE)
     record.ungrounded()
-    record.reask_failed("provider")
-    assert record.outcomes == ["ungrounded answer", "re-ask failed: provider"]
+    record.reask_failed("invalid_answer", input_tokens=300, output_tokens=150)
+    assert record.outcomes == ["ungrounded answer", "re-ask failed: invalid_answer"]
     assert record.attempts == 2  # the failed re-ask made at least one request
+    # what the failed re-ask's answers cost is spent all the same
+    assert record.input_tokens == USAGE.prompt_tokens + 300
+    assert record.output_tokens == USAGE.completion_tokens + 150
 
 
 def test_a_cached_answer_made_no_request_and_carries_its_original_cost() -> None:

@@ -255,3 +255,22 @@ def test_the_response_model_is_prepared_once() -> None:
     from summarize.schema import Extraction
 
     assert _prepared(Extraction) is _prepared(Extraction)
+
+
+def test_a_failed_call_carries_what_its_answers_cost(
+    client: ModelClient, queue: QueueResponder, server: LoopbackServer
+) -> None:
+    """Three answers that never validate were paid for: the failure says how much, and a
+    batch's token count (what --max-total-tokens spends against) includes them."""
+    from summarize.batch import TokenCount
+    from summarize.results import Failure
+
+    queue.push(*[{"summary": "only this"}] * 3)
+    with pytest.raises(InvalidAnswer) as caught:
+        client.extract(MESSAGES, Extraction, label="a.txt")
+    assert len(server.requests) == 3
+    assert caught.value.input_tokens == 3 * 100  # the loopback's usage per answer
+    assert caught.value.output_tokens > 0
+    count = TokenCount()
+    count.add(Failure.from_error(caught.value))
+    assert (count.input, count.output) == (300, caught.value.output_tokens)
