@@ -267,9 +267,7 @@ class ModelClient:
             raise self._classify(error, record, label) from error
         return result
 
-    def _request(
-        self, messages: list[dict[str, Any]], prepared: type[BaseModel]
-    ) -> dict[str, Any]:
+    def _request(self, messages: list[dict[str, Any]], prepared: type[BaseModel]) -> dict[str, Any]:
         """The request instructor's patched `create` would hand its retry loop for
         `messages` (as `request_body` captures it), without its per-call work on the
         response model: `_prepared` has walked it for async validators and prepared it
