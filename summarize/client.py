@@ -248,8 +248,8 @@ class ModelClient:
         from instructor.v2.core.providers import Provider
         from instructor.v2.core.retry import retry_sync_v2
 
-        prepared = _prepared(response_model)
         try:
+            prepared = _prepared(response_model)  # inside: a model it refuses fails the article
             result: ModelT = retry_sync_v2(
                 func=self._transport.sender(record),
                 response_model=prepared,
