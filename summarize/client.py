@@ -70,6 +70,7 @@ class ModelClient:
             "json": instructor.Mode.JSON,
             "md_json": instructor.Mode.MD_JSON,
         }[config.resolved_mode]
+        self._handlers = _handlers(self._mode)
 
     def close(self) -> None:
         self._transport.close()
@@ -244,20 +245,46 @@ class ModelClient:
         """One structured call with instructor's re-asks, its attempts added to `record`:
         the transport records each request; instructor's hooks record each answer as it
         arrives and each one that fails the schema as instructor re-asks it."""
-        structured = self._instructor.patch(create=self._transport.sender(record), mode=self._mode)
+        from instructor.v2.core.providers import Provider
+        from instructor.v2.core.retry import retry_sync_v2
+
         try:
-            result: ModelT = structured(
-                model=self.config.model,
-                messages=messages,
-                response_model=_prepared(response_model),
+            prepared = _prepared(response_model)  # inside: a model it refuses fails the article
+            result: ModelT = retry_sync_v2(
+                func=self._transport.sender(record),
+                response_model=prepared,
+                provider=Provider.OPENAI,
+                mode=self._mode,
+                context=None,
                 max_retries=self.config.retry.max_reasks if max_reasks is None else max_reasks,
+                args=(),
+                kwargs=self._request(messages, prepared),
+                strict=True,
                 hooks=self._hooks(record),
-                **self._options(),
             )
         except Exception as error:
             record.reject_answer()  # an answer in hand was not accepted (cut off, say)
             raise self._classify(error, record, label) from error
         return result
+
+    def _request(self, messages: list[dict[str, Any]], prepared: type[BaseModel]) -> dict[str, Any]:
+        """The request instructor's patched `create` would hand its retry loop for
+        `messages` (as `request_body` captures it), without its per-call work on the
+        response model: `_prepared` has walked it for async validators and prepared it
+        once; in tools mode the tool definitions come from a template built once."""
+        kwargs: dict[str, Any] = {"model": self.config.model, "messages": messages}
+        kwargs.update(self._options())
+        if self._mode == self._instructor.Mode.TOOLS:
+            request = dict(kwargs)
+            request["messages"] = list(messages)
+            request.update(_tool_template(prepared))
+        else:  # these may add the schema to the messages: built per call, as instructor does
+            _, request = self._handlers.request_handler(response_model=prepared, kwargs=kwargs)
+        if self._handlers.message_converter is not None:
+            request["messages"] = self._handlers.message_converter(
+                request["messages"], autodetect_images=False
+            )
+        return request
 
     def _hooks(self, record: CallRecord) -> Any:
         """instructor's events, written into `record`."""
@@ -330,6 +357,7 @@ def _prepared(response_model: type[ModelT]) -> type[ModelT]:
     subclass of it, so answers are still instances of `response_model`.
     """
     import instructor
+    from instructor.v2.core.response_model import prepare_response_model
 
     wrapped: Any = instructor.openai_schema(response_model)
     schema = json.dumps(wrapped.model_json_schema())
@@ -348,4 +376,31 @@ def _prepared(response_model: type[ModelT]) -> type[ModelT]:
             "model_json_schema": classmethod(model_json_schema),
         },
     )
+    # instructor's own preparation, which also refuses async validators; it hands a
+    # ready model back unchanged, so `_ask` can pass this class straight to the retry loop.
+    if prepare_response_model(prepared) is not prepared:
+        raise TypeError(f"instructor re-prepares {response_model.__name__} on every call")
     return prepared
+
+
+def _handlers(mode: Any) -> Any:
+    """instructor's request and response handlers for `mode` with an OpenAI client,
+    checked as `instructor.patch` checks them."""
+    from instructor.v2.core.exceptions import RegistryValidationMixin
+    from instructor.v2.core.providers import Provider
+    from instructor.v2.core.registry import mode_registry
+
+    RegistryValidationMixin.validate_mode_registration(Provider.OPENAI, mode)
+    return mode_registry.get_handlers(Provider.OPENAI, mode)
+
+
+@functools.cache
+def _tool_template(prepared: type[BaseModel]) -> dict[str, Any]:
+    """The tool definition and tool choice instructor's tools mode adds to every request
+    for `prepared`: they do not depend on the messages, so they are built once."""
+    import instructor
+
+    _, request = _handlers(instructor.Mode.TOOLS).request_handler(
+        response_model=prepared, kwargs={"messages": []}
+    )
+    return {name: value for name, value in request.items() if name != "messages"}

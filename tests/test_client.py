@@ -274,3 +274,59 @@ def test_a_failed_call_carries_what_its_answers_cost(
     count = TokenCount()
     count.add(Failure.from_error(caught.value))
     assert (count.input, count.output) == (300, caught.value.output_tokens)
+
+
+@pytest.mark.parametrize("mode", ["tools", "json_schema"])
+def test_the_response_model_is_not_walked_or_prepared_again_per_call(
+    server: LoopbackServer, queue: QueueResponder, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """instructor's patched create walked the response model for async validators four
+    times a call and prepared it again (a third of the client's CPU per call); now only
+    its retry loop walks it, once a call. Spies wrap the real functions and count."""
+    import instructor
+    from instructor.v2.core import response_model
+    from instructor.v2.validation import async_validators
+
+    calls: list[str] = []
+
+    def spy(module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def counted(*args: object, **kwargs: object) -> object:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    spy(async_validators, "reject_async_validators")
+    spy(response_model, "prepare_response_model")
+    spy(instructor, "patch")
+    client = ModelClient(ModelConfig(model="m", base_url=server.url, api_key="k", mode=mode))
+    queue.push(extraction(), extraction(), extraction())
+    client.extract(MESSAGES, Extraction, label="a.txt")  # the first call builds what it may
+    calls.clear()
+    for _ in range(2):
+        result, _ = client.extract(MESSAGES, Extraction, label="a.txt")
+        assert isinstance(result, Extraction)
+    client.close()
+    assert len(server.requests) == 3
+    assert calls.count("reject_async_validators") == 2
+    assert calls.count("prepare_response_model") == 0
+    assert calls.count("patch") == 0
+
+
+@pytest.mark.parametrize("mode", ["tools", "json_schema", "json", "md_json"])
+def test_the_request_sent_is_the_one_instructors_patched_create_builds(
+    server: LoopbackServer, queue: QueueResponder, mode: str
+) -> None:
+    """Calling instructor's retry loop with a request built from templates sends what
+    instructor's patched create builds (`request_body` captures that): same fields, same
+    values, the schema in the messages where the mode puts it there."""
+    queue.push(extraction())
+    config = ModelConfig(model="m", base_url=server.url, api_key="k", mode=mode, max_tokens=900)
+    client = ModelClient(config)
+    client.extract(MESSAGES, Extraction, label="a.txt")
+    [sent] = server.requests
+    built = client.request_body(MESSAGES, Extraction)
+    client.close()
+    assert sent.json() == built
