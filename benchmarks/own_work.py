@@ -143,7 +143,9 @@ def _brief_all(
     for article in articles:
         extraction = answers[article.id]
 
-        def ask(messages: list[dict[str, str]], label: str) -> tuple[Extraction, CallRecord]:
+        def ask(
+            messages: list[dict[str, str]], label: str, key: str | None = None
+        ) -> tuple[Extraction, CallRecord]:
             record = CallRecord(input_tokens=100, output_tokens=50)
             record.answered(None)
             return extraction, record  # noqa: B023 - called before the loop moves on
