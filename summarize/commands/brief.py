@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -266,7 +266,8 @@ def brief(
     inputs = _Inputs(
         paths,
         published_date(published),
-        {"fetch_timeout": fetch_timeout, "max_bytes": max_input_bytes},
+        fetch_timeout=fetch_timeout,
+        max_bytes=max_input_bytes,
     )
     try:
         outcome = run.brief(
@@ -303,8 +304,16 @@ class _Inputs:
     line count reads them once before the batch); standard input is read once and kept.
     What was passed over is said once, after the first reading."""
 
-    def __init__(self, paths: list[str], published: date | None, limits: dict[str, Any]) -> None:
-        self.paths, self.published, self.limits = paths, published, limits
+    def __init__(
+        self,
+        paths: list[str],
+        published: date | None,
+        *,
+        fetch_timeout: float | None,
+        max_bytes: int,
+    ) -> None:
+        self.paths, self.published = paths, published
+        self.fetch_timeout, self.max_bytes = fetch_timeout, max_bytes
         self._stdin: tuple[str, tuple[str, ...]] | InputError | None = None
         self._noted = False
 
@@ -313,7 +322,7 @@ class _Inputs:
 
         if self._stdin is None:
             try:
-                self._stdin = read_stdin(max_bytes=self.limits["max_bytes"])
+                self._stdin = read_stdin(max_bytes=self.max_bytes)
             except InputError as error:
                 self._stdin = error
         if isinstance(self._stdin, InputError):
@@ -325,7 +334,12 @@ class _Inputs:
 
         notes: list[str] = []
         yield from iter_inputs(
-            self.paths, published=self.published, notes=notes, stdin=self._read_stdin, **self.limits
+            self.paths,
+            published=self.published,
+            notes=notes,
+            stdin=self._read_stdin,
+            fetch_timeout=self.fetch_timeout,
+            max_bytes=self.max_bytes,
         )
         if not self._noted:
             self._noted = True
