@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 # an input read by the worker that briefs it (a URL), or a brief finished on an earlier
 # run, passed through in its place.
 Item = Article | InputError | Deferred | Brief
-StopReason = Literal["interrupted", "token budget", "output failed"]
+StopReason = Literal["interrupted", "token budget", "output failed", "worker lost"]
 POLL_SECONDS = 0.1  # how long the parent waits for a result before looking at signals
 
 
@@ -61,7 +61,7 @@ class StopBatch(Exception):
 
 class BackendLost(Exception):
     """The backend lost the articles in flight (a worker process was killed): they fail,
-    named, and the batch goes on with what is left."""
+    named, and no more articles start (`--resume` finishes them)."""
 
 
 @dataclass(frozen=True)
@@ -360,7 +360,7 @@ class _Batch:
             self.outcome.stopped = self.outcome.stopped or "token budget"
 
     def lose_pending(self, why: str) -> None:
-        self.outcome.stopped = self.outcome.stopped or "output failed"
+        self.outcome.stopped = self.outcome.stopped or "worker lost"
         for index, source in sorted(self.pending.items()):
             self.finish(index, Failure(None, source, "failed", f"{source}: {why}"))
         self.pending.clear()

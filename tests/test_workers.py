@@ -199,3 +199,49 @@ def test_the_answer_cache_takes_writers_in_four_processes_at_once(tmp_path: Path
     assert cache.stats().entries == 1200
     assert cache.get("k1199") is not None
     cache.close()
+
+
+def test_a_killed_worker_is_named_and_resume_finishes_what_it_held(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """A worker process killed mid-run (the OOM killer, say): the run ends with a
+    one-line reason, not a traceback or a hang; every line written is whole; and
+    --resume briefs exactly what has no brief yet."""
+    running, model = server
+    model.delay = 0.3
+    write_stories(tmp_path / "in", 24)
+    jsonl = tmp_path / "out.jsonl"
+    env = cli_env(running, tmp_path / "cache.db")
+    args = [str(tmp_path / "in"), "-j", "4", "--workers", "2", "-q", "--no-cache"]
+    args += ["--jsonl", str(jsonl)]
+    process = start_batch(args, env)
+    wait_for_lines(jsonl, 2)
+    below = set(descendants_of(process.pid))
+    # Workers are the fork server's children: the CLI's grandchildren.
+    children = {pid for pid in below if f" {process.pid} " in _stat(pid)}
+    workers = sorted(below - children)
+    assert len(workers) == 2, (below, children)
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=90)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert "worker process summarize-worker-" in stderr  # each lost article names why
+    assert "article(s) not started; finish them with --jsonl" in stderr
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]  # all whole
+    briefed = {r["article"]["id"] for r in records if "error" not in r}
+    assert len(briefed) < 24
+
+    model.delay = 0.0
+    resumed = start_batch([*args, "--resume"], env)
+    _, stderr = resumed.communicate(timeout=90)
+    assert resumed.returncode == 0, stderr
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    briefed = {r["article"]["id"] for r in records if "error" not in r}
+    assert briefed == {f"story-{n:03d}" for n in range(24)}
+
+
+def _stat(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
+    except OSError:
+        return ""

@@ -838,6 +838,12 @@ def _report_stop(outcome: BatchOutcome, run: _Run, budget: int | None) -> None:
                 + (f"; finish them with --jsonl {run.jsonl_out} --resume" if run.jsonl_out else "")
             )
         _exit_now(Exit(code), abandoned=outcome.abandoned)
+    if outcome.stopped == "worker lost":
+        stderr.print(
+            f"stopped: a worker process ended (killed, or out of memory); "
+            f"{outcome.not_started} article(s) not started"
+            + (f"; finish them with --jsonl {run.jsonl_out} --resume" if run.jsonl_out else "")
+        )
     if outcome.stopped == "token budget":
         stderr.print(
             f"stopped: --max-total-tokens {budget or 0:,} reached "
