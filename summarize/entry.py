@@ -10,6 +10,7 @@ opens it (`summarize.providers.resolve`: `gguf:PATH`, a model name, or SUMMARIZE
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -48,18 +49,13 @@ def summarize_text(
     if config is not None and model is not None:
         raise ValueError("pass `model` (a spec to open) or `config` (a model's settings), not both")
     article = article_from_text(text, id=article_id, source=article_id, published=published)
-    template = prompt or load_prompt()
-    if config is not None:
-        client = ModelClient(config, count_tokens=count_tokens)
-        try:
-            return brief_article(article, client, template, options or BriefOptions())
-        finally:
-            client.close()
-    with resolve(model) as provider:
-        client = provider.client()
-        try:
-            return brief_article(
-                article, client, template, provider.brief_options(options or BriefOptions())
-            )
-        finally:
-            client.close()
+    options = options or BriefOptions()
+    with ExitStack() as opened:
+        if config is not None:
+            client = ModelClient(config, count_tokens=count_tokens)
+        else:
+            provider = opened.enter_context(resolve(model))  # a local model stops last
+            client = provider.client()
+            options = provider.brief_options(options)
+        opened.callback(client.close)
+        return brief_article(article, client, prompt or load_prompt(), options)

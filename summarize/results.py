@@ -34,14 +34,15 @@ class Failure:
     @classmethod
     def from_error(cls, error: SummarizeError, article: Article | None = None) -> Failure:
         source = article.source if article else getattr(error, "source", None) or "?"
+        failed = error if isinstance(error, ArticleFailed) else None
         return cls(
             article_id=article.id if article else None,
             source=source,
             kind=error.kind,
             message=str(error),
-            attempts=error.attempts if isinstance(error, ArticleFailed) else 0,
-            input_tokens=error.input_tokens if isinstance(error, ArticleFailed) else 0,
-            output_tokens=error.output_tokens if isinstance(error, ArticleFailed) else 0,
+            attempts=failed.attempts if failed else 0,
+            input_tokens=failed.input_tokens if failed else 0,
+            output_tokens=failed.output_tokens if failed else 0,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -82,16 +82,24 @@ def test_workers_spread_requests_over_processes(
     assert model.served == 12
 
 
-def descendants_of(pid: int) -> list[int]:
-    """Every process below `pid` (workers are the fork server's children)."""
-    children: dict[int, list[int]] = {}
+def parents() -> dict[int, int]:
+    """Each running process's parent, read from /proc."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+            found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def descendants_of(pid: int, tree: dict[int, int] | None = None) -> list[int]:
+    """Every process below `pid` (workers are the fork server's children)."""
+    children: dict[int, list[int]] = {}
+    for child, parent in (tree or parents()).items():
+        children.setdefault(parent, []).append(child)
     found, stack = [], [pid]
     while stack:
         for child in children.get(stack.pop(), []):
@@ -216,11 +224,10 @@ def test_a_killed_worker_is_named_and_resume_finishes_what_it_held(
     args += ["--jsonl", str(jsonl)]
     process = start_batch(args, env)
     wait_for_lines(jsonl, 2)
-    below = set(descendants_of(process.pid))
+    tree = parents()
     # Workers are the fork server's children: the CLI's grandchildren.
-    children = {pid for pid in below if f" {process.pid} " in _stat(pid)}
-    workers = sorted(below - children)
-    assert len(workers) == 2, (below, children)
+    workers = [pid for pid in descendants_of(process.pid, tree) if tree[pid] != process.pid]
+    assert len(workers) == 2, workers
     os.kill(workers[0], signal.SIGKILL)
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 1, stderr
@@ -238,10 +245,3 @@ def test_a_killed_worker_is_named_and_resume_finishes_what_it_held(
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     briefed = {r["article"]["id"] for r in records if "error" not in r}
     assert briefed == {f"story-{n:03d}" for n in range(24)}
-
-
-def _stat(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
-    except OSError:
-        return ""
