@@ -214,3 +214,48 @@ def model_call(
         own.append(thread / len(messages) * 1000)
         other.append((process - thread) / len(messages) * 1000)
     return ModelCall(statistics.median(own), statistics.median(other))
+
+
+def main() -> None:
+    """Print own work per article, in total and by stage, over `bench_batch.py`'s
+    articles and over the corpus's stories as read; no model is called (the loopback
+    server's answers are computed in-process)."""
+    import argparse
+    import os
+    import sys
+
+    from bench_batch import DEFAULT_CORPUS, make_articles, payload_for
+
+    from summarize.articles import read_corpus
+    from summarize.modelconfig import ModelConfig
+    from summarize.prompts import load_prompt
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    client = ModelClient(ModelConfig(model="bench", base_url="http://127.0.0.1:9/v1"))
+    prompt = load_prompt()
+    try:
+        articles = make_articles(args.corpus, args.articles)
+        work = own_work(
+            articles, client, prompt, answers_for(articles, client, payload_for), args.repeats
+        )
+        stories = [a for a in read_corpus(args.corpus) if isinstance(a, Article)]
+        story_work = own_work(
+            stories, client, prompt, answers_for(stories, client, payload_for), args.repeats
+        )
+    finally:
+        client.close()
+    load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
+    print(f"own work, CPU per article, medians of {args.repeats} passes (load {load}):")
+    print(f"  {args.articles} bench_batch articles: {work.total_ms:.3f} ms (target <= 1.5 ms)")
+    for stage, ms in work.stages_ms.items():
+        print(f"    {stage}: {ms:.3f} ms")
+    print(f"  the {len(stories)} stories as read: {story_work.total_ms:.3f} ms")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
