@@ -80,8 +80,7 @@ DATE_SENTENCES = [
     "Within 60 days of January 20, the tariffs will take effect.",
     "Last week the envoy met his counterpart, and he will return in mid-2025.",
     "Elections set for February were delayed until late March.",
-    "The summit, held July 27-28, ended without a statement; another is planned for "
-    "4 September.",
+    "The summit, held July 27-28, ended without a statement; another is planned for 4 September.",
     "By the end of the year the plant will close, the company said on 12 May 2024.",
     "Kenya gave the agency 14 days after his removal to respond.",
     "The deadline passed yesterday; a new one falls on Friday, Oct. 3.",
@@ -195,11 +194,10 @@ def cases() -> Iterator[Case]:
         yield Case(f"injection-{n}", json.loads(line)["text"])
     for n, line in enumerate((ROOT / "evals" / "dates" / "corpus.jsonl").read_text().splitlines()):
         item = json.loads(line)
-        yield Case(
-            f"date-{n}", item["sentence"], date.fromisoformat(item["published"][:10])
-        )
+        yield Case(f"date-{n}", item["sentence"], date.fromisoformat(item["published"][:10]))
     bodies = [story["text"] for story in stories] or [
-        Path(p).read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "articles").glob("*.txt"))
+        Path(p).read_text(encoding="utf-8")
+        for p in sorted((ROOT / "evals" / "articles").glob("*.txt"))
     ]
     titles = [story["title"] for story in stories] or ["A story"] * len(bodies)
     for n, (title, body) in enumerate(zip(titles, bodies, strict=True)):
@@ -218,7 +216,11 @@ def cases() -> Iterator[Case]:
         for sentence in rng.sample(DATE_SENTENCES, 5):
             at = rng.randrange(len(dated))
             dated[at] = f"{dated[at]} {sentence}"
-        yield Case(f"dated-{n}", title + "\n\n" + "\n\n".join(dated), None if n % 7 == 0 else date(2025, 3, 14))
+        yield Case(
+            f"dated-{n}",
+            title + "\n\n" + "\n\n".join(dated),
+            None if n % 7 == 0 else date(2025, 3, 14),
+        )
         if n % 10 == 0:
             long = [bodies[(n + k) % len(bodies)] for k in range(12)]
             yield Case(f"long-{n}", title + "\n\n" + "\n\n".join(long))
@@ -235,9 +237,14 @@ def _answer(cleaned_text: str, rng: random.Random) -> dict[str, Any]:
     evidence = list(picked[:2])
     if len(picked) > 2:
         evidence.append(picked[2].replace(" the ", " a ", 1) + " indeed")
-    conditions = [" ".join(s.split()[:6]).upper() if i else " ".join(s.split()[:6]) for i, s in enumerate(picked[:2])]
+    conditions = [
+        " ".join(s.split()[:6]).upper() if i else " ".join(s.split()[:6])
+        for i, s in enumerate(picked[:2])
+    ]
     expressions = [m.group() for m in DATE_EXPRESSION.finditer(cleaned_text)][:8]
-    dates = [{"text": e, "event": rng.choice(["talks", "will meet", "said", ""])} for e in expressions]
+    dates = [
+        {"text": e, "event": rng.choice(["talks", "will meet", "said", ""])} for e in expressions
+    ]
     dates.append({"text": "Monday", "event": "talks resume"})
     return {
         "summary": "A summary.",
@@ -260,7 +267,11 @@ def _answer(cleaned_text: str, rng: random.Random) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.name.startswith("_")
+        }
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (frozenset, set)):
@@ -322,7 +333,9 @@ def outputs(case: Case) -> dict[str, Any]:
         config = ModelConfig(model="bench", base_url="http://127.0.0.1:9/v1")
         count_tokens = staticmethod(lambda text: len(text) // 4)
 
-    brief = pipeline.brief_article(article, NoModel(), load_prompt(), BriefOptions(), ask=ask, plan=plan)  # type: ignore[arg-type]
+    brief = pipeline.brief_article(
+        article, NoModel(), load_prompt(), BriefOptions(), ask=ask, plan=plan
+    )  # type: ignore[arg-type]
     record = to_record(brief)
     record["run"].pop("seconds")
     result["brief"] = record

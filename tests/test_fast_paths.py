@@ -215,6 +215,6 @@ def test_content_stems_are_each_content_words_stem(text: str) -> None:
             return ""
         return word[:5]
 
-    words = lineshape.lowered_words(text) + ["the", "an", "about", "because", "ab"]
+    words = [*lineshape.lowered_words(text), "the", "an", "about", "because", "ab"]
     expected = frozenset(filter(None, map(stem, set(words))))
     assert lineshape.content_stems(set(words)) == expected
