@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from summarize.clean import has_other_whitespace
@@ -224,11 +224,31 @@ class Scan:
 
 
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
-_BY_KEY: dict[str, list[tuple[Clause, Head]]] = {}
-for _rule in RULES:
-    if isinstance(_rule, Clause) and not _rule.cjk:
-        for _key, _head in _rule.heads.items():
-            _BY_KEY.setdefault(_key, []).append((_rule, _head))
+
+
+@dataclass(frozen=True)
+class _HeadGroup:
+    """The clauses one key word opens whose head is the same pattern: most of a key's
+    clauses share their head ("you are" opens four kinds of role change), so where the
+    key stands the head is tried once for all of them, not once per clause."""
+
+    head: re.Pattern[str]
+    clauses: tuple[tuple[Clause, Head], ...]
+
+
+def _grouped(rules: Sequence[Clause]) -> dict[str, tuple[_HeadGroup, ...]]:
+    by_key: dict[str, dict[tuple[str, int], list[tuple[Clause, Head]]]] = {}
+    for rule in rules:
+        for key, head in rule.heads.items():
+            same_head = by_key.setdefault(key, {})
+            same_head.setdefault((head.head.pattern, head.head.flags), []).append((rule, head))
+    return {
+        key: tuple(_HeadGroup(group[0][1].head, tuple(group)) for group in heads.values())
+        for key, heads in by_key.items()
+    }
+
+
+_BY_KEY = _grouped([rule for rule in RULES if isinstance(rule, Clause) and not rule.cjk])
 _CJK_CLAUSES = [rule for rule in RULES if isinstance(rule, Clause) and rule.cjk]
 _MARKERS = [rule for rule in RULES if isinstance(rule, Marker)]
 
@@ -255,21 +275,35 @@ def _find(low: str) -> Iterator[tuple[str, int, int]]:
         if (cjk or not marker.cjk) and needed:
             for match in marker.regex.finditer(low):
                 yield (marker.kind, *_trimmed(low, match.start(), match.end()))
-    heads = _cjk_heads(low) if cjk else iter(())
-    for at, clause, head in (*heads, *_word_heads(low)):
-        if (span := _confirm(clause, head, low, at)) is not None:
+    for clause, head, found in _heads(low, cjk=cjk):
+        if (span := _confirm(clause, head, low, found)) is not None:
             yield (clause.kind, *span)
 
 
-def _word_heads(low: str) -> Iterator[tuple[int, Clause, Head]]:
-    """Where a key word of a clause stands as a whole word, and its clauses."""
+def _heads(low: str, *, cjk: bool) -> Iterator[tuple[Clause, Head, re.Match[str]]]:
+    """Each clause's head wherever it matches: for Chinese, searched for; otherwise
+    tried where a key word of the clause stands as a whole word."""
+    if cjk:
+        for clause in _CJK_CLAUSES:
+            for head in clause.heads.values():
+                for found in head.head.finditer(low):
+                    yield clause, head, found
     for key in _words(low).intersection(_BY_KEY):
-        at = low.find(key)
-        while at != -1:
-            if not (low[at - 1].isalnum() or low[at + len(key) : at + len(key) + 1].isalnum()):
-                for clause, head in _BY_KEY[key]:
-                    yield at, clause, head
-            at = low.find(key, at + len(key))
+        groups = _BY_KEY[key]
+        for at in _whole_word_places(low, key):
+            for group in groups:
+                if (matched := group.head.match(low, at)) is not None:
+                    for clause, head in group.clauses:
+                        yield clause, head, matched
+
+
+def _whole_word_places(low: str, key: str) -> Iterator[int]:
+    """Where `key` stands as a whole word (no letter or digit either side)."""
+    at = low.find(key)
+    while at != -1:
+        if not (low[at - 1].isalnum() or low[at + len(key) : at + len(key) + 1].isalnum()):
+            yield at
+        at = low.find(key, at + len(key))
 
 
 def _words(low: str) -> set[str]:
@@ -286,22 +320,13 @@ def _words(low: str) -> set[str]:
     return words
 
 
-def _cjk_heads(low: str) -> Iterator[tuple[int, Clause, Head]]:
-    for clause in _CJK_CLAUSES:
-        for head in clause.heads.values():
-            for match in head.head.finditer(low):
-                yield match.start(), clause, head
-
-
-def _confirm(clause: Clause, head: Head, low: str, at: int) -> tuple[int, int] | None:
-    """The span of `clause` with its head at `at`, if its tail and intro are there."""
-    found = head.head.match(low, at)
-    if found is None:
-        return None
+def _confirm(clause: Clause, head: Head, low: str, found: re.Match[str]) -> tuple[int, int] | None:
+    """The span of `clause` whose head matched as `found`, if its tail and intro are
+    there."""
     tail = clause.tail.match(low, found.end())
     if tail is None:
         return None
-    start = at
+    at = start = found.start()
     if head.intro is not None:
         window = head.intro.finditer(low, max(0, at - INTRO_CHARS), found.end())
         intro = next((m for m in window if m.end() == found.end()), None)
