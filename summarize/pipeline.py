@@ -7,6 +7,7 @@ value in its place, never an exception that costs the others their briefs.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -123,22 +124,35 @@ def check_grounding(threats: Sequence[Threat | ExtractedThreat], article_text: s
     offsets."""
     if not any(threat.evidence or threat.conditions for threat in threats):
         return Grounding(grounded=True, ungrounded=[])
+    quotes = tuple((tuple(threat.evidence), tuple(threat.conditions)) for threat in threats)
+    missing, suspect = _ungrounded(quotes, article_text)
+    return Grounding(grounded=not (missing or suspect), ungrounded=[*missing], suspect=[*suspect])
+
+
+@functools.lru_cache(maxsize=64)
+def _ungrounded(
+    quotes: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], article_text: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The quotes and conditions (each threat's) not found in the article, and those found
+    in a suspect passage. Kept for the few articles in flight: an answer's grounding is
+    checked after its last re-ask and again when the brief is assembled, with the same
+    quotes, and the answer is the same."""
     article = haystack(article_text)
     injection = _scanned(article_text)
     missing: list[str] = []
     suspect: list[str] = []
-    for threat in threats:
-        for quote in threat.evidence:
+    for evidence, conditions in quotes:
+        for quote in evidence:
             if not article.contains(quote):
                 missing.append(quote)
             elif injection.touches(quote):
                 suspect.append(quote)
-        for condition in threat.conditions:
+        for condition in conditions:
             if not article.contains(condition, ignore_case=True):
                 missing.append(condition)
             elif injection.touches(condition):
                 suspect.append(condition)
-    return Grounding(grounded=not (missing or suspect), ungrounded=missing, suspect=suspect)
+    return tuple(missing), tuple(suspect)
 
 
 def assemble(

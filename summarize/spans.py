@@ -153,7 +153,6 @@ class Haystack:
     def __init__(self, text: str) -> None:
         self.text = text
         self.matchable = normalize_for_match(text)
-        self.folded = self.matchable.casefold()
 
     def contains(self, quote: str, *, ignore_case: bool = False) -> bool:
         """Whether `quote` is found: what grounding asks, the same search as `spans`."""
@@ -200,9 +199,12 @@ class Haystack:
 
     @functools.cached_property
     def _folded_map(self) -> tuple[str, list[int] | None, list[bool] | None]:
-        if len(self.folded) == len(self.matchable):  # nearly always: one folds to one
-            return self.folded, None, None
-        return _casefold_map(self.matchable)
+        # ASCII text folds as it lower-cases, which is a fast path of its own
+        text = self.matchable
+        folded = text.lower() if text.isascii() else text.casefold()
+        if len(folded) == len(text):  # nearly always: one folds to one
+            return folded, None, None
+        return _casefold_map(text)
 
     def _word_bounded(self, first: int, last: int) -> bool:
         """Whether matchable[first..last] starts and ends at word boundaries."""

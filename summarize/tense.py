@@ -355,7 +355,7 @@ def _word_starts(
     `candidates`, a case-sensitive pattern that matches the lower-cased text wherever
     `pattern` matches the text, finds where to try `pattern` (a search that ignores case
     cannot skip ahead to the text's first letter, and is slower again)."""
-    lowered = text.lower() if candidates is not None else ""  # not kept: a copy of the article
+    lowered = _lowered(text) if candidates is not None else ""
     at = 0
     while (match := _first_match(pattern, text, at, candidates, lowered)) is not None:
         start = match.start()
@@ -364,6 +364,13 @@ def _word_starts(
             continue
         yield match
         at = max(match.end(), start + 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _lowered(text: str) -> str:
+    """The article lower-cased, kept (as `_sentences` keeps its sentences) for the few
+    articles whose dates are resolving: each of an article's expressions searches it."""
+    return text.lower()
 
 
 def _first_match(
