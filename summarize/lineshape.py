@@ -162,19 +162,14 @@ def _is_headline(text: str, words: int, heading: bool) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _short_stopwords() -> frozenset[str]:
-    """The stopwords shorter than LONG letters: the only ones left out of a line's
-    content (a long word counts even when frequent: "development", "official")."""
-    return frozenset(word for word in stopwords() if len(word) < LONG)
-
-
-def content_stems(distinct: set[str]) -> frozenset[str]:
-    """The crude stems (first STEM letters: "boosts" and "boosting" are one topic) of a
-    line's distinct lower-cased words, function words and words of two letters or
-    fewer left out. One set difference in C, then a slice per remaining word: a call
-    per distinct word, each a cache lookup, cost twice as much on a long paragraph."""
-    return frozenset([word[:STEM] for word in distinct - _short_stopwords() if len(word) > 2])
+@functools.lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    """A content word's crude stem, its first five letters ("boosts" and "boosting" are
+    one topic); "" for a function word. Long words count even when frequent
+    ("development", "official")."""
+    if len(word) <= 2 or (len(word) < LONG and word in stopwords()):
+        return ""
+    return word[:STEM]
 
 
 # `lowered_words` of ASCII text: letters lower-cased, the joiners ' . - kept, every other
@@ -251,7 +246,7 @@ def shape(text: str) -> Shape:
         and any(w.lower() in READER and not w.isupper() for w in WORD.findall(text)),
         quotes=quoted,
         separators=separators,
-        content=content_stems(distinct),
+        content=frozenset(filter(None, map(_stem, distinct))),
         is_prose=_is_prose(text, len(lowered), stop_share, ends),
         is_heading=heading,
         is_headline=_is_headline(text, len(lowered), heading),

@@ -203,18 +203,3 @@ def test_no_gap_character_but_the_space_is_printable() -> None:
 @given(st.one_of(WHITESPACE_TEXT, texts))
 def test_other_whitespace_is_what_its_set_finds(text: str) -> None:
     assert clean.has_other_whitespace(text) == (clean.OTHER_WHITESPACE.search(text) is not None)
-
-
-@settings(max_examples=400, deadline=None)
-@given(texts)
-def test_content_stems_are_each_content_words_stem(text: str) -> None:
-    # the plain definition: each distinct word's first five letters, less stopwords
-    # shorter than six letters and words of two letters or fewer
-    def stem(word: str) -> str:
-        if len(word) <= 2 or (len(word) < 6 and word in lineshape.stopwords()):
-            return ""
-        return word[:5]
-
-    words = [*lineshape.lowered_words(text), "the", "an", "about", "because", "ab"]
-    expected = frozenset(filter(None, map(stem, set(words))))
-    assert lineshape.content_stems(set(words)) == expected
