@@ -108,10 +108,18 @@ def normalize_for_match(text: str) -> str:
     The same as folding `normalize(text)`. It runs on whole articles, up to megabytes:
     a cleaned article's only gaps are single spaces and paragraph breaks, which two
     replaces fold without the list of every word that a regex substitution builds."""
-    text = straighten(text)
-    if _irregular_gap(text):
-        return WHITESPACE_RUN.sub(" ", text).strip()
-    return text.replace("\n\n", " ").replace("\n", " ").strip()
+    return match_form(text)[0]
+
+
+def match_form(text: str) -> tuple[str, bool]:
+    """`normalize_for_match(text)`, and whether `text` was already plain: no character
+    straightened or removed, and every gap a single space or line break or a paragraph
+    break (so only a paragraph break moves the characters after it: `spans` maps the
+    match form back to `text` from that alone)."""
+    straight = straighten(text)
+    if _irregular_gap(straight):
+        return WHITESPACE_RUN.sub(" ", straight).strip(), False
+    return straight.replace("\n\n", " ").replace("\n", " ").strip(), straight is text
 
 
 HEADING_RULES = frozenset({"headline (moved to title)", "section label"})

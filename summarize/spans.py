@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from summarize.clean import (
     BULLET,
     STRAIGHT,
+    match_form,
     normalize_for_match,
     straighten,
 )
@@ -69,8 +70,7 @@ def _fold_map(text: str, *, with_text: bool = True) -> tuple[str, OffsetMap]:
     to `normalize_for_match(text)` (a property test keeps it so): a gap becomes one space,
     placed at the gap's first whitespace character. Without `with_text`, the map alone
     (the caller has the text from `normalize_for_match`)."""
-    body_start = len(text) - len(text.lstrip(GAP_CHARS))
-    body_end = max(len(text.rstrip(GAP_CHARS)), body_start)
+    body_start, body_end = _body(text)
     if not with_text and _only_plain_gaps(text, body_start, body_end):
         return "", _paragraph_map(text, body_start, body_end)
     pieces: list[str] = []
@@ -96,6 +96,12 @@ def _fold_map(text: str, *, with_text: bool = True) -> tuple[str, OffsetMap]:
         sources.append(position)
     offsets = OffsetMap(tuple(starts), tuple(sources))
     return (straighten("".join(pieces)) if with_text else ""), offsets
+
+
+def _body(text: str) -> tuple[int, int]:
+    """Where `text` starts and ends once the gaps at either end are left out."""
+    body_start = len(text) - len(text.lstrip(GAP_CHARS))
+    return body_start, max(len(text.rstrip(GAP_CHARS)), body_start)
 
 
 def _only_plain_gaps(text: str, start: int, end: int) -> bool:
@@ -152,7 +158,7 @@ class Haystack:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.matchable = normalize_for_match(text)
+        self.matchable, self._plain = match_form(text)
 
     def contains(self, quote: str, *, ignore_case: bool = False) -> bool:
         """Whether `quote` is found: what grounding asks, the same search as `spans`."""
@@ -195,6 +201,10 @@ class Haystack:
 
     @functools.cached_property
     def _origin(self) -> OffsetMap:
+        if self._plain:
+            # What `_fold_map` finds after testing the gaps again: only paragraph breaks
+            # move characters (a lone line break is one space, where it stands).
+            return _paragraph_map(self.text, *_body(self.text))
         return _fold_map(self.text, with_text=False)[1]
 
     @functools.cached_property

@@ -34,7 +34,9 @@ def normal(text: str, *, ignore_case: bool = False) -> str:
 
 # Cleaned articles: words, single spaces and paragraph breaks, which take a fast path.
 cleaned_like = st.lists(
-    st.tuples(st.text(alphabet="ab\u2019", min_size=1, max_size=4), st.sampled_from([" ", "\n\n"]))
+    st.tuples(
+        st.text(alphabet="ab\u2019", min_size=1, max_size=4), st.sampled_from([" ", "\n\n", "\n"])
+    )
 ).map(lambda parts: "".join(word + gap for word, gap in parts))
 
 
@@ -44,6 +46,11 @@ def test_the_offset_map_reads_text_exactly_as_normalize_for_match_does(text: str
     assert matchable == normalize_for_match(text)
     _, fast = _fold_map(text, with_text=False)
     assert [fast[i] for i in range(len(matchable))] == [offsets[i] for i in range(len(matchable))]
+    found_in = Haystack(text)  # which skips testing the gaps again when they were plain
+    assert found_in.matchable == matchable
+    assert [found_in._origin[i] for i in range(len(matchable))] == [
+        offsets[i] for i in range(len(matchable))
+    ]
     origin = [offsets[i] for i in range(len(matchable))]
     assert origin == sorted(set(origin))  # in order, no character twice
     for index, source in enumerate(origin):  # each character is its source, straightened
