@@ -264,8 +264,11 @@ _WILL = re.compile(r"'ll\b")
 
 
 def _words(text: str) -> list[str]:
-    text = _MAY.sub("month", text.replace("\u2019", "'"))
-    text = _WILL.sub(" will", _WONT.sub("will not", _IS.sub(r"\1 is", text)))
+    text = text.replace("\u2019", "'")
+    if "May" in text:
+        text = _MAY.sub("month", text)
+    if "'" in text:  # each contraction pattern holds one
+        text = _WILL.sub(" will", _WONT.sub("will not", _IS.sub(r"\1 is", text)))
     return _WORD.findall(text.lower())
 
 
@@ -393,15 +396,29 @@ def _first_match(
 def occurrences(expression: str, article: str) -> list[re.Match[str]]:
     """Where the expression stands in the article as whole words, ignoring case, any run
     of whitespace matching its spaces: `(?<!\\w)phrase(?!\\w)`, case ignored."""
+    patterns = _patterns(expression)
+    if patterns is None:
+        return []
+    pattern, candidates = patterns
+    if candidates is not None and any(twin in article for twin in _CASE_TWINS):
+        candidates = None
+    return list(_word_starts(pattern, article, candidates))
+
+
+@functools.lru_cache(maxsize=256)
+def _patterns(expression: str) -> tuple[re.Pattern[str], re.Pattern[str] | None] | None:
+    """The pattern `occurrences` looks for, and for an ASCII expression the lower-case
+    pattern that finds where to try it (valid in text without `_CASE_TWINS`); None for
+    an empty expression. Kept: models name the same few expressions ("Monday") again
+    and again."""
     phrase = re.escape(re.sub(r"\s+", " ", expression.strip()))
     if not phrase:
-        return []
+        return None
     pattern = re.compile(phrase.replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE)
-    candidates = None
-    if expression.isascii() and not any(twin in article for twin in _CASE_TWINS):
-        # then a match ignoring case is a match of the lower-cased phrase in lower case
-        candidates = re.compile(phrase.lower().replace(r"\ ", r"\s+"))
-    return list(_word_starts(pattern, article, candidates))
+    if not expression.isascii():
+        return pattern, None
+    # a match ignoring case is then a match of the lower-cased phrase in lower case
+    return pattern, re.compile(phrase.lower().replace(r"\ ", r"\s+"))
 
 
 def locate(expression: str, article: str, event: str = "") -> Located | None:
@@ -464,6 +481,7 @@ def direction_in_article(expression: str, article: str, event: str = "") -> Dire
     return None if reading is None else reading[0]
 
 
+@functools.lru_cache(maxsize=1024)  # events repeat: "talks", "deadline: impose tariffs"
 def direction_of_event(event: str) -> Direction | None:
     """The direction of an event description: its first verb group decides."""
     words = _words(event)
