@@ -102,7 +102,6 @@ class Shape:
     chars: int
     words: int  # alphabetic words
     stop_share: float  # share of words that are stopwords
-    interface_share: float  # share of words that are interface words
     reader_service: bool  # names the reader's inbox, account, cookies, subscription
     all_caps: bool  # written in capitals: a label or a name, rarely a sentence
     digit_share: float  # share of non-space characters that are digits or symbols
@@ -116,10 +115,21 @@ class Shape:
     is_heading: bool  # reads as a headline or subheading (`_is_heading`)
     is_headline: bool  # a heading, or a one-sentence question or exclamation
     _lowered: tuple[str, ...] | None = field(default=None, repr=False)
+    _interface_share: float | None = field(default=None, repr=False)
 
     @property
     def is_short(self) -> bool:
         return self.words <= 12
+
+    @property
+    def interface_share(self) -> float:
+        """Share of its words that are interface words. Counted when first asked for:
+        only the rules for headlines and boxes of short lines ask, and counting a long
+        paragraph's words costs time."""
+        if self._interface_share is None:
+            words = self._lowered if self._lowered is not None else lowered_words(self.text)
+            self._interface_share = sum(map(INTERFACE.__contains__, words)) / (self.words or 1)
+        return self._interface_share
 
     @property
     def lowered(self) -> tuple[str, ...]:
@@ -235,7 +245,6 @@ def shape(text: str) -> Shape:
         chars=len(text),
         words=len(lowered),
         stop_share=stop_share,
-        interface_share=sum(map(INTERFACE.__contains__, lowered)) / count,
         reader_service=not READER_SERVICE.isdisjoint(distinct),
         all_caps=text.isupper(),
         digit_share=digits,

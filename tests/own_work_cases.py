@@ -279,6 +279,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _shape_fields(line: Any) -> dict[str, Any]:
+    """Every signal of a line's shape, those measured when first asked for included."""
+    return {**_plain(line), "interface_share": line.interface_share, "lowered": list(line.lowered)}
+
+
 def outputs(case: Case) -> dict[str, Any]:
     from summarize import pipeline
     from summarize.articles import article_from_text
@@ -302,9 +307,7 @@ def outputs(case: Case) -> dict[str, Any]:
     cleaned = clean(article.text)
     result["clean"] = _plain(cleaned)
     result["shapes"] = [
-        {**_plain(shape(line)), "lowered": list(shape(line).lowered)}
-        for line in normalize(article.text).split("\n")
-        if line
+        _shape_fields(shape(line)) for line in normalize(article.text).split("\n") if line
     ]
     raw_scan = scan(article.text)
     result["scan raw"] = [_plain(raw_scan), raw_scan.warnings()]
