@@ -12,13 +12,16 @@ each line's shape, the injection scan of the raw and of the cleaned text, and th
 `brief_article` assembles from a model answer quoting the article (grounding, spans,
 raw spans, resolved dates).
 
-`python -m tests.own_work_cases OUT.jsonl` writes every case's outputs, one JSON line
-each: run it with two versions of the code and compare the files byte for byte.
+`python tests/own_work_cases.py OUT.jsonl` writes every case's outputs, one JSON line
+each: run it with two versions of the code (with PYTHONPATH naming the other's source
+and from another folder) and compare the files byte for byte. `--digests FILE` writes
+the digests `tests/test_own_work_outputs.py` checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
 import re
@@ -195,38 +198,40 @@ def cases() -> Iterator[Case]:
     for n, line in enumerate((ROOT / "evals" / "dates" / "corpus.jsonl").read_text().splitlines()):
         item = json.loads(line)
         yield Case(f"date-{n}", item["sentence"], date.fromisoformat(item["published"][:10]))
-    bodies = [story["text"] for story in stories] or [
-        Path(p).read_text(encoding="utf-8")
-        for p in sorted((ROOT / "evals" / "articles").glob("*.txt"))
+    sources = [(f"voa-{story['id']}", story["title"], story["text"]) for story in stories] or [
+        (f"eval-{path.stem}", "A story", path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "evals" / "articles").glob("*.txt"))
     ]
-    titles = [story["title"] for story in stories] or ["A story"] * len(bodies)
-    for n, (title, body) in enumerate(zip(titles, bodies, strict=True)):
+    bodies = [body for _, _, body in sources]
+    for n, (source, title, body) in enumerate(sources):
         sentences = _sentences(body)
         paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
-        yield Case(f"chrome-{n}", _page(title, paragraphs, rng))
-        yield Case(f"wrapped-{n}", title + "\n\n" + _wrapped(body, rng.choice([60, 72, 80])))
-        yield Case(f"typographic-{n}", _typographic(title + "\n\n" + "\n\n".join(paragraphs), rng))
+        yield Case(f"chrome-{source}", _page(title, paragraphs, rng))
+        yield Case(f"wrapped-{source}", title + "\n\n" + _wrapped(body, rng.choice([60, 72, 80])))
+        yield Case(
+            f"typographic-{source}", _typographic(title + "\n\n" + "\n\n".join(paragraphs), rng)
+        )
         crlf = _page(title, paragraphs, rng).replace("\n", "\r\n")
-        yield Case(f"crlf-{n}", crlf)
+        yield Case(f"crlf-{source}", crlf)
         spliced = list(paragraphs)
         for _ in range(2):
             spliced.insert(rng.randrange(len(spliced) + 1), rng.choice(INJECTIONS))
-        yield Case(f"injected-{n}", title + "\n\n" + "\n\n".join(spliced))
+        yield Case(f"injected-{source}", title + "\n\n" + "\n\n".join(spliced))
         dated = list(paragraphs)
         for sentence in rng.sample(DATE_SENTENCES, 5):
             at = rng.randrange(len(dated))
             dated[at] = f"{dated[at]} {sentence}"
         yield Case(
-            f"dated-{n}",
+            f"dated-{source}",
             title + "\n\n" + "\n\n".join(dated),
             None if n % 7 == 0 else date(2025, 3, 14),
         )
         if n % 10 == 0:
             long = [bodies[(n + k) % len(bodies)] for k in range(12)]
-            yield Case(f"long-{n}", title + "\n\n" + "\n\n".join(long))
-            yield Case(f"oneline-long-{n}", title + "\n\n" + " ".join(long))
+            yield Case(f"long-{source}", title + "\n\n" + "\n\n".join(long))
+            yield Case(f"oneline-long-{source}", title + "\n\n" + " ".join(long))
         if n % 5 == 0:
-            yield Case(f"html-{n}", _html(title, paragraphs, rng), html=True)
+            yield Case(f"html-{source}", _html(title, paragraphs, rng), html=True)
 
 
 def _answer(cleaned_text: str, rng: random.Random) -> dict[str, Any]:
@@ -345,7 +350,19 @@ def outputs(case: Case) -> dict[str, Any]:
     return result
 
 
+def digest(result: dict[str, Any]) -> str:
+    """A case's outputs as one short string, for a file of expected outputs."""
+    text = json.dumps(result, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def main() -> None:
+    """`OUT.jsonl`: every case's outputs; `--digests OUT.json`: the digest of every
+    tenth case's, which `tests/test_own_work_outputs.py` holds the code to."""
+    if sys.argv[1] == "--digests":
+        chosen = {case.id: digest(outputs(case)) for n, case in enumerate(cases()) if n % 10 == 0}
+        Path(sys.argv[2]).write_text(json.dumps(chosen, indent=0, sort_keys=True) + "\n")
+        return
     with open(sys.argv[1], "w", encoding="utf-8") as out:
         for case in cases():
             out.write(json.dumps(outputs(case), ensure_ascii=False, sort_keys=True) + "\n")
