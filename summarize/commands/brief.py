@@ -471,13 +471,12 @@ class _Run:
             cache_read=cache.read if cache is not None else True,
             finished=self.finished.keys if self.finished else frozenset(),
             keep_text=self.embed_text or self.spool,
-            threads=-(-concurrency // processes),
         )
 
         def note(message: str) -> None:
             stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
 
-        return ProcessBackend(spec, processes, on_note=note)
+        return ProcessBackend(spec, processes, requests=concurrency, on_note=note)
 
     def report(self, _: int, result: Result) -> None:
         """Each finished article: its JSONL line (whole, Ctrl-C held off while it is
