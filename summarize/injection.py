@@ -230,20 +230,23 @@ _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 class _HeadGroup:
     """The clauses one key word opens whose head is the same pattern: most of a key's
     clauses share their head ("you are" opens four kinds of role change), so where the
-    key stands the head is tried once for all of them, not once per clause."""
+    key stands the head is tried once for all of them, not once per clause. Grouped by
+    the heads' source, so that none is compiled before it is first tried."""
 
-    head: re.Pattern[str]
     clauses: tuple[tuple[Clause, Head], ...]
+
+    @property
+    def head(self) -> re.Pattern[str]:
+        return self.clauses[0][1].head
 
 
 def _grouped(rules: Sequence[Clause]) -> dict[str, tuple[_HeadGroup, ...]]:
-    by_key: dict[str, dict[tuple[str, int], list[tuple[Clause, Head]]]] = {}
+    by_key: dict[str, dict[str, list[tuple[Clause, Head]]]] = {}
     for rule in rules:
         for key, head in rule.heads.items():
-            same_head = by_key.setdefault(key, {})
-            same_head.setdefault((head.head.pattern, head.head.flags), []).append((rule, head))
+            by_key.setdefault(key, {}).setdefault(head.head_source, []).append((rule, head))
     return {
-        key: tuple(_HeadGroup(group[0][1].head, tuple(group)) for group in heads.values())
+        key: tuple(_HeadGroup(tuple(group)) for group in heads.values())
         for key, heads in by_key.items()
     }
 
