@@ -203,3 +203,26 @@ def test_no_gap_character_but_the_space_is_printable() -> None:
 @given(st.one_of(WHITESPACE_TEXT, texts))
 def test_other_whitespace_is_what_its_set_finds(text: str) -> None:
     assert clean.has_other_whitespace(text) == (clean.OTHER_WHITESPACE.search(text) is not None)
+
+
+KEY_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(sorted(key for key in injection._BY_KEY if key.isascii())[:60]),
+        st.sampled_from(["as", "from", "you", "no", "state", "ignore", "ignored", "x_as", "ai"]),
+        st.text(alphabet="ab19 ._-'\n\u00e9\u2026", max_size=4),
+    ),
+    max_size=30,
+).map(lambda words: "\n" + " ".join(words).lower())
+
+
+@settings(max_examples=400, deadline=None)
+@given(KEY_TEXT)
+def test_key_places_are_each_keys_whole_word_places(low: str) -> None:
+    # the plain definition: for each key among the text's words, every place where it
+    # stands with no letter or digit either side (what the scan tried before)
+    expected = {
+        (key, at)
+        for key in injection._words(low).intersection(injection._BY_KEY)
+        for at in injection._whole_word_places(low, key)
+    }
+    assert sorted(injection._key_places(low)) == sorted(expected)
