@@ -226,3 +226,10 @@ def test_key_places_are_each_keys_whole_word_places(low: str) -> None:
         for at in injection._whole_word_places(low, key)
     }
     assert sorted(injection._key_places(low)) == sorted(expected)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(texts, st.text(alphabet="aZ09 \u00e9\u00b2\u0661\u2026x1", max_size=12)))
+def test_a_digit_touches_a_letter_where_the_pattern_finds_one(text: str) -> None:
+    found = injection._DIGIT_IN_WORD.search(text) is not None
+    assert injection._digit_touches_letter(text) == found
