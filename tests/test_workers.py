@@ -294,3 +294,23 @@ def test_with_workers_the_parent_never_imports_the_model_sdk(
         assert result.returncode == 0, result.stderr
         seen.append(result.stdout.split()[-2:])
     assert seen == [["False", "False"], ["True", "True"]]
+
+
+def test_the_fork_server_is_started_early_only_for_runs_that_look_large(tmp_path: Path) -> None:
+    """Worker processes start from a fork server whose imports take a second: it is
+    started before the inputs are read when they will most likely be needed."""
+    from summarize.commands.brief import AUTO_WORKERS_FROM, LARGE_INPUT_BYTES, _looks_large
+
+    small, large, folder = tmp_path / "one.txt", tmp_path / "big.jsonl", tmp_path / "many"
+    small.write_text("A story.\n")
+    large.write_bytes(b"{}\n" * (LARGE_INPUT_BYTES // 3 + 1))
+    folder.mkdir()
+    for n in range(AUTO_WORKERS_FROM - 1):
+        (folder / f"{n}.txt").write_text("A story.\n")
+    assert not _looks_large([str(small)], None)
+    assert not _looks_large([str(folder), str(tmp_path / "missing")], None)
+    assert _looks_large([str(small), str(large)], None)
+    assert _looks_large([str(small)], 2)
+    assert not _looks_large([str(large)], 1)
+    (folder / "last.txt").write_text("A story.\n")
+    assert _looks_large([str(folder)], None)
