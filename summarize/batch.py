@@ -202,7 +202,7 @@ class ThreadBackend:
 
 def run_batch(
     items: Iterable[Item],
-    client: ModelClient,
+    client: ModelClient | None,
     prompt: Prompt,
     options: BriefOptions,
     *,
@@ -229,7 +229,8 @@ def run_batch(
     run's line frequency (`summarize.linefreq.repeated_lines`); by default it is counted
     over `items` when that is a sequence (pass it for a generator: it is read once).
     `finished` holds `summarize.resume.pair_digest`s of briefs not to make again.
-    `backend` runs the work elsewhere (`summarize.workers.ProcessBackend`). `total`, the
+    `backend` runs the work elsewhere (`summarize.workers.ProcessBackend`, which builds
+    its own clients: `client` may then be None). `total`, the
     number of items when the caller knows it, spares reading the rest of a stopped input
     to count what was not started. `keep_text` puts each article's text in its brief.
     """
@@ -237,6 +238,8 @@ def run_batch(
         repeated = repeated_lines(i.text for i in items if isinstance(i, Article))
     limit = max(concurrency, 1)
     if backend is None:
+        if client is None:
+            raise ValueError("run_batch needs a client, or a backend that builds its own")
         worker = Worker(
             client,
             prompt,

@@ -245,3 +245,31 @@ def test_a_killed_worker_is_named_and_resume_finishes_what_it_held(
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     briefed = {r["article"]["id"] for r in records if "error" not in r}
     assert briefed == {f"story-{n:03d}" for n in range(24)}
+
+
+def test_with_workers_the_parent_never_imports_the_model_sdk(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """The parent of worker processes calls no model: it builds no client and leaves the
+    SDK (half a second of imports) to the workers; one process imports it as before."""
+    running, _ = server
+    write_stories(tmp_path / "in", 6)
+    probe = (
+        "import sys; from summarize.cli import program; "
+        "code = program(sys.argv[1:]); "
+        "print('openai' in sys.modules, 'instructor' in sys.modules); sys.exit(code)"
+    )
+    seen = []
+    for workers in ("2", "1"):
+        args = [str(tmp_path / "in"), "-q", "--no-cache", "-j", "2", "--workers", workers]
+        result = subprocess.run(
+            [sys.executable, "-c", probe, "brief", *args],
+            env=cli_env(running, tmp_path / "cache.db"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        seen.append(result.stdout.split()[-2:])
+    assert seen == [["False", "False"], ["True", "True"]]

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from summarize.batch import Backend, BatchOutcome, Item, Resumed
     from summarize.cache import AnswerCache
+    from summarize.client import ModelClient
     from summarize.export import JsonlWriter
     from summarize.options import BriefOptions
     from summarize.progress import BatchProgress
@@ -365,7 +366,8 @@ class _Run:
     ) -> None:
         self.template, self.cache, self.resources = template, cache, resources
         self.options = options
-        self.client = provider.client(cache=cache)
+        self.provider, self.config = provider, provider.config
+        self._client: ModelClient | None = None  # built only to brief in this process
         self.jsonl_out, self.quiet = jsonl_out, quiet
         self.embed_text, self.spool = embed_text, spool
         self.repeated: Mapping[str, int] = {}  # the run's shared lines, as cleaning dropped them
@@ -378,6 +380,14 @@ class _Run:
         self.stage = "reading the inputs"
         self.progress: BatchProgress | None = None
         self.on_result: Callable[[int, Result], None] = self.report  # the store wraps it
+
+    @property
+    def client(self) -> ModelClient:
+        """The model client, built when first needed: with worker processes the parent
+        never calls the model, and skips importing the SDK."""
+        if self._client is None:
+            self._client = self.provider.client(cache=self.cache)
+        return self._client
 
     def brief(
         self,
@@ -423,7 +433,7 @@ class _Run:
             with self.progress:
                 return run_batch(
                     inputs,
-                    self.client,
+                    self.client if backend is None else None,
                     self.template,
                     self.options,
                     concurrency=concurrency,
@@ -453,7 +463,7 @@ class _Run:
             return None
         cache = self.cache
         spec = WorkerSpec(
-            config=self.client.config,
+            config=self.config,
             prompt=self.template,
             options=self.options,
             repeated=self.repeated,
@@ -510,7 +520,7 @@ class _Run:
         earlier = self.finished.earlier(article_id) if article_id is not None else None
         if earlier is None or (isinstance(result, Failure) and result.kind == "input"):
             return
-        config = self.client.config
+        config = self.config
         now = Earlier(
             config.model, self.template.version, config.endpoint_key, config.resolved_mode
         )
@@ -543,7 +553,8 @@ class _Run:
             self.outputs.close()
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
         self.resources.close()
         if self.cache is not None:
             self.cache.close()
