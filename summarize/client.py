@@ -186,9 +186,10 @@ class ModelClient:
 
     def parse(self, completion: Any, response_model: type[ModelT]) -> ModelT:
         """`completion` (the SDK's ChatCompletion) parsed into `response_model`, strictly:
-        the call instructor's retry loop makes on a live answer. Not `process_response`,
-        which on every answer walks the model's classes for async validators (`_prepared`
-        did that once) and formats the whole completion into a debug message."""
+        the registry handler call instructor's retry loop makes on an answer, for a live
+        answer (`_ask`) and a batch one (`accept`) alike. Not `process_response`, which on
+        every answer walks the model's classes for async validators (`_prepared` did that
+        once) and formats the whole completion into a debug message."""
         result: ModelT = self._handlers.response_parser(
             response=completion,
             response_model=_prepared(response_model),
@@ -270,15 +271,7 @@ class ModelClient:
                 response = send(**request)
                 record.answered(getattr(response, "usage", None))
                 try:
-                    result: ModelT = self._handlers.response_parser(
-                        response=response,
-                        response_model=prepared,
-                        validation_context=None,
-                        strict=True,
-                        stream=False,
-                        is_async=False,
-                    )
-                    return result
+                    return self.parse(response, response_model)
                 except reaskable as error:
                     record.reject_answer()
                     if reasks_left < 1:
