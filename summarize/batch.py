@@ -168,7 +168,10 @@ class Worker:
 
 
 class Backend(Protocol):
-    """Where articles are briefed: `submit` one, `next_result` waits for any."""
+    """Where articles are briefed: `submit` one, `next_result` waits for any. It takes up
+    to `capacity` articles at once (and keeps its requests in flight to `-j` itself)."""
+
+    capacity: int
 
     def submit(self, index: int, item: Article | Deferred) -> None: ...
 
@@ -182,6 +185,7 @@ class ThreadBackend:
 
     def __init__(self, worker: Worker, threads: int) -> None:
         self.worker = worker
+        self.capacity = max(threads, 1)
         self.pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="brief")
         self.done: queue.SimpleQueue[tuple[int, Future[Outcome]]] = queue.SimpleQueue()
 
@@ -236,7 +240,6 @@ def run_batch(
     """
     if repeated is None and isinstance(items, Sequence):
         repeated = repeated_lines(i.text for i in items if isinstance(i, Article))
-    limit = max(concurrency, 1)
     if backend is None:
         if client is None:
             raise ValueError("run_batch needs a client, or a backend that builds its own")
@@ -248,7 +251,8 @@ def run_batch(
             finished=finished,
             keep_text=keep_text,
         )
-        backend = ThreadBackend(worker, limit)
+        backend = ThreadBackend(worker, concurrency)
+    limit = backend.capacity
     batch = _Batch(
         iter(enumerate(items)),
         backend,

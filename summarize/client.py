@@ -53,16 +53,18 @@ class ModelClient:
         *,
         cache: AnswerCache | None = None,
         count_tokens: Callable[[str], int] | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         """`count_tokens` is the model's own token count where it has one (a local model's
-        tokenizer); without it the input budget is counted with cl100k_base."""
+        tokenizer); without it the input budget is counted with cl100k_base.
+        `max_in_flight` caps the HTTP requests open at once, however many threads call."""
         import instructor
 
         _quiet_instructor_log()
         self.config = config
         self.cache = cache
         self._count_tokens = count_tokens or tokens.count_tokens
-        self._transport = Transport(config)
+        self._transport = Transport(config, max_in_flight=max_in_flight)
         self._instructor = instructor
         self._mode = {
             "tools": instructor.Mode.TOOLS,

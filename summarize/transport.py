@@ -192,12 +192,14 @@ def refusal(response: Any) -> str | None:
 class Transport:
     """One `openai` client for a configured model, shared by every article of a run."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, *, max_in_flight: int | None = None) -> None:
+        """`max_in_flight` caps the requests this transport has open at once (a worker
+        process's share of `-j`); the gate may learn a lower limit from 429s."""
         import openai
 
         self.config = config
         self.openai = openai
-        self._gate = AdaptiveLimit()
+        self._gate = AdaptiveLimit() if max_in_flight is None else AdaptiveLimit(max_in_flight)
         self._completion = openai.types.chat.ChatCompletion
         self._client = openai.OpenAI(
             api_key=config.api_key or NO_KEY_PLACEHOLDER,

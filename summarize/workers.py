@@ -5,9 +5,14 @@ and grounding, under one GIL: a fast model server leaves it the bottleneck. Here
 parent reads the inputs, hands `(index, item)` to the workers through one task queue and
 takes their results off one result queue, in completion order, for its one writer (JSONL,
 `--json`, the store). Each worker process builds its own `ModelClient` and answer cache
-from a `WorkerSpec` and runs `threads` articles at once; it takes a task only when one of
-its threads is free, so the work spreads evenly and the parent's in-flight count (`-j`)
-is exact.
+from a `WorkerSpec`. `-j` counts requests in flight: it is split into one share per
+worker, and each worker's client opens at most its share of requests at once. A worker
+holds a few articles more than its share (`prefetch`), cleaned and waiting at that gate,
+so the moment one request is answered the next is sent: without them a request finished
+at 1 s latency waited for its article's grounding, the result queue, the parent and the
+task queue before the next one left, and at `-j 200` the server saw 100 to 195 requests
+at once, not 200. A worker takes a task only when one of its threads is free, so the
+work spreads evenly.
 
 Stops stay the parent's: workers ignore Ctrl-C (a terminal sends it to the whole process
 group) and finish what they hold when the parent stops handing out work; a second Ctrl-C
@@ -22,12 +27,15 @@ Processes start from a fork server that has imported the model stack once
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,21 +64,38 @@ class WorkerSpec:
     cache_read: bool = True  # False with --refresh
     finished: frozenset[int] = frozenset()
     keep_text: bool = False
-    threads: int = 1
 
 
-def _serve(spec: WorkerSpec, tasks: Any, results: Any, parent: int) -> None:
-    """A worker process's life: take tasks while a thread is free, put each outcome."""
+def prefetch(requests: int) -> int:
+    """How many articles a worker with `requests` in flight holds beyond them."""
+    return max(2, requests // 4)
+
+
+def shares(requests: int, processes: int) -> list[int]:
+    """`requests` in flight split over `processes` workers, as evenly as it goes."""
+    return [requests // processes + (n < requests % processes) for n in range(processes)]
+
+
+def _serve(spec: WorkerSpec, requests: int, tasks: Any, results: Any, parent: int) -> None:
+    """A worker process's life: take tasks while a thread is free, send each outcome
+    back through its own pipe (`results`); at most `requests` of its articles are
+    waiting on the model at once."""
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    sending = threading.Lock()  # one message at a time, whole, whichever thread sends
+
+    def send(message: tuple[Any, Any]) -> None:
+        with sending:
+            results.send(message)
+
     cache = None
     if spec.cache_path is not None:
         cache = AnswerCache(
-            spec.cache_path, read=spec.cache_read, on_fault=lambda m: results.put(("note", m))
+            spec.cache_path, read=spec.cache_read, on_fault=lambda m: send(("note", m))
         )
-    client = ModelClient(spec.config, cache=cache)
+    client = ModelClient(spec.config, cache=cache, max_in_flight=requests)
     worker = Worker(
         client,
         spec.prompt,
@@ -79,8 +104,9 @@ def _serve(spec: WorkerSpec, tasks: Any, results: Any, parent: int) -> None:
         finished=spec.finished,
         keep_text=spec.keep_text,
     )
-    free = threading.Semaphore(spec.threads)
-    pool = ThreadPoolExecutor(max_workers=spec.threads, thread_name_prefix="brief")
+    threads = requests + prefetch(requests)
+    free = threading.Semaphore(threads)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="brief")
 
     def run(index: int, item: Article | Deferred) -> None:
         try:
@@ -88,8 +114,12 @@ def _serve(spec: WorkerSpec, tasks: Any, results: Any, parent: int) -> None:
         except Exception as error:  # a bug must cost this article, not the others
             source = item.source
             outcome = Failure(None, source, "failed", f"{source}: {type(error).__name__}: {error}")
-        results.put((index, outcome))
-        free.release()
+        try:
+            send((index, outcome))
+        except OSError:
+            pass  # the parent is gone (killed): `_next_task` sees it and this worker ends
+        finally:
+            free.release()
 
     try:
         while True:
@@ -127,44 +157,138 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class ProcessBackend:
-    """`processes` worker processes behind a task queue and a result queue."""
+class _Process:
+    """One worker process, its own task queue and result pipe, and the articles it holds
+    (so that if it dies, exactly those are known)."""
 
-    def __init__(self, spec: WorkerSpec, processes: int, *, on_note: Callable[[str], None]) -> None:
-        context = forking.context()
+    def __init__(self, context: Any, spec: WorkerSpec, share: int, name: str) -> None:
+        self.share = share
+        self.capacity = share + prefetch(share)
         self.tasks: Any = context.Queue()
-        self.results: Any = context.Queue()
-        self.on_note = on_note
-        self.processes = [
-            context.Process(
-                target=_serve,
-                args=(spec, self.tasks, self.results, os.getpid()),
-                name=f"summarize-worker-{n}",
-                daemon=True,
-            )
-            for n in range(processes)
-        ]
-        for process in self.processes:
-            process.start()
+        self.results, writer = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_serve,
+            args=(spec, share, self.tasks, writer, os.getpid()),
+            name=name,
+            daemon=True,
+        )
+        self.process.start()
+        writer.close()  # the worker's end: once it is gone, reading says so
+        self.held: dict[int, Article | Deferred] = {}
+
+    @property
+    def name(self) -> str:
+        return self.process.name or "worker"
+
+    def free(self) -> int:
+        return self.capacity - len(self.held)
+
+    def close(self, *, abandon: bool) -> None:
+        if abandon:
+            self.process.kill()
+        else:
+            self.tasks.put(None)
+
+
+class ProcessBackend:
+    """`processes` worker processes, each with `requests` / `processes` of the requests in
+    flight (`-j`), its own task queue and its own result pipe.
+
+    A worker that dies (the OOM killer, a `kill -9`) is replaced, and the articles it
+    held are tried once more, one at a time: any of them may be what killed it (a page
+    that exhausts memory), and one at a time a second death names the culprit, which is
+    given up as a failure, while the others are briefed. After `max_losses` workers
+    died, the batch stops (`BackendLost`): something kills them all.
+    """
+
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        processes: int,
+        *,
+        requests: int,
+        on_note: Callable[[str], None],
+        max_losses: int | None = None,
+    ) -> None:
+        split = shares(requests, min(processes, requests))
+        self.capacity = sum(share + prefetch(share) for share in split)
+        self.spec, self.on_note = spec, on_note
+        self.context = forking.context()
+        self.started = 0
+        self.workers = [self._start(share) for share in split]
+        self.losses_left = 2 * len(split) if max_losses is None else max_losses
+        self.lost_once: set[int] = set()  # articles a dead worker held: another death ends them
+        self.suspects: deque[tuple[int, Article | Deferred]] = deque()  # to try again
+        self.suspect: int | None = None  # the one being tried again
+        self.given_up: list[tuple[int, Outcome]] = []  # failures to hand out
+
+    def _start(self, share: int) -> _Process:
+        self.started += 1
+        return _Process(self.context, self.spec, share, f"summarize-worker-{self.started - 1}")
 
     def submit(self, index: int, item: Article | Deferred) -> None:
-        self.tasks.put((index, item))
+        worker = max(self.workers, key=_Process.free)  # the one with most room
+        worker.held[index] = item
+        worker.tasks.put((index, item))
 
     def next_result(self, timeout: float) -> tuple[int, Outcome] | None:
-        try:
-            message = self.results.get(timeout=timeout)
-        except queue.Empty:
-            dead = [p for p in self.processes if p.exitcode is not None]
-            if dead:
-                raise BackendLost(
-                    f"worker process {dead[0].name} ended (exit code {dead[0].exitcode})"
-                ) from None
-            return None
-        if message[0] == "note":
-            self.on_note(message[1])
-            return None
-        index, outcome = message
-        return int(index), outcome
+        if self.given_up:
+            return self.given_up.pop()
+        ready = connection.wait([worker.results for worker in self.workers], timeout)
+        for worker in self.workers:
+            if worker.results not in ready:
+                continue
+            try:
+                message = worker.results.recv()
+            except (EOFError, OSError, pickle.UnpicklingError):  # the worker died
+                self._replace(worker)
+                return None
+            if message[0] == "note":
+                self.on_note(message[1])
+                return None
+            index, outcome = message
+            worker.held.pop(index, None)
+            if index == self.suspect:
+                self.suspect = None
+                self._try_suspect()
+            return int(index), outcome
+        for worker in self.workers:
+            if worker.process.exitcode is not None:  # gone without closing its pipe
+                self._replace(worker)
+        return None
+
+    def _replace(self, dead: _Process) -> None:
+        """Start a worker in place of `dead`, and hand out again what it held."""
+        dead.process.join(timeout=5)
+        why = f"worker process {dead.name} ended (exit code {dead.process.exitcode})"
+        if self.losses_left < 1:
+            raise BackendLost(f"{why}; too many worker processes ended to go on")
+        self.losses_left -= 1
+        _drop(dead)
+        self.workers[self.workers.index(dead)] = self._start(dead.share)
+        again = 0
+        for index, item in sorted(dead.held.items()):
+            if index in self.lost_once:
+                message = f"{item.source}: lost with two worker processes ({why})"
+                self.given_up.append((index, Failure(None, item.source, "failed", message)))
+            else:
+                self.lost_once.add(index)
+                self.suspects.append((index, item))
+                again += 1
+        if self.suspect in dead.held:
+            self.suspect = None
+        self._try_suspect()
+        self.on_note(
+            f"{why}; started another in its place, and the {again} article(s) it held "
+            "are briefed again, one at a time"
+        )
+
+    def _try_suspect(self) -> None:
+        """Send the next article a dead worker held, if none is being tried."""
+        if self.suspect is None and self.suspects:
+            index, item = self.suspects.popleft()
+            self.suspect = index
+            self.submit(index, item)
 
     def close(self, *, abandon: bool) -> None:
         """Let the workers finish (or kill them, `abandon`), and drop the queues without
@@ -172,14 +296,30 @@ class ProcessBackend:
         caller (`signals.stops.requested()`), never left half done, and exit never hangs
         on a queue no one will read."""
         with signals.stops.deferred(raise_after=False):
-            if abandon:
-                for process in self.processes:
-                    process.kill()
-            else:
-                for _ in self.processes:
-                    self.tasks.put(None)
-            for process in self.processes:
-                process.join(timeout=5 if abandon else None)
-            for channel in (self.tasks, self.results):
-                channel.cancel_join_thread()
-                channel.close()
+            for worker in self.workers:
+                worker.close(abandon=abandon)
+            for worker in self.workers:
+                if abandon:
+                    worker.process.join(timeout=5)
+                else:
+                    _drain_until_exit(worker)
+                _drop(worker)
+
+
+def _drain_until_exit(worker: _Process) -> None:
+    """Wait for a worker told to stop, reading what it still sends (it finishes the
+    articles it holds; the batch has stopped waiting for them), so that a full pipe
+    never keeps it from exiting."""
+    while worker.process.exitcode is None:
+        try:
+            if worker.results.poll(0.1):
+                worker.results.recv()
+        except (EOFError, OSError, pickle.UnpicklingError):
+            worker.process.join()
+            return
+
+
+def _drop(worker: _Process) -> None:
+    worker.tasks.cancel_join_thread()
+    worker.tasks.close()
+    worker.results.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,8 +70,7 @@ def test_worker_processes_brief_exactly_what_one_process_does(
 def test_workers_spread_requests_over_processes(
     server: tuple[LoopbackServer, SlowModel], tmp_path: Path
 ) -> None:
-    """Two processes of two threads each: -j 4 stays exact (the parent counts what is
-    in flight), and the server sees four at once."""
+    """Two processes with two requests in flight each: the server sees four at once."""
     running, model = server
     model.delay = 0.1
     write_stories(tmp_path / "in", 12)
@@ -80,6 +81,28 @@ def test_workers_spread_requests_over_processes(
     assert result.returncode == 0, result.stderr
     assert model.peak == 4  # -j stays exact across processes
     assert model.served == 12
+
+
+def test_requests_stay_at_j_while_workers_hold_articles_ahead(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """-j 5 over two workers (shares of 3 and 2): each holds articles beyond its share,
+    ready to send, yet the server never sees more than 5 requests at once, and sees 5."""
+    from summarize.workers import prefetch, shares
+
+    assert shares(5, 2) == [3, 2]
+    assert shares(200, 2) == [100, 100]
+    assert prefetch(3) >= 1  # more articles than requests: the gate is what holds -j
+    running, model = server
+    model.delay = 0.2
+    write_stories(tmp_path / "in", 30)
+    result = brief(
+        [str(tmp_path / "in"), "-q", "-j", "5", "--workers", "2", "--no-cache"],
+        cli_env(running, tmp_path / "cache.db"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert model.peak == 5
+    assert model.served == 30
 
 
 def parents() -> dict[int, int]:
@@ -209,12 +232,12 @@ def test_the_answer_cache_takes_writers_in_four_processes_at_once(tmp_path: Path
     cache.close()
 
 
-def test_a_killed_worker_is_named_and_resume_finishes_what_it_held(
+def test_a_killed_worker_is_replaced_and_the_run_loses_nothing(
     server: tuple[LoopbackServer, SlowModel], tmp_path: Path
 ) -> None:
-    """A worker process killed mid-run (the OOM killer, say): the run ends with a
-    one-line reason, not a traceback or a hang; every line written is whole; and
-    --resume briefs exactly what has no brief yet."""
+    """A worker process killed mid-run (the OOM killer, say): another takes its place,
+    what it held is briefed again, and the run ends with every article briefed and a
+    one-line note saying what happened; no traceback, no hang."""
     running, model = server
     model.delay = 0.3
     write_stories(tmp_path / "in", 24)
@@ -230,21 +253,86 @@ def test_a_killed_worker_is_named_and_resume_finishes_what_it_held(
     assert len(workers) == 2, workers
     os.kill(workers[0], signal.SIGKILL)
     _, stderr = process.communicate(timeout=90)
-    assert process.returncode == 1, stderr
+    assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
-    assert "worker process summarize-worker-" in stderr  # each lost article names why
-    assert "article(s) not started; finish them with --jsonl" in stderr
+    assert "ended (exit code -9); started another in its place" in stderr
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]  # all whole
-    briefed = {r["article"]["id"] for r in records if "error" not in r}
-    assert len(briefed) < 24
+    assert {r["article"]["id"] for r in records if "error" not in r} == {
+        f"story-{n:03d}" for n in range(24)
+    }
+    assert len(records) == 24
 
-    model.delay = 0.0
-    resumed = start_batch([*args, "--resume"], env)
-    _, stderr = resumed.communicate(timeout=90)
-    assert resumed.returncode == 0, stderr
-    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
-    briefed = {r["article"]["id"] for r in records if "error" not in r}
-    assert briefed == {f"story-{n:03d}" for n in range(24)}
+
+def worker_backend(url: str, notes: list[str], **limits: int) -> object:
+    from summarize.modelconfig import ModelConfig
+    from summarize.options import BriefOptions
+    from summarize.prompts import load_prompt
+    from summarize.workers import ProcessBackend, WorkerSpec
+
+    spec = WorkerSpec(
+        config=ModelConfig(model="m", base_url=url, api_key="k"),
+        prompt=load_prompt(),
+        options=BriefOptions(),
+        repeated={},
+        cache_path=None,
+    )
+    return ProcessBackend(spec, 2, requests=4, on_note=notes.append, **limits)
+
+
+def poisoned_batch() -> list[object]:
+    """Ten stories, and an input whose reading ends the worker process that reads it."""
+    from summarize.articles import article_from_text
+    from summarize.data import Deferred
+
+    stories: list[object] = [
+        article_from_text(
+            f"Story {n}. Officials met on Monday to discuss trade.", id=f"s{n}", source=f"s{n}.txt"
+        )
+        for n in range(10)
+    ]
+    stories.insert(3, Deferred("poison.txt", functools.partial(os._exit, 9)))
+    return stories
+
+
+def test_an_article_that_kills_two_workers_is_given_up_and_the_rest_are_briefed(
+    server: tuple[LoopbackServer, SlowModel],
+) -> None:
+    """What a dead worker held is tried once more; an article held by two workers that
+    died fails, named, and the batch goes on with fresh workers."""
+    from summarize.batch import run_batch
+    from summarize.options import BriefOptions
+    from summarize.prompts import load_prompt
+    from summarize.results import Failure
+
+    running, _ = server
+    notes: list[str] = []
+    backend: Any = worker_backend(running.url, notes)
+    outcome = run_batch(
+        poisoned_batch(), None, load_prompt(), BriefOptions(), concurrency=4, backend=backend
+    )
+    assert outcome.stopped is None
+    failed = [r for r in outcome.results if isinstance(r, Failure)]
+    assert [f.source for f in failed] == ["poison.txt"]
+    assert "lost with two worker processes" in failed[0].message
+    assert (outcome.briefed, outcome.failed) == (10, 1)
+    assert sum("started another in its place" in note for note in notes) == 2
+
+
+def test_workers_that_keep_dying_stop_the_batch(server: tuple[LoopbackServer, SlowModel]) -> None:
+    """Past its allowance of lost workers the batch stops as it did before replacement:
+    the articles in flight fail, named, and the rest are counted as not started."""
+    from summarize.batch import run_batch
+    from summarize.options import BriefOptions
+    from summarize.prompts import load_prompt
+
+    running, _ = server
+    backend: Any = worker_backend(running.url, [], max_losses=0)
+    outcome = run_batch(
+        poisoned_batch(), None, load_prompt(), BriefOptions(), concurrency=2, backend=backend
+    )
+    assert outcome.stopped == "worker lost"
+    assert outcome.failed >= 1
+    assert outcome.briefed + outcome.failed + outcome.not_started == 11
 
 
 def test_with_workers_the_parent_never_imports_the_model_sdk(
@@ -273,3 +361,23 @@ def test_with_workers_the_parent_never_imports_the_model_sdk(
         assert result.returncode == 0, result.stderr
         seen.append(result.stdout.split()[-2:])
     assert seen == [["False", "False"], ["True", "True"]]
+
+
+def test_the_fork_server_is_started_early_only_for_runs_that_look_large(tmp_path: Path) -> None:
+    """Worker processes start from a fork server whose imports take a second: it is
+    started before the inputs are read when they will most likely be needed."""
+    from summarize.commands.brief import AUTO_WORKERS_FROM, LARGE_INPUT_BYTES, _looks_large
+
+    small, large, folder = tmp_path / "one.txt", tmp_path / "big.jsonl", tmp_path / "many"
+    small.write_text("A story.\n")
+    large.write_bytes(b"{}\n" * (LARGE_INPUT_BYTES // 3 + 1))
+    folder.mkdir()
+    for n in range(AUTO_WORKERS_FROM - 1):
+        (folder / f"{n}.txt").write_text("A story.\n")
+    assert not _looks_large([str(small)], None)
+    assert not _looks_large([str(folder), str(tmp_path / "missing")], None)
+    assert _looks_large([str(small), str(large)], None)
+    assert _looks_large([str(small)], 2)
+    assert not _looks_large([str(large)], 1)
+    (folder / "last.txt").write_text("A story.\n")
+    assert _looks_large([str(folder)], None)

@@ -239,6 +239,8 @@ def brief(
             model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
         )
         provider = resources.enter_context(opened)  # a local model runs until the batch is done
+        if workers != 1 and not verbose and _shareable(provider) and _looks_large(paths, workers):
+            _warm_up_workers()  # its imports overlap the reading of the inputs
         options = provider.brief_options(
             BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )
@@ -471,13 +473,12 @@ class _Run:
             cache_read=cache.read if cache is not None else True,
             finished=self.finished.keys if self.finished else frozenset(),
             keep_text=self.embed_text or self.spool,
-            threads=-(-concurrency // processes),
         )
 
         def note(message: str) -> None:
             stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
 
-        return ProcessBackend(spec, processes, on_note=note)
+        return ProcessBackend(spec, processes, requests=concurrency, on_note=note)
 
     def report(self, _: int, result: Result) -> None:
         """Each finished article: its JSONL line (whole, Ctrl-C held off while it is
@@ -588,6 +589,33 @@ def _warm_up_workers() -> None:
     from summarize import forking
 
     forking.start()
+
+
+# An input file this large holds more articles than AUTO_WORKERS_FROM, most likely (a
+# news story is 3 to 6 KB as JSONL): enough to start the worker processes' fork server
+# before reading it. Past HEAD_ITEMS the count starts it anyway.
+LARGE_INPUT_BYTES = 1_000_000
+
+
+def _looks_large(paths: list[str], workers: int | None) -> bool:
+    """Whether the run will most likely use worker processes: they were asked for, an
+    input file is large, or a folder holds many entries (its top level, not walked)."""
+    if workers is not None:
+        return workers > 1
+    for name in paths:
+        path = Path(name)
+        try:
+            if path.is_dir():
+                with os.scandir(path) as entries:
+                    if sum(1 for _ in itertools.islice(entries, AUTO_WORKERS_FROM)) >= (
+                        AUTO_WORKERS_FROM
+                    ):
+                        return True
+            elif path.is_file() and path.stat().st_size >= LARGE_INPUT_BYTES:
+                return True
+        except OSError:
+            continue  # reading it will say what is wrong
+    return False
 
 
 def _count_lines(
