@@ -37,11 +37,11 @@ from summarize.data import Article, Deferred
 from summarize.errors import InputError, SummarizeError
 from summarize.linefreq import for_article, repeated_lines
 from summarize.options import BriefOptions
-from summarize.pipeline import article_key, brief_article
+from summarize.pipeline import Plan, brief_article, plan_article, plan_requests
 from summarize.prompts import Prompt
 from summarize.results import Failure, Result
 from summarize.resume import pair_digest
-from summarize.schema import Brief
+from summarize.schema import Brief, Extraction
 
 if TYPE_CHECKING:
     from summarize.client import ModelClient
@@ -145,12 +145,13 @@ class Worker:
             return Failure.from_error(article)
         try:
             repeated = for_article(article.text, self.repeated)
+            plan = None
             if self.finished:
-                digest = self._finished(article, repeated)
+                plan, digest = self._finished(article, repeated)
                 if digest is not None:
                     return Resumed(article.id, digest)
             brief = brief_article(
-                article, self.client, self.prompt, self.options, repeated=repeated
+                article, self.client, self.prompt, self.options, repeated=repeated, plan=plan
             )
             if self.keep_text:
                 brief.article.text = article.text
@@ -158,13 +159,20 @@ class Worker:
         except SummarizeError as error:
             return Failure.from_error(error, article)
 
-    def _finished(self, article: Article, repeated: Mapping[str, int]) -> int | None:
+    def _finished(
+        self, article: Article, repeated: Mapping[str, int]
+    ) -> tuple[Plan | None, int | None]:
+        """The article's plan (cleaned, cut into chunks: briefing reuses it rather than
+        cleaning twice) and, when the --resume file holds its brief, that brief's digest."""
         try:
-            key = article_key(article, self.client, self.prompt, self.options, repeated=repeated)
+            plan = plan_article(
+                article, self.options, count=self.client.count_tokens, repeated=repeated
+            )
         except InputError:
-            return None  # no story in it: briefing reports that as usual
+            return None, None  # no story in it: briefing reports that as usual
+        key = self.client.key_for(plan_requests(article, plan, self.prompt)[0], Extraction)
         digest = pair_digest(article.id, key)
-        return digest if digest in self.finished else None
+        return plan, digest if digest in self.finished else None
 
 
 class Backend(Protocol):

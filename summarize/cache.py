@@ -346,6 +346,12 @@ class AnswerCache:
                 + ("; `summarize cache clear` removes the damaged file" if damaged else "")
             )
 
+    def add_faults(self, read_faults: int, off_because: str | None) -> None:
+        """Count what another connection to this cache met this run (a worker process's),
+        so that the totals line says it once for all of them."""
+        self.read_faults += read_faults
+        self.off_because = self.off_because or off_because
+
     def fault_note(self) -> str | None:
         """What went wrong with the cache this run, for the totals line; None if nothing."""
         parts = []

@@ -26,6 +26,7 @@ Processes start from a fork server that has imported the model stack once
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
@@ -133,6 +134,9 @@ def _serve(spec: WorkerSpec, requests: int, tasks: Any, results: Any, parent: in
         client.close()
         if cache is not None:
             cache.close()
+            if cache.read_faults or cache.off_because:
+                with contextlib.suppress(OSError):  # the run's totals line counts them
+                    send(("faults", (cache.read_faults, cache.off_because)))
 
 
 def _next_task(tasks: Any, parent: int) -> tuple[int, Article | Deferred] | None:
@@ -221,6 +225,8 @@ class ProcessBackend:
         self.suspects: deque[tuple[int, Article | Deferred]] = deque()  # to try again
         self.suspect: int | None = None  # the one being tried again
         self.given_up: list[tuple[int, Outcome]] = []  # failures to hand out
+        self.cache_read_faults = 0  # the workers' answer caches, as they said on exit
+        self.cache_off: str | None = None
 
     def _start(self, share: int) -> _Process:
         self.started += 1
@@ -243,8 +249,7 @@ class ProcessBackend:
             except (EOFError, OSError, pickle.UnpicklingError):  # the worker died
                 self._replace(worker)
                 return None
-            if message[0] == "note":
-                self.on_note(message[1])
+            if self._aside(message):
                 return None
             index, outcome = message
             worker.held.pop(index, None)
@@ -256,6 +261,18 @@ class ProcessBackend:
             if worker.process.exitcode is not None:  # gone without closing its pipe
                 self._replace(worker)
         return None
+
+    def _aside(self, message: tuple[Any, Any]) -> bool:
+        """Take a message that is not a result (a warning, the cache's faults on exit)."""
+        kind, content = message
+        if kind == "note":
+            self.on_note(content)
+        elif kind == "faults":
+            self.cache_read_faults += content[0]
+            self.cache_off = self.cache_off or content[1]
+        else:
+            return False
+        return True
 
     def _replace(self, dead: _Process) -> None:
         """Start a worker in place of `dead`, and hand out again what it held."""
@@ -302,21 +319,22 @@ class ProcessBackend:
                 if abandon:
                     worker.process.join(timeout=5)
                 else:
-                    _drain_until_exit(worker)
+                    self._drain_until_exit(worker)
                 _drop(worker)
 
-
-def _drain_until_exit(worker: _Process) -> None:
-    """Wait for a worker told to stop, reading what it still sends (it finishes the
-    articles it holds; the batch has stopped waiting for them), so that a full pipe
-    never keeps it from exiting."""
-    while worker.process.exitcode is None:
-        try:
-            if worker.results.poll(0.1):
-                worker.results.recv()
-        except (EOFError, OSError, pickle.UnpicklingError):
-            worker.process.join()
-            return
+    def _drain_until_exit(self, worker: _Process) -> None:
+        """Wait for a worker told to stop, reading what it still sends (results the
+        batch stopped waiting for, warnings, its cache's faults), so that a full pipe
+        never keeps it from exiting."""
+        while True:
+            try:
+                if worker.results.poll(0.1):
+                    self._aside(worker.results.recv())
+                elif worker.process.exitcode is not None:
+                    return
+            except (EOFError, OSError, pickle.UnpicklingError):  # it has exited
+                worker.process.join()
+                return
 
 
 def _drop(worker: _Process) -> None:

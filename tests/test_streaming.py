@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,6 +222,37 @@ def test_a_resumed_article_is_a_resumed_outcome_not_a_request(
     assert [type(o) for o in seen] == [Brief, Resumed, Brief]
     assert (outcome.briefed, outcome.resumed) == (2, 1)
     assert not any(isinstance(r, Failure) for r in outcome.results)
+
+
+def test_a_resume_cleans_each_article_once(
+    queue_server: tuple[LoopbackServer, SlowModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article checked against the --resume file is planned (cleaned, cut into
+    chunks) once: briefing reuses the plan its cache key was computed from."""
+    from summarize import batch, pipeline
+    from summarize.pipeline import article_key
+    from summarize.resume import pair_digest
+
+    server, model = queue_server
+    items = [Article(id=f"s{n}", source=f"s{n}", text=f"Story {n:03d}. {STORY}") for n in range(3)]
+    client = ModelClient(ModelConfig(model="m", base_url=server.url))
+    prompt = load_prompt()
+    planned: list[str] = []
+    real = pipeline.plan_article
+
+    def counted(article: Article, *args: Any, **kwargs: Any) -> Any:
+        planned.append(article.id)
+        return real(article, *args, **kwargs)
+
+    try:
+        done = frozenset({pair_digest("s1", article_key(items[1], client, prompt, BriefOptions()))})
+        monkeypatch.setattr(pipeline, "plan_article", counted)
+        monkeypatch.setattr(batch, "plan_article", counted)
+        outcome = run_batch(items, client, prompt, BriefOptions(), finished=done, concurrency=1)
+    finally:
+        client.close()
+    assert (outcome.briefed, outcome.resumed, model.served) == (2, 1, 2)
+    assert sorted(planned) == ["s0", "s1", "s2"]
 
 
 def make_corpus(path: Path, count: int) -> Path:

@@ -382,6 +382,7 @@ class _Run:
         self.stage = "reading the inputs"
         self.progress: BatchProgress | None = None
         self.on_result: Callable[[int, Result], None] = self.report  # the store wraps it
+        self.backend: Backend | None = None  # worker processes, when the run has them
 
     @property
     def client(self) -> ModelClient:
@@ -429,7 +430,7 @@ class _Run:
                 finished=self.finished,
             )
             in_order = self.outputs if self.outputs.json or self.spool else None
-            backend = self._backend(workers, concurrency, total)
+            backend = self.backend = self._backend(workers, concurrency, total)
             self.stage = "briefing"
             self.progress = BatchProgress(total, stderr, enabled=not self.quiet)
             with self.progress:
@@ -554,6 +555,10 @@ class _Run:
             self.outputs.close()
 
     def close(self) -> None:
+        from summarize.workers import ProcessBackend
+
+        if isinstance(self.backend, ProcessBackend) and self.cache is not None:
+            self.cache.add_faults(self.backend.cache_read_faults, self.backend.cache_off)
         if self._client is not None:
             self._client.close()
         self.resources.close()
