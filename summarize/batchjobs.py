@@ -420,11 +420,16 @@ class Entry:
         return self.item.id
 
 
+# articles.jsonl is read in large blocks: its lines (an article twice over, as read and
+# cleaned) are longer than the default buffer, which would read each in several pieces.
+READ_BUFFER = 1 << 20
+
+
 def read_entries(folder: Path) -> Iterator[Entry]:
     """The job's articles.jsonl, a line at a time."""
-    with (folder / ARTICLES).open(encoding="utf-8") as stream:
+    with (folder / ARTICLES).open("rb", buffering=READ_BUFFER) as stream:
         for line in stream:
-            record = json.loads(line)
+            record = json.loads(line.decode("utf-8"))
             if "error" in record:
                 error = record["error"]
                 yield Entry(InputError(error["message"], source=error.get("source")))
@@ -494,14 +499,10 @@ def _article_record(article: Article) -> dict[str, Any]:
 
 
 def _article(record: dict[str, Any]) -> Article:
-    published = record.pop("published")
-    return Article(
-        **record
-        | {
-            "published": date.fromisoformat(published) if published else None,
-            "warnings": tuple(record["warnings"]),
-        }
-    )
+    published = record["published"]
+    record["published"] = date.fromisoformat(published) if published else None
+    record["warnings"] = tuple(record["warnings"])
+    return Article(**record)
 
 
 class _RequestFiles:

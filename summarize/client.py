@@ -155,7 +155,6 @@ class ModelClient:
         record = CallRecord(cache_key=asking_key)
         if (hit := self._cached(record, response_model)) is not None:
             return hit, record
-        from instructor.processing import process_response
         from instructor.v2.core.errors import ResponseParsingError
         from pydantic import ValidationError
 
@@ -168,13 +167,7 @@ class ModelClient:
                 raise Pending(asking, asking_key)
             completion = self._completion(answer, record, label)
             try:
-                result: ModelT = process_response(
-                    completion,
-                    response_model=_prepared(response_model),
-                    stream=False,
-                    strict=True,
-                    mode=self._mode,
-                )
+                result: ModelT = self.parse(completion, response_model)
                 break
             except reaskable as error:
                 record.reject_answer()
@@ -192,6 +185,22 @@ class ModelClient:
                 raise self._classify(error, record, label) from error
         self._store(record, result)
         return result, record
+
+    def parse(self, completion: Any, response_model: type[ModelT]) -> ModelT:
+        """`completion` (the SDK's ChatCompletion) parsed into `response_model`, strictly:
+        the registry handler call instructor's retry loop makes on an answer, for a live
+        answer (`_ask`) and a batch one (`accept`) alike. Not `process_response`, which on
+        every answer walks the model's classes for async validators (`_prepared` did that
+        once) and formats the whole completion into a debug message."""
+        result: ModelT = self._handlers.response_parser(
+            response=completion,
+            response_model=_prepared(response_model),
+            validation_context=None,
+            strict=True,
+            stream=False,
+            is_async=False,
+        )
+        return result
 
     def _completion(self, answer: dict[str, Any], record: CallRecord, label: str) -> Any:
         """`answer` as the SDK's ChatCompletion, its usage and outcome added to `record`."""
@@ -264,15 +273,7 @@ class ModelClient:
                 response = send(**request)
                 record.answered(getattr(response, "usage", None))
                 try:
-                    result: ModelT = self._handlers.response_parser(
-                        response=response,
-                        response_model=prepared,
-                        validation_context=None,
-                        strict=True,
-                        stream=False,
-                        is_async=False,
-                    )
-                    return result
+                    return self.parse(response, response_model)
                 except reaskable as error:
                     record.reject_answer()
                     if reasks_left < 1:

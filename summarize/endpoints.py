@@ -10,6 +10,7 @@ cache key never carries a secret.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -18,6 +19,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
+@functools.lru_cache(maxsize=64)  # a run has one or two endpoints; every brief names one
 def endpoint_identity(url: str) -> str:
     """The normalised form of a base URL, for cache keys and `--resume` notes."""
     parts = urlsplit(url.strip())

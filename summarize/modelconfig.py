@@ -116,14 +116,7 @@ class ModelConfig:
 
     @property
     def provider(self) -> str:
-        if self.provider_name:
-            return self.provider_name
-        host = urlsplit(self.base_url).hostname or "" if self.base_url else "api.openai.com"
-        if host.endswith("openai.com"):
-            return "openai"
-        if "ollama" in host or (self.base_url or "").rstrip("/").endswith(":11434/v1"):
-            return "ollama"
-        return "openai-compatible"
+        return self.provider_name or _provider_at(self.base_url)
 
     @property
     def endpoint(self) -> str:
@@ -159,6 +152,16 @@ class ModelConfig:
         if self.mode is not None:
             return self.mode
         return "tools" if self.provider == "openai" else "json_schema"
+
+
+@functools.lru_cache(maxsize=64)  # every brief names its provider: parse each URL once
+def _provider_at(base_url: str | None) -> str:
+    host = urlsplit(base_url).hostname or "" if base_url else "api.openai.com"
+    if host.endswith("openai.com"):
+        return "openai"
+    if "ollama" in host or (base_url or "").rstrip("/").endswith(":11434/v1"):
+        return "ollama"
+    return "openai-compatible"
 
 
 @functools.cache
