@@ -224,8 +224,8 @@ def brief(
     """
     if resume and jsonl_out is None:
         raise fail("--resume needs --jsonl FILE: the file whose briefs to skip")
-    if workers is not None and workers > 1:
-        _warm_up_workers()  # it imports the model stack while this process does the same
+    if not verbose and _looks_large(paths, workers) and not _prefixed(model):
+        _warm_up_workers()  # its second of imports overlaps this process's and the reading
     from summarize.batch import BatchOutcome
     from summarize.options import BriefOptions
     from summarize.prompts import load_prompt
@@ -239,8 +239,6 @@ def brief(
             model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
         )
         provider = resources.enter_context(opened)  # a local model runs until the batch is done
-        if workers != 1 and not verbose and _shareable(provider) and _looks_large(paths, workers):
-            _warm_up_workers()  # its imports overlap the reading of the inputs
         options = provider.brief_options(
             BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )
@@ -600,6 +598,14 @@ def _warm_up_workers() -> None:
 # news story is 3 to 6 KB as JSONL): enough to start the worker processes' fork server
 # before reading it. Past HEAD_ITEMS the count starts it anyway.
 LARGE_INPUT_BYTES = 1_000_000
+
+
+def _prefixed(model: str | None) -> bool:
+    """Whether `model` names a provider by its prefix (a `gguf:` model runs in this
+    process: no workers), rather than a model of an OpenAI-compatible endpoint."""
+    from summarize.providers import known_prefixes
+
+    return model is not None and model.startswith(tuple(known_prefixes()))
 
 
 def _looks_large(paths: list[str], workers: int | None) -> bool:
