@@ -14,7 +14,8 @@ filtered at all, because there the repetition is the story, not the page.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Container, Iterable, Mapping
 
 from summarize.clean import BULLET, normalize
 
@@ -24,12 +25,99 @@ MAX_REPEATED_SHARE = 0.5  # beyond this share of an article's text: a near-dupli
 # Lines are read from an article's head only: a page's chrome stands within its first
 # megabyte, and a file of 50 MB would otherwise cost a set of all its lines.
 MAX_SCAN_CHARS = 1_000_000
-# A run's count is kept as 8-byte digests, never the lines, so a corpus of any size is
-# counted in one streaming pass. Past this many distinct lines, the lines seen in fewest
-# articles so far are forgotten (lossy counting): the counts stay near 50 MB (about 165
-# bytes a line, measured), and a line can then only be undercounted, never overcounted,
-# so no story line is ever taken for chrome because of the cap.
+# What a run's count keeps is allocated up front and never grows with the corpus, so that
+# a million articles cost what ten thousand do. Every bound below can only make a line
+# counted in fewer articles than it is in, never in more: a line is taken for chrome on
+# its count alone, so no bound ever takes a story line for chrome; past a bound, some
+# chrome may be missed (left in the article, as without the filter).
+#
+# The counts: a fixed table of 8-byte line digests and their counts (12 bytes a slot).
+# Past this many distinct lines, the lines seen in fewest articles so far are forgotten
+# (lossy counting); a line that finds the table full is not counted.
 MAX_DISTINCT_LINES = 300_000
+# Identical articles count once: a Bloom filter of 2**25 bits (4 MB) remembers the
+# articles read. A false positive takes a new article for one already read and leaves its
+# lines uncounted; the odds are about 1 in 100,000 an article at a million articles, 1 in
+# 200 at three million.
+SEEN_BITS = 1 << 25
+SEEN_PROBES = 7
+# The text of the lines found repeated, which the run keeps (and sends to each worker):
+# past this many characters, a line newly found repeated is not recorded.
+MAX_REPEATED_CHARS = 16_000_000
+
+
+class _SeenArticles:
+    """Whether an article's text was read before, in a fixed bytearray (a Bloom filter)."""
+
+    def __init__(self, bits: int = SEEN_BITS, probes: int = SEEN_PROBES) -> None:
+        self.bits = bytearray(bits // 8)
+        self.mask, self.probes = bits - 1, probes  # bits: a power of two
+
+    def add(self, text: str) -> bool:
+        """Record `text`; False when it was (most probably) recorded before."""
+        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        first, step = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
+        new = False
+        for probe in range(self.probes):  # double hashing: first + probe * step
+            bit = (first + probe * (step | 1)) & self.mask
+            byte, flag = bit >> 3, 1 << (bit & 7)
+            if not self.bits[byte] & flag:
+                self.bits[byte] |= flag
+                new = True
+        return new
+
+
+class _LineCounts:
+    """In how many articles each line digest was seen: an open-addressing table of fixed
+    size (linear probing), pruned in place of growing; see MAX_DISTINCT_LINES."""
+
+    def __init__(self, max_distinct: int) -> None:
+        self.max_distinct = max_distinct
+        self.size = 1 << (max_distinct * 3 // 2).bit_length()  # under 2/3 full when pruned
+        self.full = self.size * 7 // 8  # a line finding this many taken is not counted
+        self.keys = array("Q", bytes(8 * self.size))  # 0: an empty slot
+        self.counts = array("I", bytes(4 * self.size))
+        self.used = 0
+
+    def _slot(self, key: int) -> int:
+        mask, keys = self.size - 1, self.keys
+        slot = key & mask
+        while (found := keys[slot]) and found != key:
+            slot = (slot + 1) & mask
+        return slot
+
+    def add(self, key: int) -> int:
+        """Count one more article for `key` (a nonzero digest); its count, or 0 when the
+        table is full and the line is left uncounted."""
+        slot = self._slot(key)
+        if not self.keys[slot]:
+            if self.used >= self.full:
+                return 0
+            self.keys[slot] = key
+            self.used += 1
+        self.counts[slot] += 1
+        return self.counts[slot]
+
+    def get(self, key: int) -> int:
+        return self.counts[self._slot(key)]
+
+    def prune(self, floor: int, keep: Container[int]) -> None:
+        """Forget the lines counted in at most `floor` articles, except those in `keep`,
+        in place: the entries left are placed again, in slot order from a slot that was
+        empty before (so no probe run wraps past the start), each at or before where it
+        stood, as linear probing's deletion does."""
+        keys, counts, mask = self.keys, self.counts, self.size - 1
+        start = keys.index(0)  # the table is never full: an empty slot exists
+        for slot, key in enumerate(keys):
+            if key and counts[slot] <= floor and key not in keep:
+                keys[slot] = counts[slot] = 0
+                self.used -= 1
+        for step in range(1, self.size + 1):
+            slot = (start + step) & mask
+            if key := keys[slot]:
+                count, keys[slot], counts[slot] = counts[slot], 0, 0
+                new = self._slot(key)
+                keys[new], counts[new] = key, count
 
 
 def _lines(text: str) -> set[str]:
@@ -46,7 +134,9 @@ def _has_words(line: str, count: int) -> bool:
 
 
 def _digest(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+    """A line's nonzero 8-byte digest (0 marks an empty slot of the count)."""
+    digest = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+    return digest or 1
 
 
 def repeated_lines(
@@ -57,28 +147,29 @@ def repeated_lines(
 ) -> dict[str, int]:
     """Each normalised line found in at least `min_articles` distinct articles, and in how
     many. `texts` is read once, one at a time (a generator over a corpus of any size):
-    what is kept is a digest per distinct line and per distinct article, and the text of
-    the lines found repeated (see MAX_DISTINCT_LINES for the bound)."""
-    counts: dict[int, int] = {}
+    what is kept is of a fixed size (see MAX_DISTINCT_LINES and the bounds beside it)."""
+    counts = _LineCounts(max_distinct)
     repeated: dict[int, str] = {}  # the lines at `min_articles` or more, by digest
-    seen_texts: set[int] = set()  # identical articles count once
+    repeated_chars = 0
+    seen = _SeenArticles()
+    articles = 0  # distinct articles read
     floor = 1  # a prune forgets the lines seen in at most this many articles
     for text in texts:
         head = text[:MAX_SCAN_CHARS]  # what is read of it: its identity, with its length
-        if (whole := _digest(f"{len(text)}\x00{head}")) in seen_texts:
+        if not seen.add(f"{len(text)}\x00{head}"):
             continue
-        seen_texts.add(whole)
+        articles += 1
         for line in _lines(head):
             key = _digest(line)
-            count = counts[key] = counts.get(key, 0) + 1
-            if count == min_articles:
+            if counts.add(key) == min_articles and repeated_chars < MAX_REPEATED_CHARS:
                 repeated[key] = line
-        if len(counts) > max_distinct:  # forget the rarest; found repeated lines stay
-            counts = {key: n for key, n in counts.items() if n > floor or key in repeated}
-            floor += len(counts) > max_distinct // 2  # rarely: most lines are repeated
-    if len(seen_texts) < min_articles:  # too few articles to be evidence
+                repeated_chars += len(line)
+        if counts.used > max_distinct:  # forget the rarest; found repeated lines stay
+            counts.prune(floor, repeated)
+            floor += counts.used > max_distinct // 2  # rarely: most lines are repeated
+    if articles < min_articles:  # too few articles to be evidence
         return {}
-    return {line: counts[key] for key, line in repeated.items()}
+    return {line: counts.get(key) for key, line in repeated.items()}
 
 
 def for_article(text: str, repeated: Mapping[str, int]) -> dict[str, int]:
