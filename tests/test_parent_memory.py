@@ -123,3 +123,94 @@ def test_a_line_the_full_table_cannot_hold_is_left_uncounted_not_miscounted() ->
     exact = exact_repeated_lines(texts)
     assert capped[FOOTER] == exact[FOOTER] == 400
     assert all(count <= exact[line] for line, count in capped.items())
+
+
+def expected_ids(raw: Iterable[str]) -> list[str]:
+    """The ids as the rule has always given them: the n-th article of an id gets '-n'."""
+    counts: dict[str, int] = {}
+    ids = []
+    for article_id in raw:
+        counts[article_id] = counts.get(article_id, 0) + 1
+        ids.append(article_id if counts[article_id] == 1 else f"{article_id}-{counts[article_id]}")
+    return ids
+
+
+def corpus_with_repeated_ids(path: Path, stories: list[str]) -> list[str]:
+    """The shared stories as a corpus whose ids repeat (and one that looks like a
+    suffixed id already, one missing, one a number); the raw ids, in order."""
+    raw = []
+    with path.open("w", encoding="utf-8") as out:
+        for n, text in enumerate(stories * 3):
+            record: dict[str, object] = {"id": f"voa-{n % 40}", "text": text}
+            if n == 5:
+                record["id"] = "voa-1-2"  # what the second 'voa-1' becomes
+            if n == 6:
+                del record["id"]  # the default: the file's name and line number
+            if n == 7:
+                record["id"] = 1234
+            raw.append(str(record.get("id") or f"{path.stem}-{n + 1}"))
+            out.write(json.dumps(record) + "\n")
+    return raw
+
+
+@pytest.mark.parametrize("in_memory", [4_096, 3])
+def test_ids_of_repeated_names_are_the_ones_they_always_were(
+    in_memory: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corpus of the shared stories with repeated ids, read with it named twice, and
+    files of one name in two folders: the same ids whether the counts stay in memory or
+    move to SQLite (in_memory=3), and the same in both readings of a large run."""
+    from summarize import tally
+    from summarize.articles import iter_inputs
+    from summarize.data import Article
+
+    monkeypatch.setattr(tally, "IN_MEMORY", in_memory)
+    raw = corpus_with_repeated_ids(tmp_path / "corpus.jsonl", shared_articles())
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "voa-3.txt").write_text("A story of a folder.", encoding="utf-8")
+        (tmp_path / folder / "notes.pdf").write_bytes(b"%PDF-")
+    inputs = [str(tmp_path / "corpus.jsonl"), str(tmp_path / "a"), str(tmp_path / "corpus.jsonl")]
+    inputs.append(str(tmp_path / "b"))
+    notes: list[str] = []
+    first = [i.id for i in iter_inputs(inputs, notes=notes) if isinstance(i, Article)]
+    again = [i.id for i in iter_inputs(inputs) if isinstance(i, Article)]
+    assert first == again == expected_ids([*raw, "voa-3", "voa-3"])
+    assert "voa-3-4" in first  # the corpus had 'voa-3' twice; each folder's file one more
+    assert any("named more than once" in note for note in notes)
+    assert sum("skipped 1 file(s)" in note and "(.pdf)" in note for note in notes) == 2
+
+
+def test_the_ids_of_a_corpus_do_not_grow_with_it(tmp_path: Path) -> None:
+    """Ten times the articles, each with its own id, cost the same memory in the reading:
+    past a few thousand, the counts of the ids are a table on disk (whose page cache
+    SQLite holds at tally.CACHE_KIB), not a dict entry per article."""
+    from summarize.articles import iter_inputs
+
+    def corpus(count: int) -> Path:
+        path = tmp_path / f"corpus-{count}.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for n in range(count):
+                out.write(json.dumps({"id": f"article-{n:08d}", "text": f"Story {n}."}) + "\n")
+        return path
+
+    small, large = corpus(3_000), corpus(30_000)
+    small_peak = traced_peak(lambda: sum(1 for _ in iter_inputs([str(small)])))
+    large_peak = traced_peak(lambda: sum(1 for _ in iter_inputs([str(large)])))
+    assert large_peak - small_peak < 300_000, (small_peak, large_peak)
+
+
+def test_a_folder_walk_keeps_a_count_of_what_it_passed_over_not_every_path(
+    tmp_path: Path,
+) -> None:
+    from summarize.articles import iter_inputs
+
+    for n in range(30):
+        (tmp_path / f"figure-{n:02d}.png").write_bytes(b"\x89PNG")
+    (tmp_path / "story.txt").write_text("The one story.", encoding="utf-8")
+    notes: list[str] = []
+    assert [item.id for item in iter_inputs([str(tmp_path)], notes=notes)] == ["story"]  # type: ignore[union-attr]
+    assert notes == [
+        f"{tmp_path}: skipped 30 file(s) that are not plain-text articles (.png); "
+        "name a file directly to read it anyway"
+    ]
