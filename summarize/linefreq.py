@@ -14,10 +14,10 @@ filtered at all, because there the repetition is the story, not the page.
 from __future__ import annotations
 
 import hashlib
-from array import array
 from collections.abc import Container, Iterable, Mapping
 
 from summarize.clean import BULLET, normalize
+from summarize.digests import DigestTable, nonzero, table_size
 
 MIN_ARTICLES = 3  # a line in this many distinct articles of the run is boilerplate
 MIN_WORDS = 2  # a one-word line ("Background") says too little to be evidence
@@ -68,56 +68,31 @@ class _SeenArticles:
 
 
 class _LineCounts:
-    """In how many articles each line digest was seen: an open-addressing table of fixed
-    size (linear probing), pruned in place of growing; see MAX_DISTINCT_LINES."""
+    """In how many articles each line digest was seen, in a table of fixed size that is
+    pruned in place of growing (see MAX_DISTINCT_LINES)."""
 
     def __init__(self, max_distinct: int) -> None:
-        self.max_distinct = max_distinct
-        self.size = 1 << (max_distinct * 3 // 2).bit_length()  # under 2/3 full when pruned
-        self.full = self.size * 7 // 8  # a line finding this many taken is not counted
-        self.keys = array("Q", bytes(8 * self.size))  # 0: an empty slot
-        self.counts = array("I", bytes(4 * self.size))
-        self.used = 0
+        self.table = DigestTable(table_size(max_distinct, load=2 / 3), "I")
 
-    def _slot(self, key: int) -> int:
-        mask, keys = self.size - 1, self.keys
-        slot = key & mask
-        while (found := keys[slot]) and found != key:
-            slot = (slot + 1) & mask
-        return slot
+    @property
+    def used(self) -> int:
+        return self.table.used
 
     def add(self, key: int) -> int:
         """Count one more article for `key` (a nonzero digest); its count, or 0 when the
         table is full and the line is left uncounted."""
-        slot = self._slot(key)
-        if not self.keys[slot]:
-            if self.used >= self.full:
-                return 0
-            self.keys[slot] = key
-            self.used += 1
-        self.counts[slot] += 1
-        return self.counts[slot]
+        slot = self.table.claim(key)
+        if slot < 0:
+            return 0
+        self.table.values[slot] += 1
+        return self.table.values[slot]
 
     def get(self, key: int) -> int:
-        return self.counts[self._slot(key)]
+        return self.table.get(key)
 
     def prune(self, floor: int, keep: Container[int]) -> None:
-        """Forget the lines counted in at most `floor` articles, except those in `keep`,
-        in place: the entries left are placed again, in slot order from a slot that was
-        empty before (so no probe run wraps past the start), each at or before where it
-        stood, as linear probing's deletion does."""
-        keys, counts, mask = self.keys, self.counts, self.size - 1
-        start = keys.index(0)  # the table is never full: an empty slot exists
-        for slot, key in enumerate(keys):
-            if key and counts[slot] <= floor and key not in keep:
-                keys[slot] = counts[slot] = 0
-                self.used -= 1
-        for step in range(1, self.size + 1):
-            slot = (start + step) & mask
-            if key := keys[slot]:
-                count, keys[slot], counts[slot] = counts[slot], 0, 0
-                new = self._slot(key)
-                keys[new], counts[new] = key, count
+        """Forget the lines counted in at most `floor` articles, except those in `keep`."""
+        self.table.retain(lambda key, count: count > floor or key in keep)
 
 
 def _lines(text: str) -> set[str]:
@@ -135,8 +110,7 @@ def _has_words(line: str, count: int) -> bool:
 
 def _digest(text: str) -> int:
     """A line's nonzero 8-byte digest (0 marks an empty slot of the count)."""
-    digest = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-    return digest or 1
+    return nonzero(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little"))
 
 
 def repeated_lines(

@@ -25,7 +25,7 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +54,7 @@ class WorkerSpec:
     repeated: Mapping[str, int]
     cache_path: Path | None  # None: no cache
     cache_read: bool = True  # False with --refresh
-    finished: frozenset[int] = frozenset()
+    finished: Collection[int] = frozenset()
     keep_text: bool = False
     threads: int = 1
 

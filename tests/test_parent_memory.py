@@ -214,3 +214,91 @@ def test_a_folder_walk_keeps_a_count_of_what_it_passed_over_not_every_path(
         f"{tmp_path}: skipped 30 file(s) that are not plain-text articles (.png); "
         "name a file directly to read it anyway"
     ]
+
+
+def brief_line(article_id: str, key: str, model: str = "m") -> str:
+    return json.dumps(
+        {
+            "summary": "The United States threatened Canada with tariffs.",
+            "threats": [],
+            "actors": [],
+            "dates": [],
+            "article": {"id": article_id, "source": "c.jsonl", "chars_raw": 9, "chars_clean": 9},
+            "run": {"provider": "openai", "model": model, "prompt_version": "v1", "cache_key": key},
+        }
+    )
+
+
+def test_a_resume_file_is_read_as_it_always_was(tmp_path: Path) -> None:
+    """Briefs of several runs, an article briefed twice (the later line tells how), a
+    failure and a line that is no brief: which pairs are finished, each brief's line,
+    how each article was briefed, and the same in a worker's pickled copy of the keys."""
+    import pickle
+
+    from summarize.resume import Earlier, pair_digest, read_finished
+
+    lines = [brief_line(f"story-{n}", f"key-{n}", model=f"m{n % 3}") for n in range(50)]
+    lines.insert(10, json.dumps({"error": {"kind": "failed", "message": "x"}, "id": "gone"}))
+    lines.insert(20, json.dumps({"note": "not a brief"}))
+    lines.append(brief_line("story-4", "key-4b", model="m-later"))
+    path = tmp_path / "out.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    warnings: list[str] = []
+    finished = read_finished(path, warnings=warnings)
+    assert len(finished) == 51
+    assert len(warnings) == 1
+    assert finished.holds("story-4", "key-4")
+    assert finished.holds("story-4", "key-4b")
+    assert not finished.holds("story-4", "key-5")
+    assert not finished.holds("gone", "")
+    assert finished.earlier("story-4") == Earlier("m-later", "v1", None, None)
+    assert finished.earlier("story-7") == Earlier("m1", "v1", None, None)
+    assert finished.earlier("story-50") is None
+    for n in (0, 4, 49):
+        record = finished.line_at(pair_digest(f"story-{n}", f"key-{n}"))
+        assert record["article"]["id"] == f"story-{n}"
+    keys = pickle.loads(pickle.dumps(finished.keys))
+    assert all(pair_digest(f"story-{n}", f"key-{n}") in keys for n in range(50))
+    assert pair_digest("story-4", "key-5") not in keys
+    assert len(keys) == 51
+    assert bool(read_finished(tmp_path / "none.jsonl").keys) is False
+
+
+def test_a_resume_file_costs_a_few_bytes_a_brief(tmp_path: Path) -> None:
+    """The digests of a --resume file are kept in flat arrays: ten times the briefs grow
+    the reading by under 80 bytes a brief (dicts of Python ints cost about 250)."""
+    from summarize.resume import read_finished
+
+    def briefs(count: int) -> Path:
+        path = tmp_path / f"out-{count}.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for n in range(count):
+                out.write(brief_line(f"story-{n}", f"{n:064x}") + "\n")
+        return path
+
+    small, large = briefs(2_000), briefs(20_000)
+    small_peak = traced_peak(lambda: read_finished(small).keys)
+    large_peak = traced_peak(lambda: read_finished(large).keys)
+    assert large_peak - small_peak < 18_000 * 80, (small_peak, large_peak)
+
+
+def test_a_digest_table_pruned_in_place_finds_every_entry_it_kept() -> None:
+    """Entries removed from the middle of probe runs (keys crowded on a few slots, and
+    runs that wrap past the table's end): every entry kept is still found, with its
+    value, and none removed is."""
+    import random
+
+    from summarize.digests import DigestTable
+
+    chance = random.Random(15)
+    table = DigestTable(64, "I")
+    expected: dict[int, int] = {}
+    for _ in range(40):
+        key = chance.choice([chance.getrandbits(64), 63 + 64 * chance.randrange(1, 1 << 20)])
+        key = key or 1
+        table.values[table.claim(key)] += 1
+        expected[key] = expected.get(key, 0) + 1
+    table.retain(lambda key, _: key % 3 != 0)
+    kept = {key: value for key, value in expected.items() if key % 3 != 0}
+    assert {key: table.get(key) for key in expected if key in table} == kept
+    assert len(table) == len(kept)
