@@ -54,6 +54,35 @@ class DigestTable:
             self.used += 1
         return slot
 
+    def append(self, key: int, value: int) -> None:
+        """Another entry for `key` (a multimap: earlier entries of it stay, in order, and
+        `all` gives them back in the order they came). The table must have room."""
+        mask, keys = self.mask, self.keys
+        slot = key & mask
+        while keys[slot]:
+            slot = (slot + 1) & mask
+        keys[slot], self.values[slot] = key, value
+        self.used += 1
+
+    def all(self, key: int) -> Iterator[int]:
+        """Every value of `key`, in the order `append` added them."""
+        mask, keys = self.mask, self.keys
+        slot = key & mask
+        while found := keys[slot]:
+            if found == key:
+                yield self.values[slot]
+            slot = (slot + 1) & mask
+
+    def resized(self, size: int) -> DigestTable:
+        """The same entries in a table of `size` slots, each key's in the same order."""
+        table = DigestTable(size, self.values.typecode)
+        start = self.keys.index(0)  # from an empty slot: no probe run wraps past it
+        for step in range(1, self.size + 1):
+            slot = (start + step) & self.mask
+            if key := self.keys[slot]:
+                table.append(key, self.values[slot])
+        return table
+
     def get(self, key: int, default: int = 0) -> int:
         slot = self.slot(key)
         return self.values[slot] if self.keys[slot] else default

@@ -302,3 +302,67 @@ def test_a_digest_table_pruned_in_place_finds_every_entry_it_kept() -> None:
     kept = {key: value for key, value in expected.items() if key % 3 != 0}
     assert {key: table.get(key) for key in expected if key in table} == kept
     assert len(table) == len(kept)
+
+
+def results_file(path: Path, ids: Iterable[str], *, failed: bool = False) -> Path:
+    """A batch results file as the provider writes it: a completion (or an error naming
+    the file) each."""
+    with path.open("w", encoding="utf-8") as out:
+        for custom_id in ids:
+            body = {"id": f"chatcmpl-{custom_id}", "choices": []}
+            response = {"status_code": 500 if failed else 200, "body": {} if failed else body}
+            error = {"message": f"failed {custom_id} in {path.name}"} if failed else None
+            out.write(json.dumps({"custom_id": custom_id, "response": response, "error": error}))
+            out.write("\n\n" if custom_id.endswith("7") else "\n")  # blank lines are passed
+    return path
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_answers_are_found_by_custom_id_across_files_even_when_digests_collide(
+    collide: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two results files (the index made larger for the second): each request gets its
+    own line, a completion in a later file wins over an earlier error, the first of two
+    errors is kept; with every custom_id given one digest, still none takes another's."""
+    from summarize import batchresults
+    from summarize.batchresults import Answers
+
+    if collide:
+        monkeypatch.setattr(batchresults, "_digest", lambda custom_id: 5)
+    first = [f"req-{n}" for n in range(20 if collide else 300)]
+    second = [f"more-{n}" for n in range(60 if collide else 3000)]
+    with Answers() as answers:
+        answers.read(results_file(tmp_path / "a.jsonl", first))
+        answers.read(results_file(tmp_path / "b.jsonl", ["req-1", "req-2"], failed=True))
+        answers.read(results_file(tmp_path / "c.jsonl", [*second, "req-2"]))
+        answers.read(results_file(tmp_path / "d.jsonl", ["gone"], failed=True))
+        answers.read(results_file(tmp_path / "e.jsonl", ["gone", "late"], failed=True))
+        for custom_id in [*first, *second]:
+            assert answers.completion(custom_id) == {"id": f"chatcmpl-{custom_id}", "choices": []}
+        assert answers.completion("gone") is None
+        gone = answers.lookup("gone")
+        assert gone is not None
+        assert "failed gone in d.jsonl" in str(gone.error)
+        late = answers.lookup("late")
+        assert late is not None
+        assert "failed late in e.jsonl" in str(late.error)
+        assert answers.lookup("nowhere") is None
+        assert len(answers) == len(first) + len(second) + 6
+
+
+def test_the_answers_index_costs_a_few_bytes_a_result(tmp_path: Path) -> None:
+    """Ten times the results grow the index by under 60 bytes a result (a dict of the
+    custom_id strings cost about 200)."""
+    from summarize.batchresults import Answers
+
+    def index(count: int) -> int:
+        path = results_file(tmp_path / f"r{count}.jsonl", (f"{n:064x}" for n in range(count)))
+
+        def read() -> None:
+            with Answers() as answers:
+                answers.read(path)
+
+        return traced_peak(read)
+
+    small, large = index(2_000), index(20_000)
+    assert large - small < 18_000 * 60, (small, large)
