@@ -6,7 +6,8 @@
 A big run's parent reads the inputs twice (the line count, `summarize.linefreq`, with the
 article count, then the batch), giving every article its id (`articles.iter_inputs`),
 and with `--resume` reads the JSONL file of the briefs already made
-(`summarize.resume.read_finished`). This script streams N synthetic articles through
+(`summarize.resume.read_finished`); `batch collect` indexes a job's results files
+(`summarize.batchresults.Answers`). This script streams N synthetic articles through
 exactly those calls, each N in a fresh process, and prints that process's peak RSS per
 phase (VmHWM, reset between phases through /proc/self/clear_refs) and, with `--trace`,
 the tracemalloc peak (what Python allocated; slower). Growth per article shows in
@@ -16,7 +17,8 @@ The articles are made like `bench_scale.write_corpus`'s (the stories of
 `../shared/articles/voa.jsonl` in turn, every paragraph distinct by its edition), cut
 to `--paragraphs` paragraphs each so that a million fit on disk; every tenth id repeats
 an earlier one, so that the id de-duplication has work. The --resume file holds a brief
-line per article, each with its own id and cache key.
+line per article, each with its own id and cache key; the results file a completion per
+article, each with its own custom_id.
 """
 
 from __future__ import annotations
@@ -74,6 +76,16 @@ def write_briefs(count: int, path: Path) -> None:
             out.write(json.dumps(line) + "\n")
 
 
+def write_results(count: int, path: Path) -> None:
+    """A batch results file (`batch collect`'s input): a completion per article."""
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            body = {"id": f"chatcmpl-{n}", "object": "chat.completion", "choices": []}
+            line = {"id": f"batch_req_{n}", "custom_id": f"{n:064x}", "error": None}
+            line["response"] = {"status_code": 200, "body": body}
+            out.write(json.dumps(line) + "\n")
+
+
 def reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM back to the current RSS
     if tracemalloc.is_tracing():
@@ -101,13 +113,16 @@ def phase(name: str, work: Callable[[], object]) -> None:
 def one_size(count: int, paragraphs: int, trace: bool, corpus_source: Path) -> None:
     """In a process of its own: the parent's reading of `count` articles, phase by phase."""
     from summarize.articles import iter_inputs
+    from summarize.batchresults import Answers
     from summarize.commands.brief import _count_lines
     from summarize.resume import read_finished
 
     with tempfile.TemporaryDirectory(prefix="summarize-parent-") as folder:
         corpus, briefs = Path(folder) / "corpus.jsonl", Path(folder) / "out.jsonl"
+        results = Path(folder) / "results.jsonl"
         write_corpus(corpus_source, count, corpus, paragraphs)
         write_briefs(count, briefs)
+        write_results(count, results)
         if trace:
             tracemalloc.start()
 
@@ -126,9 +141,16 @@ def one_size(count: int, paragraphs: int, trace: bool, corpus_source: Path) -> N
             if len(finished) != count or len(keys) != count:
                 raise SystemExit(f"--resume read {len(finished)} briefs of {count}")
 
+        def collect_index() -> None:
+            with Answers() as answers:
+                answers.read(results)
+                if answers.completion(f"{count - 1:064x}") is None:
+                    raise SystemExit("the results index lost a line")
+
         phase("line count (1st reading)", count_lines)
         phase("batch reading (ids)", batch_pass)
         phase("--resume file", resume)
+        phase("batch collect index", collect_index)
 
 
 def n_check(article_id: str) -> bool:
