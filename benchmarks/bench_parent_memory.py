@@ -8,10 +8,11 @@ article count, then the batch), giving every article its id (`articles.iter_inpu
 and with `--resume` reads the JSONL file of the briefs already made
 (`summarize.resume.read_finished`); `batch collect` indexes a job's results files
 (`summarize.batchresults.Answers`). This script streams N synthetic articles through
-exactly those calls, each N in a fresh process, and prints that process's peak RSS per
-phase (VmHWM, reset between phases through /proc/self/clear_refs) and, with `--trace`,
-the tracemalloc peak (what Python allocated; slower). Growth per article shows in
-minutes, where `bench_scale.py --only memory` takes most of an hour for 100,000.
+exactly those calls, each phase in a fresh process, and prints its peak RSS (VmHWM), its
+growth over the RSS the process had once the phase's modules were imported, its CPU
+time and, with `--trace`, the tracemalloc peak (what Python allocated; slower). Growth
+per article shows in minutes, where `bench_scale.py --only memory` takes most of an hour
+for 100,000.
 
 The articles are made like `bench_scale.write_corpus`'s (the stories of
 `../shared/articles/voa.jsonl` in turn, every paragraph distinct by its edition), cut
@@ -27,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -86,75 +86,63 @@ def write_results(count: int, path: Path) -> None:
             out.write(json.dumps(line) + "\n")
 
 
-def reset_peak() -> None:
-    Path("/proc/self/clear_refs").write_text("5")  # VmHWM back to the current RSS
-    if tracemalloc.is_tracing():
-        tracemalloc.reset_peak()
-
-
 def status(field: str) -> float:
-    """A /proc/self/status figure in MB (VmRSS: now; VmHWM: the peak since the reset)."""
+    """A /proc/self/status figure in MB (VmRSS: now; VmHWM: the peak so far)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def phase(name: str, work: Callable[[], object]) -> None:
-    reset_peak()
-    start, cpu = status("VmRSS"), time.process_time()
-    work()
-    cpu = time.process_time() - cpu
-    traced = tracemalloc.get_traced_memory()[1] / 1e6 if tracemalloc.is_tracing() else 0.0
-    row = {"phase": name, "start": start, "rss": status("VmHWM"), "traced": traced, "cpu": cpu}
-    print(json.dumps(row), flush=True)
-
-
-def one_size(count: int, paragraphs: int, trace: bool, corpus_source: Path) -> None:
-    """In a process of its own: the parent's reading of `count` articles, phase by phase."""
+def phases(folder: Path, count: int) -> dict[str, Callable[[], object]]:
+    """What the parent does with `count` articles, each to be run in a fresh process."""
     from summarize.articles import iter_inputs
     from summarize.batchresults import Answers
     from summarize.commands.brief import _count_lines
     from summarize.resume import read_finished
 
-    with tempfile.TemporaryDirectory(prefix="summarize-parent-") as folder:
-        corpus, briefs = Path(folder) / "corpus.jsonl", Path(folder) / "out.jsonl"
-        results = Path(folder) / "results.jsonl"
-        write_corpus(corpus_source, count, corpus, paragraphs)
-        write_briefs(count, briefs)
-        write_results(count, results)
-        if trace:
-            tracemalloc.start()
+    corpus = str(folder / "corpus.jsonl")
 
-        def count_lines() -> None:
-            total, repeated, _ = _count_lines(iter_inputs([str(corpus)]))
-            if total != count or CHROME not in repeated:
-                raise SystemExit(f"counted {total} articles, {len(repeated)} repeated lines")
+    def count_lines() -> None:
+        total, repeated, _ = _count_lines(iter_inputs([corpus]))
+        if total != count or CHROME not in repeated:
+            raise SystemExit(f"counted {total} articles, {len(repeated)} repeated lines")
 
-        def batch_pass() -> None:
-            ids = {item.id for item in iter_inputs([str(corpus)]) if n_check(item.id)}
-            assert len(ids) <= count
+    def ids() -> None:
+        if sum(1 for _ in iter_inputs([corpus])) != count:
+            raise SystemExit("the second reading lost articles")
 
-        def resume() -> None:
-            finished = read_finished(briefs)
-            keys = finished.keys
-            if len(finished) != count or len(keys) != count:
-                raise SystemExit(f"--resume read {len(finished)} briefs of {count}")
+    def resume() -> None:
+        finished = read_finished(folder / "out.jsonl")
+        if len(finished) != count or len(finished.keys) != count:
+            raise SystemExit(f"--resume read {len(finished)} briefs of {count}")
 
-        def collect_index() -> None:
-            with Answers() as answers:
-                answers.read(results)
-                if answers.completion(f"{count - 1:064x}") is None:
-                    raise SystemExit("the results index lost a line")
+    def collect_index() -> None:
+        with Answers() as answers:
+            answers.read(folder / "results.jsonl")
+            if answers.completion(f"{count - 1:064x}") is None:
+                raise SystemExit("the results index lost a line")
 
-        phase("line count (1st reading)", count_lines)
-        phase("batch reading (ids)", batch_pass)
-        phase("--resume file", resume)
-        phase("batch collect index", collect_index)
+    return {
+        "line count (1st reading)": count_lines,
+        "batch reading (ids)": ids,
+        "--resume file": resume,
+        "batch collect index": collect_index,
+    }
 
 
-def n_check(article_id: str) -> bool:
-    return article_id.endswith("99999")  # keep a handful: what is measured is the reading
+def one_phase(folder: Path, count: int, name: str, trace: bool) -> None:
+    """In a process of its own: one phase, its peak RSS over the RSS it started from."""
+    work = phases(folder, count)[name]
+    start = status("VmRSS")  # the interpreter and the modules the phase needs
+    if trace:
+        tracemalloc.start()
+    cpu = time.process_time()
+    work()
+    cpu = time.process_time() - cpu
+    traced = tracemalloc.get_traced_memory()[1] / 1e6 if trace else 0.0
+    row = {"start": start, "rss": status("VmHWM"), "traced": traced, "cpu": cpu}
+    print(json.dumps(row), flush=True)
 
 
 def main() -> None:
@@ -163,10 +151,12 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=3)
     parser.add_argument("--trace", action="store_true", help="tracemalloc peaks too (slower)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one is not None:
-        one_size(args.one, args.paragraphs, args.trace, args.corpus)
+    if args.phase is not None:
+        one_phase(args.folder, args.count, args.phase, args.trace)
         return
     one, five, _ = os.getloadavg()
     print(f"bench_parent_memory: {os.cpu_count()} cores, load {one:.1f}/{five:.1f}")
@@ -175,23 +165,27 @@ def main() -> None:
         f"{'CPU':>9}{'µs/art':>8}"
     )
     for count in args.sizes:
-        command = [sys.executable, __file__, "--one", str(count), "--paragraphs"]
-        command += [str(args.paragraphs), "--corpus", str(args.corpus)]
-        command += ["--trace"] if args.trace else []
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"{count} articles failed:\n{done.stderr[-3000:]}")
-        for line in done.stdout.splitlines():
-            row = json.loads(line)
-            traced = f"{row['traced']:.1f}MB" if args.trace else "-"
-            print(
-                f"{count:>10,}  {row['phase']:<26}{row['rss']:>8.1f}MB"
-                f"{row['rss'] - row['start']:>7.1f}MB{traced:>10}"
-                f"{row['cpu']:>8.1f}s{row['cpu'] / count * 1e6:>8.1f}"
-            )
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"largest peak RSS of a whole process (corpus writing included): {children:.0f} MB")
-    print("growth: the phase's peak RSS over the process's RSS as it began")
+        with tempfile.TemporaryDirectory(prefix="summarize-parent-") as name:
+            folder = Path(name)
+            write_corpus(args.corpus, count, folder / "corpus.jsonl", args.paragraphs)
+            write_briefs(count, folder / "out.jsonl")
+            write_results(count, folder / "results.jsonl")
+            for phase in phases(folder, count):
+                command = [sys.executable, __file__, "--phase", phase, "--folder", name]
+                command += ["--count", str(count)] + (["--trace"] if args.trace else [])
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    raise SystemExit(f"{phase}, {count} articles:\n{done.stderr[-3000:]}")
+                row = json.loads(done.stdout)
+                traced = f"{row['traced']:.1f}MB" if args.trace else "-"
+                print(
+                    f"{count:>10,}  {phase:<26}{row['rss']:>8.1f}MB"
+                    f"{row['rss'] - row['start']:>7.1f}MB{traced:>10}"
+                    f"{row['cpu']:>8.1f}s{row['cpu'] / count * 1e6:>8.1f}",
+                    flush=True,
+                )
+    one, five, _ = os.getloadavg()
+    print(f"growth: a phase's peak RSS over its process's RSS once imported; load {one:.1f}")
 
 
 if __name__ == "__main__":
