@@ -4,19 +4,37 @@ What a run keeps per line or per brief (`summarize.linefreq`, `summarize.resume`
 digest and a count or an offset: as Python ints in a dict that costs about 100 bytes an
 entry, and a dict's memory is not given back when it shrinks. Here an entry costs its
 8-byte key and its value's bytes (12 to 16), at a load under 3/4, and the table's size is
-chosen once. Open addressing with linear probing; 0 marks an empty slot, so a digest of 0
+chosen once. The arrays are anonymous memory maps, which the kernel gives zeroed pages
+as they are first written: a table sized for a large corpus costs a small run only the
+pages it touches. Open addressing with linear probing; 0 marks an empty slot, so a digest of 0
 is stored as 1 (`nonzero`): two digests that differ only there are one key, as two
 lines or briefs whose 64-bit digests collide already are.
 """
 
 from __future__ import annotations
 
+import mmap
 from array import array
 from collections.abc import Callable, Iterator
+from typing import Any, Literal
+
+Kind = Literal["B", "I", "Q"]  # the value types the tables use: bytes, counts, offsets
 
 
 def nonzero(digest: int) -> int:
     return digest or 1
+
+
+def zeros(kind: Kind, count: int) -> memoryview:
+    """`count` zeros of `array` typecode `kind`, as a private anonymous memory map (its
+    pages are resident once written, not before)."""
+    size = max(1, array(kind).itemsize * count)
+    memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return memoryview(memory).cast(kind)
+
+
+def _empty_slot(keys: memoryview | array[int]) -> int:
+    return next(slot for slot, key in enumerate(keys) if not key)  # never full: one exists
 
 
 def table_size(entries: int, load: float = 0.75) -> int:
@@ -27,12 +45,13 @@ def table_size(entries: int, load: float = 0.75) -> int:
 class DigestTable:
     """Digests (nonzero) and a value each (`array` typecode `kind`), `size` slots."""
 
-    def __init__(self, size: int, kind: str = "Q") -> None:
+    def __init__(self, size: int, kind: Kind = "Q") -> None:
         if size & (size - 1):
             raise ValueError(f"a table's size is a power of two, not {size}")
         self.size, self.mask = size, size - 1
-        self.keys = array("Q", bytes(8 * size))
-        self.values = array(kind, bytes(array(kind).itemsize * size))
+        self.kind = kind
+        self.keys = zeros("Q", size)
+        self.values = zeros(kind, size)
         self.used = 0
 
     def slot(self, key: int) -> int:
@@ -75,8 +94,8 @@ class DigestTable:
 
     def resized(self, size: int) -> DigestTable:
         """The same entries in a table of `size` slots, each key's in the same order."""
-        table = DigestTable(size, self.values.typecode)
-        start = self.keys.index(0)  # from an empty slot: no probe run wraps past it
+        table = DigestTable(size, self.kind)
+        start = _empty_slot(self.keys)  # from an empty slot: no probe run wraps past it
         for step in range(1, self.size + 1):
             slot = (start + step) & self.mask
             if key := self.keys[slot]:
@@ -101,7 +120,7 @@ class DigestTable:
         placed again, in slot order from a slot that was empty before (so that no probe
         run wraps past the start), each at or before where it stood."""
         keys, values, mask = self.keys, self.values, self.mask
-        start = keys.index(0)  # never full: an empty slot exists
+        start = _empty_slot(keys)
         for slot, key in enumerate(keys):
             if key and not keep(key, values[slot]):
                 keys[slot] = values[slot] = 0
@@ -116,12 +135,20 @@ class DigestTable:
 
 class DigestSet:
     """The keys of a table, for membership only: what a worker process is sent (it
-    pickles as the array's bytes)."""
+    pickles as the keys' bytes)."""
 
     def __init__(self, table: DigestTable | None = None) -> None:
-        self.keys = table.keys if table is not None else array("Q", bytes(8 * 8))
+        self.keys: memoryview | array[int] = table.keys if table is not None else zeros("Q", 8)
         self.mask = len(self.keys) - 1
         self.used = table.used if table is not None else 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"keys": self.keys.tobytes(), "used": self.used}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.keys = array("Q")
+        self.keys.frombytes(state["keys"])
+        self.mask, self.used = len(self.keys) - 1, state["used"]
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, int):

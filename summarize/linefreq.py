@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Container, Iterable, Mapping
 
 from summarize.clean import BULLET, normalize
-from summarize.digests import DigestTable, nonzero, table_size
+from summarize.digests import DigestTable, nonzero, table_size, zeros
 
 MIN_ARTICLES = 3  # a line in this many distinct articles of the run is boilerplate
 MIN_WORDS = 2  # a one-word line ("Background") says too little to be evidence
@@ -50,7 +50,7 @@ class _SeenArticles:
     """Whether an article's text was read before, in a fixed bytearray (a Bloom filter)."""
 
     def __init__(self, bits: int = SEEN_BITS, probes: int = SEEN_PROBES) -> None:
-        self.bits = bytearray(bits // 8)
+        self.bits = zeros("B", bits // 8)  # pages resident as they are first written
         self.mask, self.probes = bits - 1, probes  # bits: a power of two
 
     def add(self, text: str) -> bool:

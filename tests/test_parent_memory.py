@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tracemalloc
-from collections.abc import Callable, Iterable, Iterator
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,13 +78,31 @@ def distinct_articles(count: int, start: int = 0) -> Iterator[str]:
         yield f"Story {n} opens with a line of its own.\nIts second line, {n}, too.\n{FOOTER}"
 
 
-def traced_peak(work: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+PEAK_RSS = """
+import sys
+from pathlib import Path
+
+def status(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+
+{imports}
+start = status("VmRSS")
+{work}
+print(status("VmHWM") - start)
+"""
+
+
+def peak_growth_kb(imports: str, work: str) -> int:
+    """How far the peak RSS of a fresh interpreter rises over its RSS once `imports` ran,
+    while `work` runs (in kB): memory the way the parent of a run holds it, whether in
+    Python objects, arrays, memory maps or SQLite's page cache."""
+    code = PEAK_RSS.format(imports=imports, work=work)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return int(done.stdout.split()[-1])
 
 
 @pytest.mark.parametrize("max_distinct", [300_000, 500, 60])
@@ -106,12 +125,16 @@ def test_identical_articles_still_count_once() -> None:
 
 
 def test_the_line_count_does_not_grow_with_the_articles() -> None:
-    """Ten times the articles (every line distinct but the footer) cost the same memory:
-    what is kept is allocated up front (a Bloom filter of the articles read, a table of
-    line digests pruned in place), not a set entry per article."""
-    small = traced_peak(lambda: repeated_lines(distinct_articles(3_000), max_distinct=2_000))
-    large = traced_peak(lambda: repeated_lines(distinct_articles(30_000), max_distinct=2_000))
-    assert large - small < 100_000, (small, large)
+    """Twenty times the articles (every line distinct but the footer) cost the same
+    memory: what is kept is allocated up front (a Bloom filter of the articles read, a
+    table of line digests pruned in place), not a set entry per article (70 bytes each:
+    4 MB more at 60,000)."""
+    imports = "from summarize.linefreq import repeated_lines\n"
+    imports += "from tests.test_parent_memory import distinct_articles"
+    work = "repeated_lines(distinct_articles({count}), max_distinct=2_000)"
+    small = peak_growth_kb(imports, work.format(count=3_000))
+    large = peak_growth_kb(imports, work.format(count=60_000))
+    assert large - small < 1_500, (small, large)
 
 
 def test_a_line_the_full_table_cannot_hold_is_left_uncounted_not_miscounted() -> None:
@@ -182,10 +205,10 @@ def test_ids_of_repeated_names_are_the_ones_they_always_were(
 
 
 def test_the_ids_of_a_corpus_do_not_grow_with_it(tmp_path: Path) -> None:
-    """Ten times the articles, each with its own id, cost the same memory in the reading:
-    past a few thousand, the counts of the ids are a table on disk (whose page cache
-    SQLite holds at tally.CACHE_KIB), not a dict entry per article."""
-    from summarize.articles import iter_inputs
+    """Thirty times the articles, each with its own id, cost the same memory in the
+    reading: past a few thousand, the counts of the ids are a table on disk (whose page
+    cache SQLite holds at tally.CACHE_KIB, 2 MB), not a dict entry per article (about
+    100 bytes each: 10 MB at 100,000)."""
 
     def corpus(count: int) -> Path:
         path = tmp_path / f"corpus-{count}.jsonl"
@@ -194,10 +217,11 @@ def test_the_ids_of_a_corpus_do_not_grow_with_it(tmp_path: Path) -> None:
                 out.write(json.dumps({"id": f"article-{n:08d}", "text": f"Story {n}."}) + "\n")
         return path
 
-    small, large = corpus(3_000), corpus(30_000)
-    small_peak = traced_peak(lambda: sum(1 for _ in iter_inputs([str(small)])))
-    large_peak = traced_peak(lambda: sum(1 for _ in iter_inputs([str(large)])))
-    assert large_peak - small_peak < 300_000, (small_peak, large_peak)
+    imports = "from summarize.articles import iter_inputs"
+    work = "assert sum(1 for _ in iter_inputs([{path!r}])) == {count}"
+    small = peak_growth_kb(imports, work.format(path=str(corpus(3_000)), count=3_000))
+    large = peak_growth_kb(imports, work.format(path=str(corpus(100_000)), count=100_000))
+    assert large - small < 4_000, (small, large)
 
 
 def test_a_folder_walk_keeps_a_count_of_what_it_passed_over_not_every_path(
@@ -265,9 +289,9 @@ def test_a_resume_file_is_read_as_it_always_was(tmp_path: Path) -> None:
 
 
 def test_a_resume_file_costs_a_few_bytes_a_brief(tmp_path: Path) -> None:
-    """The digests of a --resume file are kept in flat arrays: ten times the briefs grow
-    the reading by under 80 bytes a brief (dicts of Python ints cost about 250)."""
-    from summarize.resume import read_finished
+    """The digests of a --resume file are kept in flat arrays: twenty times the briefs
+    grow the reading by under 100 bytes a brief (dicts and a frozenset of Python ints
+    cost about 200)."""
 
     def briefs(count: int) -> Path:
         path = tmp_path / f"out-{count}.jsonl"
@@ -276,10 +300,11 @@ def test_a_resume_file_costs_a_few_bytes_a_brief(tmp_path: Path) -> None:
                 out.write(brief_line(f"story-{n}", f"{n:064x}") + "\n")
         return path
 
-    small, large = briefs(2_000), briefs(20_000)
-    small_peak = traced_peak(lambda: read_finished(small).keys)
-    large_peak = traced_peak(lambda: read_finished(large).keys)
-    assert large_peak - small_peak < 18_000 * 80, (small_peak, large_peak)
+    imports = "from summarize.resume import read_finished"
+    work = "finished = read_finished(Path({path!r})); keys = finished.keys"
+    small = peak_growth_kb(imports, work.format(path=str(briefs(2_000))))
+    large = peak_growth_kb(imports, work.format(path=str(briefs(40_000))))
+    assert (large - small) * 1024 < 38_000 * 100, (small, large)
 
 
 def test_a_digest_table_pruned_in_place_finds_every_entry_it_kept() -> None:
@@ -351,18 +376,14 @@ def test_answers_are_found_by_custom_id_across_files_even_when_digests_collide(
 
 
 def test_the_answers_index_costs_a_few_bytes_a_result(tmp_path: Path) -> None:
-    """Ten times the results grow the index by under 60 bytes a result (a dict of the
-    custom_id strings cost about 200)."""
-    from summarize.batchresults import Answers
-
-    def index(count: int) -> int:
-        path = results_file(tmp_path / f"r{count}.jsonl", (f"{n:064x}" for n in range(count)))
-
-        def read() -> None:
-            with Answers() as answers:
-                answers.read(path)
-
-        return traced_peak(read)
-
-    small, large = index(2_000), index(20_000)
-    assert large - small < 18_000 * 60, (small, large)
+    """Twenty times the results grow the index by under 100 bytes a result (a dict of
+    the custom_id strings cost about 200)."""
+    imports = "from summarize.batchresults import Answers"
+    work = "with Answers() as answers:\n    answers.read(Path({path!r}))"
+    paths = [
+        results_file(tmp_path / f"r{count}.jsonl", (f"{n:064x}" for n in range(count)))
+        for count in (2_000, 40_000)
+    ]
+    small = peak_growth_kb(imports, work.format(path=str(paths[0])))
+    large = peak_growth_kb(imports, work.format(path=str(paths[1])))
+    assert (large - small) * 1024 < 38_000 * 100, (small, large)
