@@ -168,7 +168,10 @@ class Worker:
 
 
 class Backend(Protocol):
-    """Where articles are briefed: `submit` one, `next_result` waits for any."""
+    """Where articles are briefed: `submit` one, `next_result` waits for any. It takes up
+    to `capacity` articles at once (and keeps its requests in flight to `-j` itself)."""
+
+    capacity: int
 
     def submit(self, index: int, item: Article | Deferred) -> None: ...
 
@@ -182,6 +185,7 @@ class ThreadBackend:
 
     def __init__(self, worker: Worker, threads: int) -> None:
         self.worker = worker
+        self.capacity = max(threads, 1)
         self.pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="brief")
         self.done: queue.SimpleQueue[tuple[int, Future[Outcome]]] = queue.SimpleQueue()
 
@@ -202,7 +206,7 @@ class ThreadBackend:
 
 def run_batch(
     items: Iterable[Item],
-    client: ModelClient,
+    client: ModelClient | None,
     prompt: Prompt,
     options: BriefOptions,
     *,
@@ -229,14 +233,16 @@ def run_batch(
     run's line frequency (`summarize.linefreq.repeated_lines`); by default it is counted
     over `items` when that is a sequence (pass it for a generator: it is read once).
     `finished` holds `summarize.resume.pair_digest`s of briefs not to make again.
-    `backend` runs the work elsewhere (`summarize.workers.ProcessBackend`). `total`, the
+    `backend` runs the work elsewhere (`summarize.workers.ProcessBackend`, which builds
+    its own clients: `client` may then be None). `total`, the
     number of items when the caller knows it, spares reading the rest of a stopped input
     to count what was not started. `keep_text` puts each article's text in its brief.
     """
     if repeated is None and isinstance(items, Sequence):
         repeated = repeated_lines(i.text for i in items if isinstance(i, Article))
-    limit = max(concurrency, 1)
     if backend is None:
+        if client is None:
+            raise ValueError("run_batch needs a client, or a backend that builds its own")
         worker = Worker(
             client,
             prompt,
@@ -245,7 +251,8 @@ def run_batch(
             finished=finished,
             keep_text=keep_text,
         )
-        backend = ThreadBackend(worker, limit)
+        backend = ThreadBackend(worker, concurrency)
+    limit = backend.capacity
     batch = _Batch(
         iter(enumerate(items)),
         backend,

@@ -53,16 +53,18 @@ class ModelClient:
         *,
         cache: AnswerCache | None = None,
         count_tokens: Callable[[str], int] | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         """`count_tokens` is the model's own token count where it has one (a local model's
-        tokenizer); without it the input budget is counted with cl100k_base."""
+        tokenizer); without it the input budget is counted with cl100k_base.
+        `max_in_flight` caps the HTTP requests open at once, however many threads call."""
         import instructor
 
         _quiet_instructor_log()
         self.config = config
         self.cache = cache
         self._count_tokens = count_tokens or tokens.count_tokens
-        self._transport = Transport(config)
+        self._transport = Transport(config, max_in_flight=max_in_flight)
         self._instructor = instructor
         self._mode = {
             "tools": instructor.Mode.TOOLS,
@@ -243,29 +245,45 @@ class ModelClient:
         max_reasks: int | None = None,
     ) -> ModelT:
         """One structured call with instructor's re-asks, its attempts added to `record`:
-        the transport records each request; instructor's hooks record each answer as it
-        arrives and each one that fails the schema as instructor re-asks it."""
-        from instructor.v2.core.providers import Provider
-        from instructor.v2.core.retry import retry_sync_v2
+        the transport records each request, each answer is recorded as it arrives, and
+        each one that fails the schema is re-asked with instructor's own reask handler.
 
+        The loop is instructor's retry loop (`retry_sync_v2`) without its per-call work:
+        it walked the response model for async validators and deep-copied the usage on
+        every call (`_prepared` walks the model once). The steps that shape the
+        conversation, parsing the answer and building the re-ask, are instructor's
+        registry handlers for the mode, as the retry loop calls them."""
+        from instructor.v2.core.retry import _RETRYABLE_PARSE_ERRORS as reaskable
+
+        reasks_left = self.config.retry.max_reasks if max_reasks is None else max_reasks
         try:
             prepared = _prepared(response_model)  # inside: a model it refuses fails the article
-            result: ModelT = retry_sync_v2(
-                func=self._transport.sender(record),
-                response_model=prepared,
-                provider=Provider.OPENAI,
-                mode=self._mode,
-                context=None,
-                max_retries=self.config.retry.max_reasks if max_reasks is None else max_reasks,
-                args=(),
-                kwargs=self._request(messages, prepared),
-                strict=True,
-                hooks=self._hooks(record),
-            )
+            send = self._transport.sender(record)
+            request = self._request(messages, prepared)
+            while True:
+                response = send(**request)
+                record.answered(getattr(response, "usage", None))
+                try:
+                    result: ModelT = self._handlers.response_parser(
+                        response=response,
+                        response_model=prepared,
+                        validation_context=None,
+                        strict=True,
+                        stream=False,
+                        is_async=False,
+                    )
+                    return result
+                except reaskable as error:
+                    record.reject_answer()
+                    if reasks_left < 1:
+                        raise
+                    reasks_left -= 1
+                    request = self._handlers.reask_handler(
+                        kwargs=request, response=response, exception=error
+                    )
         except Exception as error:
             record.reject_answer()  # an answer in hand was not accepted (cut off, say)
             raise self._classify(error, record, label) from error
-        return result
 
     def _request(self, messages: list[dict[str, Any]], prepared: type[BaseModel]) -> dict[str, Any]:
         """The request instructor's patched `create` would hand its retry loop for
@@ -285,22 +303,6 @@ class ModelClient:
                 request["messages"], autodetect_images=False
             )
         return request
-
-    def _hooks(self, record: CallRecord) -> Any:
-        """instructor's events, written into `record`."""
-
-        def answered(response: Any) -> None:
-            record.answered(getattr(response, "usage", None))
-
-        def rejected(error: Exception, **attempt: Any) -> None:
-            record.reject_answer()
-
-        from instructor.core import Hooks
-
-        hooks = Hooks()
-        hooks.on("completion:response", answered)
-        hooks.on("parse:error", rejected)
-        return hooks
 
     def _store(self, record: CallRecord, result: BaseModel) -> None:
         if self.cache is not None and record.cache_key is not None:

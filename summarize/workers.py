@@ -5,9 +5,14 @@ and grounding, under one GIL: a fast model server leaves it the bottleneck. Here
 parent reads the inputs, hands `(index, item)` to the workers through one task queue and
 takes their results off one result queue, in completion order, for its one writer (JSONL,
 `--json`, the store). Each worker process builds its own `ModelClient` and answer cache
-from a `WorkerSpec` and runs `threads` articles at once; it takes a task only when one of
-its threads is free, so the work spreads evenly and the parent's in-flight count (`-j`)
-is exact.
+from a `WorkerSpec`. `-j` counts requests in flight: it is split into one share per
+worker, and each worker's client opens at most its share of requests at once. A worker
+holds a few articles more than its share (`prefetch`), cleaned and waiting at that gate,
+so the moment one request is answered the next is sent: without them a request finished
+at 1 s latency waited for its article's grounding, the result queue, the parent and the
+task queue before the next one left, and at `-j 200` the server saw 100 to 195 requests
+at once, not 200. A worker takes a task only when one of its threads is free, so the
+work spreads evenly.
 
 Stops stay the parent's: workers ignore Ctrl-C (a terminal sends it to the whole process
 group) and finish what they hold when the parent stops handing out work; a second Ctrl-C
@@ -56,11 +61,21 @@ class WorkerSpec:
     cache_read: bool = True  # False with --refresh
     finished: Collection[int] = frozenset()
     keep_text: bool = False
-    threads: int = 1
 
 
-def _serve(spec: WorkerSpec, tasks: Any, results: Any, parent: int) -> None:
-    """A worker process's life: take tasks while a thread is free, put each outcome."""
+def prefetch(requests: int) -> int:
+    """How many articles a worker with `requests` in flight holds beyond them."""
+    return max(2, requests // 4)
+
+
+def shares(requests: int, processes: int) -> list[int]:
+    """`requests` in flight split over `processes` workers, as evenly as it goes."""
+    return [requests // processes + (n < requests % processes) for n in range(processes)]
+
+
+def _serve(spec: WorkerSpec, requests: int, tasks: Any, results: Any, parent: int) -> None:
+    """A worker process's life: take tasks while a thread is free, put each outcome;
+    at most `requests` of its articles are waiting on the model at once."""
     from summarize.cache import AnswerCache
     from summarize.client import ModelClient
 
@@ -70,7 +85,7 @@ def _serve(spec: WorkerSpec, tasks: Any, results: Any, parent: int) -> None:
         cache = AnswerCache(
             spec.cache_path, read=spec.cache_read, on_fault=lambda m: results.put(("note", m))
         )
-    client = ModelClient(spec.config, cache=cache)
+    client = ModelClient(spec.config, cache=cache, max_in_flight=requests)
     worker = Worker(
         client,
         spec.prompt,
@@ -79,8 +94,9 @@ def _serve(spec: WorkerSpec, tasks: Any, results: Any, parent: int) -> None:
         finished=spec.finished,
         keep_text=spec.keep_text,
     )
-    free = threading.Semaphore(spec.threads)
-    pool = ThreadPoolExecutor(max_workers=spec.threads, thread_name_prefix="brief")
+    threads = requests + prefetch(requests)
+    free = threading.Semaphore(threads)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="brief")
 
     def run(index: int, item: Article | Deferred) -> None:
         try:
@@ -128,9 +144,19 @@ def _alive(pid: int) -> bool:
 
 
 class ProcessBackend:
-    """`processes` worker processes behind a task queue and a result queue."""
+    """`processes` worker processes behind a task queue and a result queue, with
+    `requests` in flight between them (`-j`)."""
 
-    def __init__(self, spec: WorkerSpec, processes: int, *, on_note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        processes: int,
+        *,
+        requests: int,
+        on_note: Callable[[str], None],
+    ) -> None:
+        split = shares(requests, min(processes, requests))
+        self.capacity = sum(share + prefetch(share) for share in split)
         context = forking.context()
         self.tasks: Any = context.Queue()
         self.results: Any = context.Queue()
@@ -138,11 +164,11 @@ class ProcessBackend:
         self.processes = [
             context.Process(
                 target=_serve,
-                args=(spec, self.tasks, self.results, os.getpid()),
+                args=(spec, share, self.tasks, self.results, os.getpid()),
                 name=f"summarize-worker-{n}",
                 daemon=True,
             )
-            for n in range(processes)
+            for n, share in enumerate(split)
         ]
         for process in self.processes:
             process.start()

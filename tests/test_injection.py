@@ -301,3 +301,16 @@ def test_an_obeyed_injection_is_unverified_on_the_review_page(
     assert "NO: 0 not found, 1 from a suspected prompt injection" in html
     assert "Unverified: from a passage suspected of prompt injection:" in html
     assert "Unverified: not found in the article:" not in html  # nothing was missing
+
+
+def test_every_head_of_the_grammar_compiles() -> None:
+    """Heads and intros are compiled when first needed: a broken pattern must still
+    fail here, not on the first article that holds its key word."""
+    from summarize.injection import RULES
+    from summarize.injection_grammar import Clause
+
+    heads = [head for rule in RULES if isinstance(rule, Clause) for head in rule.heads.values()]
+    assert len(heads) > 500
+    for head in heads:
+        assert head.head.pattern == head.head_source
+        assert head.intro is None or head.intro.pattern == head.intro_source

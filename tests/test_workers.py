@@ -68,8 +68,7 @@ def test_worker_processes_brief_exactly_what_one_process_does(
 def test_workers_spread_requests_over_processes(
     server: tuple[LoopbackServer, SlowModel], tmp_path: Path
 ) -> None:
-    """Two processes of two threads each: -j 4 stays exact (the parent counts what is
-    in flight), and the server sees four at once."""
+    """Two processes with two requests in flight each: the server sees four at once."""
     running, model = server
     model.delay = 0.1
     write_stories(tmp_path / "in", 12)
@@ -80,6 +79,28 @@ def test_workers_spread_requests_over_processes(
     assert result.returncode == 0, result.stderr
     assert model.peak == 4  # -j stays exact across processes
     assert model.served == 12
+
+
+def test_requests_stay_at_j_while_workers_hold_articles_ahead(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """-j 5 over two workers (shares of 3 and 2): each holds articles beyond its share,
+    ready to send, yet the server never sees more than 5 requests at once, and sees 5."""
+    from summarize.workers import prefetch, shares
+
+    assert shares(5, 2) == [3, 2]
+    assert shares(200, 2) == [100, 100]
+    assert prefetch(3) >= 1  # more articles than requests: the gate is what holds -j
+    running, model = server
+    model.delay = 0.2
+    write_stories(tmp_path / "in", 30)
+    result = brief(
+        [str(tmp_path / "in"), "-q", "-j", "5", "--workers", "2", "--no-cache"],
+        cli_env(running, tmp_path / "cache.db"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert model.peak == 5
+    assert model.served == 30
 
 
 def parents() -> dict[int, int]:
@@ -245,3 +266,51 @@ def test_a_killed_worker_is_named_and_resume_finishes_what_it_held(
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     briefed = {r["article"]["id"] for r in records if "error" not in r}
     assert briefed == {f"story-{n:03d}" for n in range(24)}
+
+
+def test_with_workers_the_parent_never_imports_the_model_sdk(
+    server: tuple[LoopbackServer, SlowModel], tmp_path: Path
+) -> None:
+    """The parent of worker processes calls no model: it builds no client and leaves the
+    SDK (half a second of imports) to the workers; one process imports it as before."""
+    running, _ = server
+    write_stories(tmp_path / "in", 6)
+    probe = (
+        "import sys; from summarize.cli import program; "
+        "code = program(sys.argv[1:]); "
+        "print('openai' in sys.modules, 'instructor' in sys.modules); sys.exit(code)"
+    )
+    seen = []
+    for workers in ("2", "1"):
+        args = [str(tmp_path / "in"), "-q", "--no-cache", "-j", "2", "--workers", workers]
+        result = subprocess.run(
+            [sys.executable, "-c", probe, "brief", *args],
+            env=cli_env(running, tmp_path / "cache.db"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        seen.append(result.stdout.split()[-2:])
+    assert seen == [["False", "False"], ["True", "True"]]
+
+
+def test_the_fork_server_is_started_early_only_for_runs_that_look_large(tmp_path: Path) -> None:
+    """Worker processes start from a fork server whose imports take a second: it is
+    started before the inputs are read when they will most likely be needed."""
+    from summarize.commands.brief import AUTO_WORKERS_FROM, LARGE_INPUT_BYTES, _looks_large
+
+    small, large, folder = tmp_path / "one.txt", tmp_path / "big.jsonl", tmp_path / "many"
+    small.write_text("A story.\n")
+    large.write_bytes(b"{}\n" * (LARGE_INPUT_BYTES // 3 + 1))
+    folder.mkdir()
+    for n in range(AUTO_WORKERS_FROM - 1):
+        (folder / f"{n}.txt").write_text("A story.\n")
+    assert not _looks_large([str(small)], None)
+    assert not _looks_large([str(folder), str(tmp_path / "missing")], None)
+    assert _looks_large([str(small), str(large)], None)
+    assert _looks_large([str(small)], 2)
+    assert not _looks_large([str(large)], 1)
+    (folder / "last.txt").write_text("A story.\n")
+    assert _looks_large([str(folder)], None)

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from summarize.batch import Backend, BatchOutcome, Item, Resumed
     from summarize.cache import AnswerCache
+    from summarize.client import ModelClient
     from summarize.export import JsonlWriter
     from summarize.options import BriefOptions
     from summarize.progress import BatchProgress
@@ -238,6 +239,8 @@ def brief(
             model, base_url=base_url, mode=mode, timeout=timeout, max_tokens=max_tokens
         )
         provider = resources.enter_context(opened)  # a local model runs until the batch is done
+        if workers != 1 and not verbose and _shareable(provider) and _looks_large(paths, workers):
+            _warm_up_workers()  # its imports overlap the reading of the inputs
         options = provider.brief_options(
             BriefOptions(max_input_tokens=max_input_tokens, max_chunks=max_chunks)
         )
@@ -365,7 +368,8 @@ class _Run:
     ) -> None:
         self.template, self.cache, self.resources = template, cache, resources
         self.options = options
-        self.client = provider.client(cache=cache)
+        self.provider, self.config = provider, provider.config
+        self._client: ModelClient | None = None  # built only to brief in this process
         self.jsonl_out, self.quiet = jsonl_out, quiet
         self.embed_text, self.spool = embed_text, spool
         self.repeated: Mapping[str, int] = {}  # the run's shared lines, as cleaning dropped them
@@ -378,6 +382,14 @@ class _Run:
         self.stage = "reading the inputs"
         self.progress: BatchProgress | None = None
         self.on_result: Callable[[int, Result], None] = self.report  # the store wraps it
+
+    @property
+    def client(self) -> ModelClient:
+        """The model client, built when first needed: with worker processes the parent
+        never calls the model, and skips importing the SDK."""
+        if self._client is None:
+            self._client = self.provider.client(cache=self.cache)
+        return self._client
 
     def brief(
         self,
@@ -423,7 +435,7 @@ class _Run:
             with self.progress:
                 return run_batch(
                     inputs,
-                    self.client,
+                    self.client if backend is None else None,
                     self.template,
                     self.options,
                     concurrency=concurrency,
@@ -453,7 +465,7 @@ class _Run:
             return None
         cache = self.cache
         spec = WorkerSpec(
-            config=self.client.config,
+            config=self.config,
             prompt=self.template,
             options=self.options,
             repeated=self.repeated,
@@ -461,13 +473,12 @@ class _Run:
             cache_read=cache.read if cache is not None else True,
             finished=self.finished.keys if self.finished else frozenset(),
             keep_text=self.embed_text or self.spool,
-            threads=-(-concurrency // processes),
         )
 
         def note(message: str) -> None:
             stderr.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
 
-        return ProcessBackend(spec, processes, on_note=note)
+        return ProcessBackend(spec, processes, requests=concurrency, on_note=note)
 
     def report(self, _: int, result: Result) -> None:
         """Each finished article: its JSONL line (whole, Ctrl-C held off while it is
@@ -510,7 +521,7 @@ class _Run:
         earlier = self.finished.earlier(article_id) if article_id is not None else None
         if earlier is None or (isinstance(result, Failure) and result.kind == "input"):
             return
-        config = self.client.config
+        config = self.config
         now = Earlier(
             config.model, self.template.version, config.endpoint_key, config.resolved_mode
         )
@@ -543,7 +554,8 @@ class _Run:
             self.outputs.close()
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
         self.resources.close()
         if self.cache is not None:
             self.cache.close()
@@ -577,6 +589,33 @@ def _warm_up_workers() -> None:
     from summarize import forking
 
     forking.start()
+
+
+# An input file this large holds more articles than AUTO_WORKERS_FROM, most likely (a
+# news story is 3 to 6 KB as JSONL): enough to start the worker processes' fork server
+# before reading it. Past HEAD_ITEMS the count starts it anyway.
+LARGE_INPUT_BYTES = 1_000_000
+
+
+def _looks_large(paths: list[str], workers: int | None) -> bool:
+    """Whether the run will most likely use worker processes: they were asked for, an
+    input file is large, or a folder holds many entries (its top level, not walked)."""
+    if workers is not None:
+        return workers > 1
+    for name in paths:
+        path = Path(name)
+        try:
+            if path.is_dir():
+                with os.scandir(path) as entries:
+                    if sum(1 for _ in itertools.islice(entries, AUTO_WORKERS_FROM)) >= (
+                        AUTO_WORKERS_FROM
+                    ):
+                        return True
+            elif path.is_file() and path.stat().st_size >= LARGE_INPUT_BYTES:
+                return True
+        except OSError:
+            continue  # reading it will say what is wrong
+    return False
 
 
 def _count_lines(
