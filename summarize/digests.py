@@ -1,15 +1,15 @@
 """A table of 8-byte digests and a number for each, in two flat arrays allocated up front.
 
-What a run keeps per line or per brief (`summarize.linefreq`, `summarize.resume`) is a
-digest and a count or an offset: as Python ints in a dict that costs about 100 bytes an
-entry, and a dict's memory is not given back when it shrinks. Here an entry costs its
-8-byte key and its value's bytes (12 to 16), at a load under 3/4, and the table's size is
-chosen once. The arrays are anonymous memory maps, which the kernel gives zeroed pages
-as they are first written: a table sized for a large corpus costs a small run only the
-pages it touches. Open addressing with linear probing; 0 marks an empty slot, so a digest of 0
-is stored as 1 (`nonzero`): two digests that differ only there are one key, as two
-lines or briefs whose 64-bit digests collide already are.
-"""
+What a run keeps per line, brief or result (`summarize.linefreq`, `summarize.resume`,
+`summarize.batchresults`) is a digest and a count, an offset or a place: as Python ints
+in a dict that costs about 100 bytes an entry, and a dict's memory is not given back
+when it shrinks. Here an entry costs its 8-byte key and its value's bytes (9 to 16 a
+slot), at a load under 3/4, and the table's size is chosen once (or, for the results
+index, as files are added). The arrays are anonymous memory maps, which the kernel gives
+zeroed pages as they are first written: a table sized for a large corpus costs a small
+run only the pages it touches. Open addressing with linear probing; 0 marks an empty
+slot, so a digest of 0 is stored as 1 (`nonzero`): two digests that differ only there
+are one key, as two lines or briefs whose 64-bit digests collide already are."""
 
 from __future__ import annotations
 

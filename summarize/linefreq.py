@@ -47,7 +47,7 @@ MAX_REPEATED_CHARS = 16_000_000
 
 
 class _SeenArticles:
-    """Whether an article's text was read before, in a fixed bytearray (a Bloom filter)."""
+    """Whether an article's text was read before, in a fixed array of bits (a Bloom filter)."""
 
     def __init__(self, bits: int = SEEN_BITS, probes: int = SEEN_PROBES) -> None:
         self.bits = zeros("B", bits // 8)  # pages resident as they are first written
