@@ -50,6 +50,7 @@ from typing import BinaryIO
 
 from summarize.data import MAX_INPUT_BYTES, Article, Deferred, parse_published, split_front_matter
 from summarize.errors import InputError
+from summarize.tally import Tally
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 READ_CHUNK = 1 << 20  # bytes per read(): memory grows with what was read, never past the cap
@@ -380,16 +381,22 @@ def _expand(path: Path, notes: list[str]) -> Iterator[Path]:
 
 
 class _PassedOver:
-    """What a folder walk did not read: other files, broken links, linked folders."""
+    """What a folder walk did not read: other files, broken links, linked folders. Each
+    kind keeps its count and the first few paths the note names, never every path."""
 
     def __init__(self) -> None:
-        self.skipped: list[Path] = []
-        self.broken: list[Path] = []  # links that loop or lead nowhere
-        self.linked_folders: list[Path] = []  # not descended into: they may loop back up
+        self.skipped = _Some()
+        self.skipped_kinds: set[str] = set()  # their suffixes: a handful, whatever the count
+        self.broken = _Some()  # links that loop or lead nowhere
+        self.linked_folders = _Some()  # not descended into: they may loop back up
+
+    def skip(self, path: Path) -> None:
+        self.skipped.add(path)
+        self.skipped_kinds.add(path.suffix.lower())
 
     def notes(self, path: Path) -> Iterator[str]:
         if self.skipped:
-            kinds = ", ".join(sorted({p.suffix.lower() for p in self.skipped}))
+            kinds = ", ".join(sorted(self.skipped_kinds))
             yield (
                 f"{path}: skipped {len(self.skipped)} file(s) that are not plain-text "
                 f"articles ({kinds}); name a file directly to read it anyway"
@@ -397,13 +404,37 @@ class _PassedOver:
         if self.broken:
             yield (
                 f"{path}: skipped {len(self.broken)} symbolic link(s) that loop or lead "
-                f"nowhere ({_some(self.broken, path)})"
+                f"nowhere ({self.broken.named(path)})"
             )
         if self.linked_folders:
             yield (
                 f"{path}: did not follow {len(self.linked_folders)} linked folder(s) "
-                f"({_some(self.linked_folders, path)}); name one directly to read it"
+                f"({self.linked_folders.named(path)}); name one directly to read it"
             )
+
+
+class _Some:
+    """How many paths there were, and the first `SHOWN` of them."""
+
+    SHOWN = 3
+
+    def __init__(self) -> None:
+        self.first: list[Path] = []
+        self.count = 0
+
+    def add(self, path: Path) -> None:
+        self.count += 1
+        if len(self.first) < self.SHOWN:
+            self.first.append(path)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def named(self, under: Path) -> str:
+        """The first paths relative to `under`, and how many more."""
+        names = [str(p.relative_to(under)) for p in self.first]
+        more = f" and {self.count - len(self.first)} more" if self.count > len(self.first) else ""
+        return ", ".join(names) + more
 
 
 def _walk(folder: Path, passed: _PassedOver) -> Iterator[Path]:
@@ -418,22 +449,15 @@ def _walk(folder: Path, passed: _PassedOver) -> Iterator[Path]:
             continue  # hidden (.git, .DS_Store); the folder's publication dates
         child = folder / name
         if child.is_symlink() and child.is_dir():
-            passed.linked_folders.append(child)
+            passed.linked_folders.add(child)
         elif child.is_dir():
             yield from _walk(child, passed)
         elif child.is_file() and child.suffix.lower() in ARTICLE_SUFFIXES:
             yield child
         elif child.is_file():
-            passed.skipped.append(child)
+            passed.skip(child)
         elif child.is_symlink() and not child.exists():
-            passed.broken.append(child)
-
-
-def _some(paths: list[Path], under: Path, shown: int = 3) -> str:
-    """A few paths relative to `under`, and how many more."""
-    names = [str(p.relative_to(under)) for p in paths[:shown]]
-    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
-    return ", ".join(names) + more
+            passed.broken.add(child)
 
 
 def read_inputs(
@@ -500,43 +524,46 @@ def iter_inputs(
     as each input is finished.
     """
     notes = [] if notes is None else notes
-    seen: set[Path | str] = set()
-    seen_ids: dict[str, int] = {}
+    # Both counts are exact and kept in bounded memory (`summarize.tally`): a corpus of a
+    # million articles costs a table on disk, not a million entries here.
+    read, ids = Tally(), Tally()
 
     def unique(article_id: str) -> str:
-        count = seen_ids.get(article_id, 0) + 1
-        seen_ids[article_id] = count
+        count = ids.add(article_id)
         return article_id if count == 1 else f"{article_id}-{count}"
 
-    def first_time(key: Path | str, name: str | Path) -> bool:
-        if key in seen:
+    def first_time(key: str, name: str | Path) -> bool:
+        if read.add(key) > 1:
             notes.append(f"{name}: named more than once; read once")
             return False
-        seen.add(key)
         return True
 
-    for name in inputs:
-        if name == "-":
-            yield _read_stdin(
-                id=unique("stdin"),
-                published=published,
-                read=stdin or functools.partial(read_stdin, max_bytes=max_bytes),
-            )
-        elif name.startswith(("http://", "https://")):
-            from summarize.web import url_id
-
-            if first_time(name, name):
-                article_id = unique(url_id(name))
-                read = functools.partial(
-                    _read_url, name, article_id, published, fetch_timeout, max_bytes
+    try:
+        for name in inputs:
+            if name == "-":
+                yield _read_stdin(
+                    id=unique("stdin"),
+                    published=published,
+                    read=stdin or functools.partial(read_stdin, max_bytes=max_bytes),
                 )
-                yield Deferred(name, read)
-        elif not Path(name).exists():
-            yield InputError(f"{name}: no such file or folder; check the path", source=name)
-        else:
-            for path in _expand(Path(name), notes):
-                if first_time(path.resolve(), path):
-                    yield from _read_path(path, unique, published, max_bytes)
+            elif name.startswith(("http://", "https://")):
+                from summarize.web import url_id
+
+                if first_time(name, name):
+                    article_id = unique(url_id(name))
+                    read_url = functools.partial(
+                        _read_url, name, article_id, published, fetch_timeout, max_bytes
+                    )
+                    yield Deferred(name, read_url)
+            elif not Path(name).exists():
+                yield InputError(f"{name}: no such file or folder; check the path", source=name)
+            else:
+                for path in _expand(Path(name), notes):
+                    if first_time(str(path.resolve()), path):
+                        yield from _read_path(path, unique, published, max_bytes)
+    finally:
+        read.close()
+        ids.close()
 
 
 def read_stdin(*, max_bytes: int = MAX_INPUT_BYTES) -> tuple[str, tuple[str, ...]]:

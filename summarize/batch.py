@@ -27,7 +27,7 @@ holds under the same cache key is not sent; it comes out as `Resumed`.
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -131,7 +131,7 @@ class Worker:
         options: BriefOptions,
         *,
         repeated: Mapping[str, int],
-        finished: frozenset[int] = frozenset(),
+        finished: Collection[int] = frozenset(),
         keep_text: bool = False,
     ) -> None:
         self.client, self.prompt, self.options = client, prompt, options
@@ -226,7 +226,7 @@ def run_batch(
     in_order: Callable[[int, Outcome], None] | None = None,
     on_resumed: Callable[[int, Resumed], None] | None = None,
     window: int | None = None,
-    finished: frozenset[int] = frozenset(),
+    finished: Collection[int] = frozenset(),
     backend: Backend | None = None,
     total: int | None = None,
     keep_text: bool = False,

@@ -1,7 +1,8 @@
 """`--resume`: which articles' briefs a JSONL file already holds, read line by line.
 
 What is kept per finished brief is an 8-byte digest of its (article id, cache key) and the
-byte offset of its line, never the brief: a file of a million briefs costs tens of MB, and
+byte offset of its line, never the brief, in flat arrays sized once from the file's line
+count (28 bytes a slot, 4/3 to 8/3 slots a brief): not a dict entry per brief, and
 a brief is read back from its line only when a caller needs it (`line_at`). A batch asks
 `holds(id, key)` once it knows an article's cache key; `earlier(id)` says how the file's
 brief of an article was made, so a brief that does not match is explained (another model,
@@ -24,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from summarize.digests import DigestSet, DigestTable, nonzero, table_size
 from summarize.errors import InputError
 from summarize.schema import Brief
 
@@ -41,22 +43,33 @@ class Earlier:
 
 
 def pair_digest(article_id: str, key: str) -> int:
-    """The 8-byte digest standing for one (article id, cache key) pair."""
-    data = f"{article_id}\x00{key}".encode()
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    """The 8-byte digest (nonzero) standing for one (article id, cache key) pair."""
+    return _digest(f"{article_id}\x00{key}")
+
+
+def _digest(text: str) -> int:
+    return nonzero(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little"))
 
 
 @dataclass
 class Finished:
-    """The briefs of a JSONL file, by digest; `keys` is what a worker process needs."""
+    """The briefs of a JSONL file, by digest, in tables sized once from the file's line
+    count (`summarize.digests`: 16 bytes a brief for the offsets, 12 for the ids, at most
+    4/3 of that with the free slots). `keys` is what a worker process needs.
+
+    `earlier` finds an article by an 8-byte digest of its id: two ids sharing one (odds
+    of about 1 in 30 billion at a million briefs) would only explain a new brief with the
+    other article's earlier run; whether a brief is finished is decided by `holds`, on the
+    (id, cache key) digest, as it always was."""
 
     path: Path
-    offsets: dict[int, int] = field(default_factory=dict)  # digest -> byte offset of its line
-    by_id: dict[str, Earlier] = field(default_factory=dict)
+    offsets: DigestTable = field(default_factory=lambda: DigestTable(8))  # digest -> offset
+    by_id: DigestTable = field(default_factory=lambda: DigestTable(8, "I"))  # -> kind + 1
+    kinds: list[Earlier] = field(default_factory=list)  # one per distinct run, shared
 
     @property
-    def keys(self) -> frozenset[int]:
-        return frozenset(self.offsets)
+    def keys(self) -> DigestSet:
+        return DigestSet(self.offsets)
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -65,23 +78,28 @@ class Finished:
         return pair_digest(article_id, key) in self.offsets
 
     def earlier(self, article_id: str) -> Earlier | None:
-        return self.by_id.get(article_id)
+        kind = self.by_id.get(_digest(article_id))
+        return self.kinds[kind - 1] if kind else None
 
     def line_at(self, digest: int) -> dict[str, Any]:
         """The record of a finished brief, read again from its line."""
+        slot = self.offsets.slot(digest)
+        if not self.offsets.keys[slot]:
+            raise KeyError(digest)
         with self.path.open("rb") as stream:
-            stream.seek(self.offsets[digest])
+            stream.seek(self.offsets.values[slot])
             record: dict[str, Any] = json.loads(stream.readline())
             return record
 
 
 def read_finished(path: Path, *, warnings: list[str] | None = None) -> Finished:
     """The finished briefs of the JSONL file at `path` (none if it does not exist)."""
-    finished = Finished(path)
     if not path.exists():
-        return finished
+        return Finished(path)
     _cut_partial_last_line(path)
-    kinds: dict[Earlier, Earlier] = {}  # one Earlier per distinct run: shared, not copied
+    size = table_size(_line_count(path))
+    finished = Finished(path, DigestTable(size), DigestTable(size, "I"))
+    kinds: dict[Earlier, int] = {}
     with path.open("rb") as stream:
         offset, number = 0, 0
         while raw := stream.readline():
@@ -92,11 +110,24 @@ def read_finished(path: Path, *, warnings: list[str] | None = None) -> Finished:
             brief = _brief(raw, path, number, warnings)
             if brief is None or brief.run.cache_key is None:
                 continue
-            finished.offsets[pair_digest(brief.article.id, brief.run.cache_key)] = start
+            slot = finished.offsets.claim(pair_digest(brief.article.id, brief.run.cache_key))
+            finished.offsets.values[slot] = start  # a slot is free: sized for every line
             run = brief.run
             earlier = Earlier(run.model, run.prompt_version, run.endpoint, run.mode)
-            finished.by_id[brief.article.id] = kinds.setdefault(earlier, earlier)
+            if earlier not in kinds:
+                finished.kinds.append(earlier)
+                kinds[earlier] = len(finished.kinds)
+            finished.by_id.values[finished.by_id.claim(_digest(brief.article.id))] = kinds[earlier]
     return finished
+
+
+def _line_count(path: Path) -> int:
+    """The lines of a file, counted in pieces (what the tables are sized for)."""
+    lines = 0
+    with path.open("rb") as stream:
+        while piece := stream.read(TAIL_CHUNK * 16):
+            lines += piece.count(b"\n")
+    return lines + 1
 
 
 def _brief(raw: bytes, path: Path, number: int, warnings: list[str] | None) -> Brief | None:

@@ -33,7 +33,7 @@ import queue
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import connection
@@ -63,7 +63,7 @@ class WorkerSpec:
     repeated: Mapping[str, int]
     cache_path: Path | None  # None: no cache
     cache_read: bool = True  # False with --refresh
-    finished: frozenset[int] = frozenset()
+    finished: Collection[int] = frozenset()
     keep_text: bool = False
 
 
