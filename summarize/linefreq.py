@@ -13,7 +13,6 @@ filtered at all, because there the repetition is the story, not the page.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Container, Iterable, Mapping
 
 from summarize.clean import BULLET, normalize
@@ -53,10 +52,11 @@ class _SeenArticles:
         self.bits = zeros("B", bits // 8)  # pages resident as they are first written
         self.mask, self.probes = bits - 1, probes  # bits: a power of two
 
-    def add(self, text: str) -> bool:
-        """Record `text`; False when it was (most probably) recorded before."""
-        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-        first, step = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
+    def add(self, head: str, length: int) -> bool:
+        """Record an article by its `head` (what is read of it) and its whole `length`;
+        False when it was (most probably) recorded before. Its two hashes are the
+        string's own (as for lines: the filter never leaves this process)."""
+        first, step = hash(head), hash((length, head))
         new = False
         for probe in range(self.probes):  # double hashing: first + probe * step
             bit = (first + probe * (step | 1)) & self.mask
@@ -109,8 +109,11 @@ def _has_words(line: str, count: int) -> bool:
 
 
 def _digest(text: str) -> int:
-    """A line's nonzero 8-byte digest (0 marks an empty slot of the count)."""
-    return nonzero(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little"))
+    """A line's nonzero 8-byte digest (0 marks an empty slot of the count). It is the
+    string's own hash: the count lives and dies in this process, and a 64-bit SipHash
+    collides no more often than a 64-bit blake2b, at a tenth of the cost (the line's
+    encoding and a digest object were a third of the count's time)."""
+    return nonzero(hash(text) & 0xFFFF_FFFF_FFFF_FFFF)
 
 
 def repeated_lines(
@@ -130,7 +133,7 @@ def repeated_lines(
     floor = 1  # a prune forgets the lines seen in at most this many articles
     for text in texts:
         head = text[:MAX_SCAN_CHARS]  # what is read of it: its identity, with its length
-        if not seen.add(f"{len(text)}\x00{head}"):
+        if not seen.add(head, len(text)):
             continue
         articles += 1
         for line in _lines(head):
