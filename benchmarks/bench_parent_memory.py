@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -36,26 +35,19 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "articles" / "voa.jsonl"
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c])")
+from corpora import DEFAULT_CORPUS, edition, load_stories
+
 CHROME = "Sign up for our newsletter to get the day's top stories."  # every article's
 
 
 def write_corpus(source: Path, count: int, path: Path, paragraphs: int) -> None:
-    stories = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
+    stories = load_stories(source)
     with path.open("w", encoding="utf-8") as out:
         for n in range(count):
-            story = stories[n % len(stories)]
-            edition = n // len(stories) + 1
-            sentences = SENTENCE_END.split(story["text"])
-            parts = [
-                " ".join(sentences[i : i + 3]) + f" (Edition {edition}.)"
-                for i in range(0, len(sentences), 3)
-            ][:paragraphs]
+            story, parts = edition(stories, n)
             article_id = f"a{n // 10 * 10:07d}" if n % 10 == 9 else f"a{n:07d}"
             record = {"id": article_id, "title": story["title"], "published": story["published"]}
-            record["text"] = "\n\n".join([*parts, CHROME])
+            record["text"] = "\n\n".join([*parts[:paragraphs], CHROME])
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

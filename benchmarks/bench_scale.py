@@ -31,7 +31,6 @@ import json
 import multiprocessing
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -41,9 +40,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "articles" / "voa.jsonl"
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c])")
+from corpora import DEFAULT_CORPUS, SENTENCE_END, edition, load_stories
+
 THREAT = {
     "issuer": "United States",
     "speaker": "President Donald Trump",
@@ -110,17 +108,11 @@ class Model:
 
 def write_corpus(source: Path, count: int, path: Path) -> Path:
     """`count` articles as JSONL: the stories of `source` in turn, each copy distinct in
-    every paragraph (paragraphs of three sentences, each ending with its edition)."""
-    stories = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
+    every paragraph (`corpora.edition`)."""
+    stories = load_stories(source)
     with path.open("w", encoding="utf-8") as out:
         for n in range(count):
-            story = stories[n % len(stories)]
-            edition = n // len(stories) + 1
-            sentences = SENTENCE_END.split(story["text"])
-            paragraphs = [
-                " ".join(sentences[i : i + 3]) + f" (Edition {edition}.)"
-                for i in range(0, len(sentences), 3)
-            ]
+            story, paragraphs = edition(stories, n)
             record = {
                 "id": f"a{n:06d}",
                 "title": story["title"],
