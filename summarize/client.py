@@ -155,10 +155,7 @@ class ModelClient:
         record = CallRecord(cache_key=asking_key)
         if (hit := self._cached(record, response_model)) is not None:
             return hit, record
-        from instructor.v2.core.errors import ResponseParsingError
-        from pydantic import ValidationError
-
-        reaskable = (ValidationError, json.JSONDecodeError, ResponseParsingError)
+        reaskable = _reaskable()
         asking: list[dict[str, Any]] = messages
         reasks_left = self.config.retry.max_reasks
         while True:
@@ -262,8 +259,7 @@ class ModelClient:
         every call (`_prepared` walks the model once). The steps that shape the
         conversation, parsing the answer and building the re-ask, are instructor's
         registry handlers for the mode, as the retry loop calls them."""
-        from instructor.v2.core.retry import _RETRYABLE_PARSE_ERRORS as reaskable
-
+        reaskable = _reaskable()
         reasks_left = self.config.retry.max_reasks if max_reasks is None else max_reasks
         try:
             prepared = _prepared(response_model)  # inside: a model it refuses fails the article
@@ -337,6 +333,15 @@ class ModelClient:
         failure = classify(error, label=label, attempts=record.attempts, config=self.config)
         failure.input_tokens, failure.output_tokens = record.input_tokens, record.output_tokens
         return failure
+
+
+def _reaskable() -> tuple[type[Exception], ...]:
+    """The failures of an answer that a re-ask can mend (not JSON, not the schema, not
+    parseable as the mode's shape): those instructor's retry loop re-asks."""
+    from instructor.v2.core.errors import ResponseParsingError
+    from pydantic import ValidationError
+
+    return (ValidationError, json.JSONDecodeError, ResponseParsingError)
 
 
 def _quiet_instructor_log() -> None:
