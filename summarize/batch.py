@@ -37,11 +37,11 @@ from summarize.data import Article, Deferred
 from summarize.errors import InputError, SummarizeError
 from summarize.linefreq import for_article, repeated_lines
 from summarize.options import BriefOptions
-from summarize.pipeline import Plan, brief_article, plan_article, plan_requests
+from summarize.pipeline import Plan, brief_article, plan_article, plan_key
 from summarize.prompts import Prompt
 from summarize.results import Failure, Result
 from summarize.resume import pair_digest
-from summarize.schema import Brief, Extraction
+from summarize.schema import Brief
 
 if TYPE_CHECKING:
     from summarize.client import ModelClient
@@ -170,8 +170,7 @@ class Worker:
             )
         except InputError:
             return None, None  # no story in it: briefing reports that as usual
-        key = self.client.key_for(plan_requests(article, plan, self.prompt)[0], Extraction)
-        digest = pair_digest(article.id, key)
+        digest = pair_digest(article.id, plan_key(article, plan, self.client, self.prompt))
         return plan, digest if digest in self.finished else None
 
 

@@ -325,24 +325,13 @@ def article_key(
 ) -> str:
     """The cache key of an article's brief request, known before any model call: what
     `run.cache_key` records and `--resume` compares. Raises InputError for no story."""
-    first = article_requests(
-        article, prompt, options, count=client.count_tokens, repeated=repeated
-    )[0]
-    return client.key_for(first, Extraction)
+    plan = plan_article(article, options, count=client.count_tokens, repeated=repeated)
+    return plan_key(article, plan, client, prompt)
 
 
-def article_requests(
-    article: Article,
-    prompt: Prompt,
-    options: BriefOptions,
-    *,
-    count: Callable[[str], int] = count_tokens,
-    repeated: Mapping[str, int] | None = None,
-) -> list[list[dict[str, str]]]:
-    """The messages of every request `brief_article` makes first for an article, one per
-    chunk (split by the model's token `count`). Raises InputError for no story."""
-    plan = plan_article(article, options, count=count, repeated=repeated)
-    return plan_requests(article, plan, prompt)
+def plan_key(article: Article, plan: Plan, client: ModelClient, prompt: Prompt) -> str:
+    """The cache key of the first request `plan` makes (see `article_key`)."""
+    return client.key_for(plan_requests(article, plan, prompt)[0], Extraction)
 
 
 def plan_requests(article: Article, plan: Plan, prompt: Prompt) -> list[list[dict[str, str]]]:
