@@ -202,15 +202,18 @@ class JsonArrayWriter:
 
 
 def result_from_record(record: dict[str, Any]) -> Result:
-    """A result as `to_record` wrote it."""
+    """A result as `to_record` wrote it (a brief is validated: pydantic's ValidationError
+    for one that is not; a failure's fields are taken as they come, missing ones filled)."""
     if "error" in record:
-        article, error = record.get("article") or {}, record["error"]
+        article, error = record.get("article"), record["error"]
+        article = article if isinstance(article, dict) else {}
+        error = error if isinstance(error, dict) else {"message": error}
         return Failure(
             article_id=article.get("id"),
-            source=article.get("source") or "?",
-            kind=error.get("kind") or "error",
-            message=error.get("message") or "",
-            attempts=error.get("attempts") or 0,
+            source=str(article.get("source") or "?"),
+            kind=str(error.get("kind") or "error"),
+            message=str(error.get("message") or ""),
+            attempts=int(error.get("attempts") or 0),
         )
     return Brief.model_validate(record)
 

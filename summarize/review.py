@@ -377,21 +377,13 @@ def read_results(path: Path) -> list[Result]:
 def _results(records: list[Any], path: Path) -> Iterator[Result]:
     from pydantic import ValidationError
 
+    from summarize.export import result_from_record
+
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             raise InputError(f"{path}: record {number} is not a JSON object", source=str(path))
-        if "error" in record:
-            article, error = record.get("article") or {}, record["error"] or {}
-            yield Failure(
-                article_id=article.get("id"),
-                source=str(article.get("source") or "?"),
-                kind=str(error.get("kind") or "?"),
-                message=str(error.get("message") or ""),
-                attempts=int(error.get("attempts") or 0),
-            )
-            continue
         try:
-            yield Brief.model_validate(record)
+            yield result_from_record(record)
         except ValidationError as error:
             raise InputError(
                 f"{path}: record {number} is not a brief ({error.error_count()} problem(s), "

@@ -514,3 +514,18 @@ def test_a_date_not_in_the_article_says_so() -> None:
     ) in html
     assert 'data-token="d-date-0"' in html  # Friday is in the text: a click shows it
     assert 'data-token="d-date-1"' not in html
+
+
+def test_a_failure_record_of_any_shape_is_read_as_a_failure(tmp_path: Path) -> None:
+    """A JSON file handed to the review page may have been edited: a failure whose
+    `error` is a bare string, or whose article is missing, is still a named failure."""
+    from summarize.results import Failure
+    from summarize.review import read_results
+
+    path = tmp_path / "briefs.json"
+    path.write_text(json.dumps([{"error": "timed out"}, {"article": "x", "error": None}]))
+    first, second = read_results(path)
+    assert isinstance(first, Failure)
+    assert (first.source, first.message) == ("?", "timed out")
+    assert isinstance(second, Failure)
+    assert second.kind == "error"
