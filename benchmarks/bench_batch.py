@@ -39,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from corpora import DEFAULT_CORPUS, THREAT
 from own_work import answers_for, model_call, own_work
 
 from summarize.articles import article_from_text, read_corpus
@@ -53,17 +54,6 @@ from summarize.prompts import load_prompt
 from summarize.results import Failure
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "articles" / "voa.jsonl"
-THREAT = {
-    "issuer": "United States",
-    "speaker": "President Donald Trump",
-    "targets": ["Canada", "Mexico"],
-    "action": "impose tariffs on imports",
-    "category": "tariffs",
-    "conditions": [],
-    "deadline": "next Monday",
-    "evidence": [],
-}
 FIRST_SENTENCE = re.compile(r"(?<=[.!?\u201d])\s")
 
 

@@ -40,19 +40,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from corpora import DEFAULT_CORPUS, SENTENCE_END, edition, load_stories
-
-THREAT = {
-    "issuer": "United States",
-    "speaker": "President Donald Trump",
-    "targets": ["Canada", "Mexico"],
-    "action": "impose tariffs on imports",
-    "category": "tariffs",
-    "conditions": [],
-    "deadline": "next Monday",
-    "evidence": [],
-}
-
+from corpora import DEFAULT_CORPUS, SENTENCE_END, THREAT, edition, load_stories
 
 # --- the model: a loopback server in its own process -------------------------------------
 

@@ -1,4 +1,5 @@
-"""Corpora of any size for the scale benchmarks, made from the shared VOA stories.
+"""Corpora of any size for the benchmarks, made from the shared VOA stories, and the
+threat their stand-in model answers with.
 
 Copy n of a story is its edition n // len(stories) + 1: its sentences are grouped three
 to a paragraph, each paragraph ending with the edition, so that no paragraph of one copy
@@ -16,6 +17,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "articles" / "voa.jsonl"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c])")
+# The threat the loopback model's brief holds (its evidence and conditions quote the
+# article it answers).
+THREAT = {
+    "issuer": "United States",
+    "speaker": "President Donald Trump",
+    "targets": ["Canada", "Mexico"],
+    "action": "impose tariffs on imports",
+    "category": "tariffs",
+    "conditions": [],
+    "deadline": "next Monday",
+    "evidence": [],
+}
 
 
 def load_stories(source: Path) -> list[dict[str, Any]]:

@@ -214,13 +214,12 @@ class ProcessBackend:
         on_note: Callable[[str], None],
         max_losses: int | None = None,
     ) -> None:
-        split = shares(requests, min(processes, requests))
-        self.capacity = sum(share + prefetch(share) for share in split)
         self.spec, self.on_note = spec, on_note
         self.context = forking.context()
         self.started = 0
-        self.workers = [self._start(share) for share in split]
-        self.losses_left = 2 * len(split) if max_losses is None else max_losses
+        self.workers = [self._start(share) for share in shares(requests, min(processes, requests))]
+        self.capacity = sum(worker.capacity for worker in self.workers)
+        self.losses_left = 2 * len(self.workers) if max_losses is None else max_losses
         self.lost_once: set[int] = set()  # articles a dead worker held: another death ends them
         self.suspects: deque[tuple[int, Article | Deferred]] = deque()  # to try again
         self.suspect: int | None = None  # the one being tried again

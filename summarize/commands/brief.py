@@ -618,10 +618,9 @@ def _looks_large(paths: list[str], workers: int | None) -> bool:
         try:
             if path.is_dir():
                 with os.scandir(path) as entries:
-                    if sum(1 for _ in itertools.islice(entries, AUTO_WORKERS_FROM)) >= (
-                        AUTO_WORKERS_FROM
-                    ):
-                        return True
+                    first = list(itertools.islice(entries, AUTO_WORKERS_FROM))
+                if len(first) == AUTO_WORKERS_FROM:
+                    return True
             elif path.is_file() and path.stat().st_size >= LARGE_INPUT_BYTES:
                 return True
         except OSError:
